@@ -1,0 +1,140 @@
+// The platform client's contract, as the rest of lib/ sees it: typed calls in integer fen,
+// typed errors (lib/protocol/errors.ts). The wire format stays inside lib/protocol and the client.
+import type { KeyObject } from 'node:crypto';
+
+/** Everything needed to sign, encrypt, verify and decrypt; loaded from the secret (lib/secrets). */
+export interface Credentials {
+  readonly appKey: string;
+  /** 24-byte 3DES key: base64-decoded app_secret, a 16-byte one expanded K1K2K1. */
+  readonly tripleDesKey: Buffer;
+  /** 8-byte DES key for crypt_type 1 bills: bill_key, else the first 8 bytes of tripleDesKey. */
+  readonly billDesKey: Buffer;
+  readonly privateKey: KeyObject;
+  /** Absent only for the local sandbox; deployed, its absence is a configuration error. */
+  readonly platformPublicKey?: KeyObject;
+}
+
+/** Where the client gets credentials; `refresh` re-reads after a 40004 (key rotation). */
+export interface CredentialsSource {
+  get(): Promise<Credentials>;
+  refresh(): Promise<Credentials>;
+}
+
+/** Where the client gets the fleet-wide access token (lib/token implements it). */
+export interface AccessTokenSource {
+  get(): Promise<string>;
+  /** Called after a 40017 with the token that failed; only that token is invalidated. */
+  invalidate(failedToken: string): Promise<void>;
+}
+
+export interface IssuedToken {
+  readonly accessToken: string;
+  readonly expiresInSeconds: number;
+}
+
+export type IdType = 'sno' | 'id' | 'phone' | 'acc' | 'cardid' | 'barcode';
+
+export interface QueryCardRequest {
+  readonly idtype: IdType;
+  readonly id: string;
+  readonly getMerge?: boolean;
+  readonly pwd?: string;
+}
+
+/** One card as the platform returned it (all fields kept, strings as sent). */
+export type CardRecord = Readonly<Record<string, unknown>> & { readonly account: string };
+
+export interface PayRequest {
+  readonly orderNo: string;
+  readonly account: string;
+  readonly acctype: string;
+  readonly mercacc: string;
+  readonly amountFen: number;
+  readonly remark?: string;
+  readonly attach?: string;
+  readonly termid?: number;
+}
+
+export interface RefundRequest {
+  readonly orderNo: string;
+  /** The original payment's order_no. */
+  readonly refundOrderNo: string;
+  readonly account: string;
+  readonly acctype: string;
+  readonly mercacc: string;
+  readonly amountFen: number;
+  readonly termid?: number;
+}
+
+/** A successful pay or refund: the platform's one-card serial. */
+export interface MoneyMoved {
+  readonly outId: string;
+  readonly amountFen: number;
+}
+
+export interface PayQueryItem {
+  readonly account: string;
+  readonly acctype: string;
+  readonly orderNo: string;
+}
+
+/** pay.query order_status: 20 processing · 60 paid · 77 failed · 78 no such order · 80 refunded. */
+export type OrderStatusCode = '20' | '60' | '77' | '78' | '80' | (string & {});
+
+export interface PayQueryResult {
+  readonly orderNo: string;
+  readonly account: string;
+  readonly acctype: string;
+  readonly amountFen?: number;
+  readonly outId?: string;
+  readonly orderStatus: OrderStatusCode;
+  readonly orderDesc?: string;
+  /** Per-item retcode/errmsg when the platform gives one. */
+  readonly retcode?: string;
+  readonly errmsg?: string;
+}
+
+export interface BillRequest {
+  /** yyyyMMdd, China date. */
+  readonly billDate: string;
+  readonly billType: 'ALL' | 'SUCCESS';
+  readonly cryptType: '0' | '1';
+}
+
+export interface BillRow {
+  /** ISO 8601 with +08:00. */
+  readonly tradeTime: string;
+  readonly account: string;
+  readonly acctype: string;
+  readonly mercacc: string;
+  readonly outId: string;
+  readonly orderNo: string;
+  /** 01 payment, 02 refund. */
+  readonly tradeType: string;
+  readonly orderStatus: string;
+  readonly amountFen: number;
+  readonly attach: string;
+}
+
+export interface Bill {
+  readonly rows: readonly BillRow[];
+  readonly count: number;
+  readonly totalFen: number;
+}
+
+export interface DownloadedBill {
+  readonly bill: Bill;
+  /** The decrypted bill text as the platform sent it (for the raw archive). */
+  readonly text: string;
+}
+
+/** The platform, as lib/ calls it. Every method throws the typed errors of lib/protocol/errors.ts. */
+export interface PlatformClient {
+  /** The token call itself (access_token = 128 zeros). Only lib/token calls this. */
+  fetchAccessToken(): Promise<IssuedToken>;
+  queryCard(request: QueryCardRequest): Promise<readonly CardRecord[]>;
+  pay(request: PayRequest): Promise<MoneyMoved>;
+  refund(request: RefundRequest): Promise<MoneyMoved>;
+  payQuery(items: readonly PayQueryItem[]): Promise<readonly PayQueryResult[]>;
+  downloadBill(request: BillRequest): Promise<DownloadedBill>;
+}
