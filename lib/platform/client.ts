@@ -1,0 +1,240 @@
+// The platform client: builds, signs and sends each call through a Transport, decodes the answer
+// into typed results in fen or typed errors, and applies the only safe retries (40017, 40004).
+import {
+  GarbledResponseError,
+  PlatformSystemError,
+  TokenInvalidError,
+  UpstreamTextError,
+  ValidationError,
+} from '../protocol/errors.js';
+import { decryptBill, parseBill } from '../protocol/bill.js';
+import { decodeBase64Strict } from '../protocol/crypto.js';
+import {
+  INITIAL_ACCESS_TOKEN,
+  buildRequest,
+  decodeBodyText,
+  decodeEnvelope,
+  parseEnvelopeFields,
+  throwForErrcode,
+  unwrapBusiness,
+} from '../protocol/envelope.js';
+import { METHODS, readAccessToken, readCards, readMoneyMoved, readPayQueryResults, type MethodKey } from '../protocol/methods.js';
+import { formatYuan } from '../protocol/money.js';
+import { classifyTransportError, createFetchTransport, type Transport, type TransportResponse } from './transport.js';
+import type {
+  AccessTokenSource,
+  BillRequest,
+  Credentials,
+  CredentialsSource,
+  DownloadedBill,
+  PlatformClient,
+} from './types.js';
+
+export type { Transport, TransportRequest, TransportResponse } from './transport.js';
+export { classifyTransportError, createFetchTransport } from './transport.js';
+
+export interface PlatformClientOptions {
+  /** The API endpoint, whole (e.g. http://host:port/onecard/uap/gateway.action). */
+  readonly apiUrl: string;
+  /** The bill endpoint; default: the API URL's origin + /onecard/uap/downbill.do. */
+  readonly billUrl?: string;
+  readonly credentials: CredentialsSource;
+  readonly tokens: AccessTokenSource;
+  /** Per-call timeout; default 10 000 ms. */
+  readonly timeoutMs?: number;
+  readonly transport?: Transport;
+  readonly now?: () => Date;
+}
+
+/** The bill endpoint that goes with an API endpoint. */
+export function defaultBillUrl(apiUrl: string): string {
+  return `${new URL(apiUrl).origin}/onecard/uap/downbill.do`;
+}
+
+type ResponseHandler<T> = (response: TransportResponse, credentials: Credentials) => T;
+
+export function createPlatformClient(options: PlatformClientOptions): PlatformClient {
+  const apiUrl = options.apiUrl;
+  const billUrl = options.billUrl ?? defaultBillUrl(apiUrl);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const transport = options.transport ?? createFetchTransport();
+  const now = options.now ?? (() => new Date());
+
+  function validate(key: MethodKey, body: object): object {
+    const result = METHODS[key].request.safeParse(body);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const field = issue?.path.map(String).join('.') || undefined;
+      throw new ValidationError(`${METHODS[key].rootKey}: ${field ?? 'body'}: ${issue?.message ?? 'invalid'}`, field);
+    }
+    return result.data;
+  }
+
+  async function send(url: string, body: string): Promise<TransportResponse> {
+    try {
+      return await transport({ url, body, timeoutMs });
+    } catch (error) {
+      throw classifyTransportError(error, timeoutMs);
+    }
+  }
+
+  /**
+   * One logical call: at most one retry after 40017 (token invalidated) and one after 40004
+   * (credentials re-read). Both are REJECTED answers, so even money calls may repeat them; no
+   * other failure is retried here.
+   */
+  async function call<T>(key: MethodKey, body: object, handle: ResponseHandler<T>): Promise<T> {
+    const spec = METHODS[key];
+    const wireBody = validate(key, body);
+    const url = spec.billEndpoint ? billUrl : apiUrl;
+    let credentials = await options.credentials.get();
+    let tokenRetried = false;
+    let credentialsRefreshed = false;
+    for (;;) {
+      const accessToken = key === 'accessToken' ? INITIAL_ACCESS_TOKEN : await options.tokens.get();
+      const request = buildRequest({
+        method: spec.name,
+        rootKey: spec.rootKey,
+        body: wireBody,
+        appKey: credentials.appKey,
+        accessToken,
+        privateKey: credentials.privateKey,
+        tripleDesKey: credentials.tripleDesKey,
+        at: now(),
+      });
+      try {
+        return handle(await send(url, request.body), credentials);
+      } catch (error) {
+        if (error instanceof TokenInvalidError && key !== 'accessToken' && !tokenRetried) {
+          tokenRetried = true;
+          await options.tokens.invalidate(accessToken);
+          continue;
+        }
+        if (
+          error instanceof PlatformSystemError &&
+          !(error instanceof TokenInvalidError) &&
+          error.errcode === '40004' &&
+          !credentialsRefreshed
+        ) {
+          credentialsRefreshed = true;
+          credentials = await options.credentials.refresh();
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  function businessRoot(rootKey: string): ResponseHandler<Record<string, unknown>> {
+    return (response, credentials) => {
+      const envelope = decodeEnvelope(response.body, {
+        tripleDesKey: credentials.tripleDesKey,
+        ...(credentials.platformPublicKey ? { platformPublicKey: credentials.platformPublicKey } : {}),
+        httpStatus: response.status,
+      });
+      throwForErrcode(envelope.errcode);
+      return unwrapBusiness(envelope.json, rootKey);
+    };
+  }
+
+  function billHandler(request: BillRequest): ResponseHandler<DownloadedBill> {
+    const fromEnvelope = businessRoot(METHODS.downBill.rootKey);
+    return (response, credentials) => {
+      const bodyText = decodeBodyText(response.body);
+      if (parseEnvelopeFields(bodyText)) {
+        fromEnvelope(response, credentials); // throws for errcode ≠ 0 or retcode ≠ 0
+        throw new GarbledResponseError('the bill endpoint answered with an envelope instead of a bill');
+      }
+      if (bodyText.trim() === '') {
+        throw new GarbledResponseError(`the bill endpoint answered HTTP ${response.status} with an empty body`);
+      }
+      if (response.status < 200 || response.status > 299) {
+        throw new UpstreamTextError(bodyText.trim(), response.status);
+      }
+      let text: string;
+      if (request.cryptType === '1') {
+        if (!decodeBase64Strict(bodyText, false)) throw new UpstreamTextError(bodyText.trim(), response.status);
+        text = decryptBill(bodyText, credentials.billDesKey);
+      } else {
+        text = bodyText.charCodeAt(0) === 0xfeff ? bodyText.slice(1) : bodyText;
+      }
+      const start = text.trimStart();
+      if (start.startsWith('{')) {
+        let json: unknown;
+        try {
+          json = JSON.parse(start);
+        } catch {
+          throw new GarbledResponseError('bill is corrupt: it is neither a bill nor JSON');
+        }
+        unwrapBusiness(json, METHODS.downBill.rootKey); // a down_bill refusal → BusinessError
+        throw new GarbledResponseError('the bill endpoint answered with JSON instead of a bill');
+      }
+      if (start !== '' && !start.startsWith('#') && !/^\d/.test(start)) {
+        throw new UpstreamTextError(start, response.status);
+      }
+      return { bill: parseBill(text), text };
+    };
+  }
+
+  return {
+    async fetchAccessToken() {
+      const root = await call('accessToken', {}, businessRoot(METHODS.accessToken.rootKey));
+      return readAccessToken(root);
+    },
+
+    async queryCard(request) {
+      const body = {
+        idtype: request.idtype,
+        id: request.id,
+        ...(request.getMerge !== undefined ? { get_merge: request.getMerge ? '1' : '0' } : {}),
+        ...(request.pwd !== undefined ? { pwd: request.pwd } : {}),
+      };
+      const root = await call('queryCard', body, businessRoot(METHODS.queryCard.rootKey));
+      return readCards(root);
+    },
+
+    async pay(request) {
+      const body = {
+        account: request.account,
+        tranamt: formatYuan(request.amountFen),
+        acctype: request.acctype,
+        mercacc: request.mercacc,
+        ...(request.remark !== undefined ? { remark: request.remark } : {}),
+        ...(request.attach !== undefined ? { attach: request.attach } : {}),
+        order_no: request.orderNo,
+        ...(request.termid !== undefined ? { termid: String(request.termid) } : {}),
+      };
+      const root = await call('pay', body, businessRoot(METHODS.pay.rootKey));
+      const moved = readMoneyMoved(root, METHODS.pay.rootKey);
+      return { outId: moved.outId, amountFen: moved.amountFen ?? request.amountFen };
+    },
+
+    async refund(request) {
+      const body = {
+        account: request.account,
+        tranamt: formatYuan(request.amountFen),
+        acctype: request.acctype,
+        mercacc: request.mercacc,
+        order_no: request.orderNo,
+        refund_order_no: request.refundOrderNo,
+        ...(request.termid !== undefined ? { termid: String(request.termid) } : {}),
+      };
+      const root = await call('refund', body, businessRoot(METHODS.refund.rootKey));
+      const moved = readMoneyMoved(root, METHODS.refund.rootKey);
+      return { outId: moved.outId, amountFen: moved.amountFen ?? request.amountFen };
+    },
+
+    async payQuery(items) {
+      const body = {
+        pay_queries: items.map((item) => ({ account: item.account, acctype: item.acctype, order_no: item.orderNo })),
+      };
+      const root = await call('payQuery', body, businessRoot(METHODS.payQuery.rootKey));
+      return readPayQueryResults(root, items);
+    },
+
+    async downloadBill(request) {
+      const body = { bill_date: request.billDate, bill_type: request.billType, crypt_type: request.cryptType };
+      return call('downBill', body, billHandler(request));
+    },
+  };
+}

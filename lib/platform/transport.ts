@@ -1,0 +1,99 @@
+// How a signed form body reaches the platform: the Transport port, the default fetch-based one
+// (undici keep-alive, per-call timeout) and the mapping of network failures to DeliveryState.
+import {
+  GatewayError,
+  PlatformTimeoutError,
+  PlatformUnreachableError,
+  type UpstreamError,
+} from '../protocol/errors.js';
+
+export interface TransportRequest {
+  readonly url: string;
+  /** application/x-www-form-urlencoded; charset=UTF-8 */
+  readonly body: string;
+  readonly timeoutMs: number;
+}
+
+export interface TransportResponse {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+/** Sends one POST; resolves with any HTTP status, rejects only on network failure or timeout. */
+export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+
+/** Failures that happen before a byte of the request can have reached the platform. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ERR_INVALID_URL',
+  'UND_ERR_INVALID_ARG',
+]);
+const CONNECT_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCodes(error: unknown, seen = new Set<unknown>()): string[] {
+  if (typeof error !== 'object' || error === null || seen.has(error)) return [];
+  seen.add(error);
+  const codes: string[] = [];
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') codes.push(code);
+  codes.push(...errorCodes(cause, seen));
+  if (Array.isArray(errors)) for (const inner of errors) codes.push(...errorCodes(inner, seen));
+  return codes;
+}
+
+function errorNames(error: unknown, seen = new Set<unknown>()): string[] {
+  if (typeof error !== 'object' || error === null || seen.has(error)) return [];
+  seen.add(error);
+  const { name, cause } = error as { name?: unknown; cause?: unknown };
+  return [...(typeof name === 'string' ? [name] : []), ...errorNames(cause, seen)];
+}
+
+/**
+ * Maps a transport failure to a typed upstream error: timeouts → PlatformTimeoutError (UNKNOWN);
+ * refused / DNS / unreachable → PlatformUnreachableError (NOT_SENT); anything else, e.g. a reset or
+ * a socket closed after sending → PlatformUnreachableError (UNKNOWN).
+ */
+export function classifyTransportError(error: unknown, timeoutMs: number): UpstreamError {
+  if (error instanceof GatewayError && 'delivery' in error) return error as UpstreamError;
+  const names = errorNames(error);
+  const codes = errorCodes(error);
+  if (codes.some((code) => CONNECT_TIMEOUT_CODES.has(code))) {
+    return new PlatformTimeoutError(timeoutMs, 'NOT_SENT');
+  }
+  if (names.includes('TimeoutError') || names.includes('AbortError') || codes.includes('ABORT_ERR')) {
+    return new PlatformTimeoutError(timeoutMs, 'UNKNOWN');
+  }
+  const notSent = codes.find((code) => NOT_SENT_CODES.has(code));
+  if (notSent) {
+    return new PlatformUnreachableError(`the one-card platform could not be reached (${notSent})`, 'NOT_SENT');
+  }
+  const detail = codes[0] ?? (error instanceof Error ? error.message : 'unknown error');
+  return new PlatformUnreachableError(
+    `the connection to the one-card platform failed after the request may have been sent (${detail})`,
+    'UNKNOWN',
+  );
+}
+
+/** The default transport: global fetch (undici, keep-alive) with AbortSignal.timeout. */
+export function createFetchTransport(): Transport {
+  return async ({ url, body, timeoutMs }) => {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return { status: response.status, body: Buffer.from(await response.arrayBuffer()) };
+    } catch (error) {
+      throw classifyTransportError(error, timeoutMs);
+    }
+  };
+}
