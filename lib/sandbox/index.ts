@@ -1,0 +1,25 @@
+// The sandbox Synjones platform (in memory, over real HTTP) for tests and `npm start`:
+// `startSandbox(options)` plus its types. An independent implementation of the platform side.
+export { startSandbox, GATEWAY_PATH, BILL_PATH } from './server.js';
+export { DEMO_ACCOUNTS } from './accounts.js';
+export { platformYuan } from './business.js';
+export {
+  FAULT_PROCESSES_REQUEST,
+  SANDBOX_METHODS,
+  type FaultInjectOptions,
+  type FaultInjector,
+  type InjectedFault,
+  type Sandbox,
+  type SandboxAccountSeed,
+  type SandboxAccountView,
+  type SandboxCall,
+  type SandboxFault,
+  type SandboxFaultType,
+  type SandboxMethodName,
+  type SandboxOptions,
+  type SandboxOrder,
+  type SandboxOrderStatus,
+  type SandboxState,
+  type SandboxToken,
+  type SynjonesSecretJson,
+} from './types.js';

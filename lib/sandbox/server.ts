@@ -1,0 +1,367 @@
+// The sandbox platform's HTTP server: strict system-level checks of every call (fields, app_key,
+// timestamp skew, signature, method, token, decryption), business dispatch, signed envelopes, faults.
+import { createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import iconv from 'iconv-lite';
+import { chinaTimestamp, parseChinaTimestamp } from '../protocol/timestamp.js';
+import { DEMO_ACCOUNTS } from './accounts.js';
+import {
+  downBill,
+  issueAccessToken,
+  pay,
+  payQuery,
+  queryCard,
+  refund,
+  type BusinessAnswer,
+  type BusinessContext,
+} from './business.js';
+import { FaultQueue } from './faults.js';
+import { SandboxWorld } from './state.js';
+import {
+  SANDBOX_METHODS,
+  type Sandbox,
+  type SandboxFault,
+  type SandboxOptions,
+  type SynjonesSecretJson,
+} from './types.js';
+import {
+  buildEnvelope,
+  decodeStrictBase64,
+  decryptTripleDes,
+  encryptBillText,
+  encryptTripleDes,
+  loadPrivateKeyMaterial,
+  loadPublicKeyMaterial,
+  parseForm,
+  rsaSha1Verify,
+  signString,
+  tripleDesKeyFromSecret,
+} from './wire.js';
+
+export const GATEWAY_PATH = '/onecard/uap/gateway.action';
+export const BILL_PATH = '/onecard/uap/downbill.do';
+const REQUIRED_FIELDS = ['method', 'timestamp', 'format', 'app_key', 'access_token', 'v', 'sign_method', 'request', 'sign'];
+const ZERO_TOKEN = '0'.repeat(128);
+const MAX_BODY_BYTES = 1024 * 1024;
+const TIMESTAMP_SHAPE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+const ROOT_KEYS: Readonly<Record<string, string>> = {
+  [SANDBOX_METHODS.accessToken]: 'authorize_access_token',
+  [SANDBOX_METHODS.queryCard]: 'query_card',
+  [SANDBOX_METHODS.pay]: 'gdccard_pay',
+  [SANDBOX_METHODS.refund]: 'gdccard_refund',
+  [SANDBOX_METHODS.payQuery]: 'pay_query',
+  [SANDBOX_METHODS.downBill]: 'down_bill',
+};
+
+/** What processing a call produced, before faults shape the answer. */
+type Outcome =
+  | { readonly kind: 'system'; readonly errcode: string; readonly reason: string }
+  | { readonly kind: 'business'; readonly rootKey: string; readonly answer: BusinessAnswer }
+  | { readonly kind: 'bill'; readonly body: string };
+
+interface Keys {
+  readonly platformPrivateKey: KeyObject;
+  readonly platformPublicPem: string;
+  readonly clientPublicKey: KeyObject;
+  readonly clientPrivatePem?: string;
+}
+
+function generateRsa(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: 2048 }, (error, publicKey, privateKey) =>
+      error ? reject(error) : resolve({ publicKey, privateKey }),
+    );
+  });
+}
+
+async function resolveKeys(options: SandboxOptions): Promise<Keys> {
+  const platform = options.platformPrivateKeyPem
+    ? { privateKey: loadPrivateKeyMaterial(options.platformPrivateKeyPem) }
+    : await generateRsa();
+  const platformPublicPem = platformPublicKeyPem(platform.privateKey);
+  if (options.clientPublicKeyPem) {
+    return { platformPrivateKey: platform.privateKey, platformPublicPem, clientPublicKey: loadPublicKeyMaterial(options.clientPublicKeyPem) };
+  }
+  const client = await generateRsa();
+  return {
+    platformPrivateKey: platform.privateKey,
+    platformPublicPem,
+    clientPublicKey: client.publicKey,
+    clientPrivatePem: client.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
+function platformPublicKeyPem(privateKey: KeyObject): string {
+  return createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** Starts the sandbox platform on a loopback port. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const now = options.now ?? ((): Date => new Date());
+  const appKey = options.appKey ?? 'onecard-sandbox';
+  const tokenTtlSeconds = options.tokenTtlSeconds ?? 7200;
+  const minTokenIntervalMs = options.minTokenIntervalMs ?? 120_000;
+  const maxSkewMs = options.maxSkewMs ?? 360_000;
+  const log = options.logger ?? ((): void => {});
+
+  const appSecret = options.appSecret ?? randomBytes(24).toString('base64');
+  const tripleDesKey = tripleDesKeyFromSecret(appSecret);
+  const billKey = options.billKey === 'generate' ? randomBytes(8).toString('base64') : options.billKey;
+  let billDesKey = tripleDesKey.subarray(0, 8);
+  if (billKey !== undefined) {
+    const decoded = decodeStrictBase64(billKey);
+    if (decoded?.length !== 8) throw new Error('sandbox billKey must be base64 of 8 bytes');
+    billDesKey = decoded;
+  }
+  const keys = await resolveKeys(options);
+
+  const world = new SandboxWorld(options.accounts ?? DEMO_ACCOUNTS, appKey, now);
+  const faults = new FaultQueue();
+  const context: BusinessContext = {
+    world,
+    now,
+    paidReplay: options.paidReplay ?? 'original',
+    tokenTtlSeconds,
+    minTokenIntervalMs,
+  };
+
+  /** The system-level checks, then the method's business handler. */
+  function processCall(path: string, fields: ReadonlyMap<string, string>): Outcome {
+    const system = (errcode: string, reason: string): Outcome => ({ kind: 'system', errcode, reason });
+    const missing = REQUIRED_FIELDS.filter((name) => !fields.get(name));
+    if (missing.length > 0) return system('40001', `missing ${missing.join(',')}`);
+    const field = (name: string): string => fields.get(name) ?? '';
+    if (field('format') !== 'json') return system('40015', 'format');
+    if (field('v') !== '2.0') return system('40016', 'v');
+    if (field('sign_method') !== 'rsa') return system('40003', 'sign_method');
+    if (field('app_key') !== appKey) return system('40002', 'app_key');
+    const sentAt = parseStrictChinaTimestamp(field('timestamp'));
+    if (!sentAt || Math.abs(now().getTime() - sentAt.getTime()) > maxSkewMs) return system('40018', 'timestamp');
+    if (!rsaSha1Verify(signString(fields), field('sign'), keys.clientPublicKey)) return system('40004', 'sign');
+    const method = field('method');
+    const rootKey = ROOT_KEYS[method];
+    const allowedHere = path === BILL_PATH ? method === SANDBOX_METHODS.downBill : method !== SANDBOX_METHODS.downBill;
+    if (rootKey === undefined || !allowedHere) return system('40012', 'method');
+    const accessToken = field('access_token');
+    if (method === SANDBOX_METHODS.accessToken) {
+      if (accessToken !== ZERO_TOKEN) return system('40017', 'token call needs 128 zeros');
+    } else if (accessToken !== world.liveToken()?.value) {
+      return system('40017', 'access_token');
+    }
+    const plain = decryptTripleDes(field('request'), tripleDesKey);
+    if (!plain) return system('40001', 'request does not decrypt');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plain));
+    } catch {
+      return system('40015', 'request is not JSON');
+    }
+    const root = isObject(parsed) ? parsed[rootKey] : undefined;
+    if (!isObject(root)) return system('40015', `request has no ${rootKey} object`);
+
+    switch (method) {
+      case SANDBOX_METHODS.accessToken:
+        return { kind: 'business', rootKey, answer: issueAccessToken(context) };
+      case SANDBOX_METHODS.queryCard:
+        return { kind: 'business', rootKey, answer: queryCard(context, root) };
+      case SANDBOX_METHODS.pay:
+        return { kind: 'business', rootKey, answer: pay(context, root) };
+      case SANDBOX_METHODS.refund:
+        return { kind: 'business', rootKey, answer: refund(context, root) };
+      case SANDBOX_METHODS.payQuery:
+        return { kind: 'business', rootKey, answer: payQuery(context, root) };
+      default: {
+        const bill = downBill(context, root);
+        if (bill.kind === 'refused') return { kind: 'business', rootKey, answer: bill.answer };
+        const body = bill.cryptType === '0' ? bill.text : encryptBillText(bill.text, billDesKey);
+        return { kind: 'bill', body };
+      }
+    }
+  }
+
+  function envelope(errcode: string, requestValue: string | undefined, fault: SandboxFault | undefined): string {
+    return buildEnvelope(errcode, requestValue, keys.platformPrivateKey, {
+      corruptSignature: fault?.type === 'badSignature',
+      plusAsSpace: fault?.type === 'plusAsSpace',
+    });
+  }
+
+  const pendingTimers = new Set<NodeJS.Timeout>();
+  let closing = false;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
+    if (path !== GATEWAY_PATH && path !== BILL_PATH) return sendText(response, 404, 'not found');
+    if (request.method !== 'POST') {
+      response.setHeader('Allow', 'POST');
+      return sendText(response, 405, 'method not allowed');
+    }
+    const body = await readBody(request);
+    if (!body) return sendText(response, 413, 'request too large');
+
+    const contentType = request.headers['content-type'] ?? '';
+    const form = /^application\/x-www-form-urlencoded\b/i.test(contentType) ? parseForm(body) : undefined;
+    const fields = form?.ok ? form.fields : new Map<string, string>();
+    const method = fields.get('method') ?? '';
+    const taken = faults.take(method);
+    const fault = taken.fault;
+    const at = now();
+    let answered: { errcode: string; processed: boolean; retcode?: string; reason?: string };
+    let contentTypeOut = 'text/plain;charset=UTF-8';
+    let payload: Buffer;
+    if (fault?.type === 'busy') {
+      payload = Buffer.from(envelope('-1', undefined, fault));
+      answered = { errcode: '-1', processed: false };
+    } else if (fault?.type === 'systemError') {
+      payload = Buffer.from(envelope(fault.errcode, undefined, fault));
+      answered = { errcode: fault.errcode, processed: false };
+    } else if (fault?.type === 'gbkText') {
+      payload = iconv.encode(fault.text ?? '签名错误', 'gbk');
+      contentTypeOut = 'text/html;charset=GBK';
+      answered = { errcode: 'TEXT', processed: false };
+    } else {
+      if (fault?.type === 'invalidateToken') world.token = undefined;
+      const outcome: Outcome = !form?.ok
+        ? { kind: 'system', errcode: '40001', reason: form ? form.reason : 'not a form body' }
+        : processCall(path, fields);
+      if (outcome.kind === 'system') {
+        payload = Buffer.from(envelope(outcome.errcode, undefined, fault));
+        answered = { errcode: outcome.errcode, processed: false, reason: outcome.reason };
+      } else if (outcome.kind === 'business') {
+        const requestValue =
+          fault?.type === 'garbled'
+            ? randomBytes(13).toString('base64') // 13 bytes: never whole 3DES blocks
+            : encryptTripleDes(Buffer.from(JSON.stringify({ [outcome.rootKey]: outcome.answer }), 'utf8'), tripleDesKey);
+        payload = Buffer.from(envelope('0', requestValue, fault));
+        answered = { errcode: '0', processed: true, retcode: outcome.answer.retcode };
+      } else {
+        payload = Buffer.from(fault?.type === 'garbled' ? randomBytes(13).toString('base64') : outcome.body, 'utf8');
+        answered = { errcode: 'BILL', processed: true, retcode: '0' };
+      }
+    }
+    if (fault?.type === 'dropAfterCommit') answered = { ...answered, errcode: 'DROPPED' };
+
+    const faultType = fault?.type ?? (taken.latencyMs === undefined ? undefined : 'latency');
+    world.calls.push({
+      method,
+      path,
+      errcode: answered.errcode,
+      ...(answered.retcode === undefined ? {} : { retcode: answered.retcode }),
+      ...(faultType === undefined ? {} : { fault: faultType }),
+      ...(taken.latencyMs === undefined ? {} : { latencyMs: taken.latencyMs }),
+      processed: answered.processed,
+      at,
+    });
+    log(
+      `sandbox ${path} method=${method || '-'} errcode=${answered.errcode} retcode=${answered.retcode ?? '-'}` +
+        (answered.reason === undefined ? '' : ` reason="${answered.reason}"`) +
+        (faultType === undefined ? '' : ` fault=${faultType}`) +
+        (taken.latencyMs === undefined ? '' : ` latency=${taken.latencyMs}ms`),
+    );
+
+    if (fault?.type === 'dropAfterCommit') {
+      request.socket.destroy();
+      return;
+    }
+    const send = (): void => {
+      if (response.destroyed || response.writableEnded) return;
+      response.writeHead(200, { 'Content-Type': contentTypeOut, 'Content-Length': payload.length });
+      response.end(payload);
+    };
+    if (taken.latencyMs !== undefined && taken.latencyMs > 0) {
+      const timer = setTimeout(() => {
+        pendingTimers.delete(timer);
+        send();
+      }, taken.latencyMs);
+      pendingTimers.add(timer);
+    } else {
+      send();
+    }
+  }
+
+  const server = createServer((request, response) => {
+    if (closing) {
+      request.socket.destroy();
+      return;
+    }
+    handle(request, response).catch((error: unknown) => {
+      log(`sandbox internal error: ${error instanceof Error ? error.message : String(error)}`);
+      if (!response.headersSent) sendText(response, 500, 'internal error');
+      else response.destroy();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const secret: SynjonesSecretJson = {
+    app_key: appKey,
+    app_secret: appSecret,
+    ...(keys.clientPrivatePem === undefined ? {} : { private_key: keys.clientPrivatePem }),
+    platform_public_key: keys.platformPublicPem,
+    ...(billKey === undefined ? {} : { bill_key: billKey }),
+  };
+  log(`sandbox platform listening on ${origin}${GATEWAY_PATH} with ${world.accounts.size} accounts`);
+
+  return {
+    url: `${origin}${GATEWAY_PATH}`,
+    billUrl: `${origin}${BILL_PATH}`,
+    secret,
+    faults,
+    state: world.view(),
+    async close(): Promise<void> {
+      closing = true;
+      for (const timer of pendingTimers) clearTimeout(timer);
+      pendingTimers.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Strict `yyyy-MM-dd HH:mm:ss` China time; undefined for anything else or an impossible date. */
+function parseStrictChinaTimestamp(text: string): Date | undefined {
+  if (!TIMESTAMP_SHAPE.test(text)) return undefined;
+  try {
+    const date = parseChinaTimestamp(text);
+    // Round trip rejects impossible dates such as 2026-02-30 that a parser might roll over.
+    return Number.isNaN(date.getTime()) || chinaTimestamp(date) !== text ? undefined : date;
+  } catch {
+    return undefined;
+  }
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'Content-Type': 'text/plain;charset=UTF-8' });
+  response.end(text);
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
