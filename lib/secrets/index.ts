@@ -1,0 +1,11 @@
+// The secrets layer in one import: the secret's schema and loader, and the credential sources.
+export { SynjonesSecretSchema, loadCredentials, parseSecretText, validateSecret } from './secret.js';
+export type { LoadCredentialsOptions, SynjonesSecret } from './secret.js';
+export {
+  DEFAULT_MIN_REFRESH_INTERVAL_MS,
+  DEFAULT_SECRET_MAX_AGE_MS,
+  createFileSource,
+  createSecretsManagerSource,
+  createStaticSource,
+} from './sources.js';
+export type { CachedSourceOptions, SecretLogger, SecretsManagerSourceOptions } from './sources.js';

@@ -1,0 +1,128 @@
+// Where Credentials come from: Secrets Manager (deployed), a JSON file (local) or a fixed object
+// (tests, sandbox). All share one cache: bounded age, single in-flight read, debounced refresh.
+import { readFile } from 'node:fs/promises';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigurationError } from '../protocol/errors.js';
+import type { Credentials, CredentialsSource } from '../platform/types.js';
+import { loadCredentials, parseSecretText } from './secret.js';
+
+/** Default bounded age of cached credentials: a rotated secret is picked up within 5 minutes. */
+export const DEFAULT_SECRET_MAX_AGE_MS = 5 * 60_000;
+/** A refresh() this soon after a completed read reuses it (no hammering after a burst of 40004s). */
+export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 5_000;
+
+export interface SecretLogger {
+  warn(message: string, ...attributes: Array<Record<string, unknown>>): void;
+}
+
+export interface CachedSourceOptions {
+  readonly requirePlatformKey: boolean;
+  /** Age after which get() re-reads (default 5 min). */
+  readonly maxAgeMs?: number;
+  /** refresh() within this long after the last read returns that read (default 5 s). */
+  readonly minRefreshIntervalMs?: number;
+  readonly now?: () => number;
+  readonly logger?: SecretLogger;
+}
+
+export interface SecretsManagerSourceOptions extends CachedSourceOptions {
+  readonly client: SecretsManagerClient;
+  /** Name or ARN (SYNJONES_SECRET_ID). */
+  readonly secretId: string;
+}
+
+/** Credentials from Secrets Manager (the secret's SecretString, or UTF-8 SecretBinary). */
+export function createSecretsManagerSource(options: SecretsManagerSourceOptions): CredentialsSource {
+  const sourceName = `secret ${options.secretId}`;
+  return createCachedSource(options, sourceName, async () => {
+    const output = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
+    if (typeof output.SecretString === 'string') return output.SecretString;
+    if (output.SecretBinary instanceof Uint8Array) return new TextDecoder('utf-8').decode(output.SecretBinary);
+    throw new ConfigurationError(`${sourceName} has no value`);
+  });
+}
+
+/** Credentials from a JSON file shaped like the secret (SYNJONES_SECRET_FILE, local only). */
+export function createFileSource(path: string, options: CachedSourceOptions): CredentialsSource {
+  const sourceName = `secret file ${path}`;
+  return createCachedSource(options, sourceName, async () => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unreadable';
+      throw new ConfigurationError(`${sourceName} cannot be read (${code})`);
+    }
+  });
+}
+
+/** Credentials from a fixed object (or its JSON text): tests and the sandbox's own secret. */
+export function createStaticSource(json: unknown, options: CachedSourceOptions): CredentialsSource {
+  return createCachedSource(options, 'static secret', async () => json);
+}
+
+/**
+ * The shared cache. `read` returns the secret (text or object); it is validated and loaded here.
+ * - get(): the cached credentials while younger than maxAgeMs; else one read shared by all callers.
+ *   If that periodic re-read fails and earlier credentials exist, they keep serving (a Secrets Manager
+ *   hiccup must not fail requests) and the next attempt waits minRefreshIntervalMs.
+ * - refresh(): forces a read (errors surface), unless one is in flight (joined) or the last read
+ *   finished less than minRefreshIntervalMs ago (reused).
+ */
+function createCachedSource(
+  options: CachedSourceOptions,
+  sourceName: string,
+  read: () => Promise<unknown>,
+): CredentialsSource {
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_SECRET_MAX_AGE_MS;
+  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
+  const now = options.now ?? Date.now;
+
+  let cached: { credentials: Credentials; loadedAt: number } | undefined;
+  let lastFailureAt: number | undefined;
+  let inFlight: Promise<Credentials> | undefined;
+
+  const load = (): Promise<Credentials> => {
+    if (inFlight) return inFlight;
+    const attempt = (async () => {
+      try {
+        const raw = await read();
+        const json = typeof raw === 'string' ? parseSecretText(raw, sourceName) : raw;
+        const credentials = loadCredentials(json, { requirePlatformKey: options.requirePlatformKey, sourceName });
+        cached = { credentials, loadedAt: now() };
+        lastFailureAt = undefined;
+        return credentials;
+      } catch (error) {
+        lastFailureAt = now();
+        throw error;
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    inFlight = attempt;
+    return attempt;
+  };
+
+  return {
+    async get() {
+      const at = now();
+      if (cached && at - cached.loadedAt < maxAgeMs) return cached.credentials;
+      if (!cached) return load();
+      const stale = cached.credentials;
+      if (lastFailureAt !== undefined && at - lastFailureAt < minRefreshIntervalMs) return stale;
+      try {
+        return await load();
+      } catch (error) {
+        options.logger?.warn('re-reading the secret failed; still using the previous credentials', {
+          source: sourceName,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown',
+        });
+        return stale;
+      }
+    },
+    async refresh() {
+      if (inFlight) return inFlight;
+      if (cached && now() - cached.loadedAt < minRefreshIntervalMs) return cached.credentials;
+      return load();
+    },
+  };
+}

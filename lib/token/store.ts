@@ -1,0 +1,213 @@
+// The fleet-wide access token in DynamoDB: one item per app_key, changed only by single-item
+// conditional writes (take the renewal lease, publish, release, invalidate). No transactions.
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { TOKEN_TABLE_KEY } from '../tables.js';
+
+/**
+ * The item, as the manager sees it. Absent attributes are undefined. Times are epoch ms.
+ * - token / expiresAt / issuedAt: the current token, when it runs out, when the call that got it began.
+ * - fetchedAt: when the last token CALL was started (successful or not): the 2-minute rule's clock.
+ * - version: bumped by every publish; a publish must name the version its lease was taken on.
+ * - leaseOwner / leaseUntil: the instance renewing right now, and until when that claim holds.
+ */
+export interface TokenRecord {
+  readonly token?: string;
+  readonly expiresAt?: number;
+  readonly issuedAt?: number;
+  readonly fetchedAt?: number;
+  readonly version: number;
+  readonly leaseOwner?: string;
+  readonly leaseUntil?: number;
+}
+
+export interface AcquireLeaseInput {
+  /** Unique per renewal attempt (not just per instance). */
+  readonly owner: string;
+  readonly now: number;
+  readonly leaseMs: number;
+  readonly minIssueIntervalMs: number;
+  /** The version the caller read and judged in need of renewal; a publish since then wins. */
+  readonly expectedVersion: number;
+}
+
+export interface PublishInput {
+  readonly owner: string;
+  /** The version the lease was taken on (the item's version is then bumped to version + 1). */
+  readonly version: number;
+  readonly token: string;
+  readonly expiresAt: number;
+  readonly issuedAt: number;
+}
+
+export interface TokenStore {
+  /** Strongly consistent read; undefined when the app_key has no item yet. */
+  read(appKey: string): Promise<TokenRecord | undefined>;
+  /**
+   * Takes the renewal lease and records fetchedAt = now (the call is about to be made), only if:
+   * no live lease (absent or leaseUntil <= now) AND the spacing allows a call (fetchedAt absent or
+   * <= now - minIssueIntervalMs) AND nobody published since the caller's read (version unchanged).
+   */
+  acquireLease(appKey: string, input: AcquireLeaseInput): Promise<boolean>;
+  /** Stores a new token: only by the lease owner on an unchanged version. Clears the lease. */
+  publish(appKey: string, input: PublishInput): Promise<boolean>;
+  /** Gives the lease up after a failed call (fetchedAt stays: the call was made). Owner only. */
+  releaseLease(appKey: string, owner: string): Promise<boolean>;
+  /** Removes the token only if it is the one that failed (a newer one is left alone). */
+  invalidate(appKey: string, failedToken: string): Promise<boolean>;
+}
+
+export interface DynamoTokenStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenStore {
+  const { client, tableName } = options;
+  const key = (appKey: string): Record<string, AttributeValue> => ({ [TOKEN_TABLE_KEY.partitionKey]: { S: appKey } });
+
+  /** Runs a conditional update; false when the condition did not hold. */
+  const conditionalUpdate = async (command: UpdateItemCommand): Promise<boolean> => {
+    try {
+      await client.send(command);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
+  return {
+    async read(appKey) {
+      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: key(appKey), ConsistentRead: true }));
+      return Item ? toRecord(Item) : undefined;
+    },
+
+    acquireLease(appKey, input) {
+      // An absent version counts as 0 (the item does not exist yet, or was never published).
+      const versionCondition =
+        input.expectedVersion === 0 ? '(attribute_not_exists(#version) OR #version = :expected)' : '#version = :expected';
+      return conditionalUpdate(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key(appKey),
+          UpdateExpression:
+            'SET #lease_owner = :owner, #lease_until = :lease_until, #fetched_at = :now, #version = if_not_exists(#version, :zero)',
+          ConditionExpression:
+            '(attribute_not_exists(#lease_until) OR #lease_until <= :now) AND ' +
+            '(attribute_not_exists(#fetched_at) OR #fetched_at <= :spacing_start) AND ' +
+            versionCondition,
+          ExpressionAttributeNames: {
+            '#lease_owner': 'lease_owner',
+            '#lease_until': 'lease_until',
+            '#fetched_at': 'fetched_at',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ':owner': { S: input.owner },
+            ':lease_until': num(input.now + input.leaseMs),
+            ':now': num(input.now),
+            ':spacing_start': num(input.now - input.minIssueIntervalMs),
+            ':expected': num(input.expectedVersion),
+            ':zero': num(0),
+          },
+        }),
+      );
+    },
+
+    publish(appKey, input) {
+      return conditionalUpdate(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key(appKey),
+          UpdateExpression:
+            'SET #token = :token, #expires_at = :expires_at, #issued_at = :issued_at, #version = :next ' +
+            'REMOVE #lease_owner, #lease_until',
+          ConditionExpression: '#lease_owner = :owner AND #version = :version',
+          ExpressionAttributeNames: {
+            '#token': 'token',
+            '#expires_at': 'expires_at',
+            '#issued_at': 'issued_at',
+            '#version': 'version',
+            '#lease_owner': 'lease_owner',
+            '#lease_until': 'lease_until',
+          },
+          ExpressionAttributeValues: {
+            ':token': { S: input.token },
+            ':expires_at': num(input.expiresAt),
+            ':issued_at': num(input.issuedAt),
+            ':version': num(input.version),
+            ':next': num(input.version + 1),
+            ':owner': { S: input.owner },
+          },
+        }),
+      );
+    },
+
+    releaseLease(appKey, owner) {
+      return conditionalUpdate(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key(appKey),
+          UpdateExpression: 'REMOVE #lease_owner, #lease_until',
+          ConditionExpression: '#lease_owner = :owner',
+          ExpressionAttributeNames: { '#lease_owner': 'lease_owner', '#lease_until': 'lease_until' },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      );
+    },
+
+    invalidate(appKey, failedToken) {
+      return conditionalUpdate(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key(appKey),
+          UpdateExpression: 'REMOVE #token, #expires_at, #issued_at',
+          ConditionExpression: '#token = :failed',
+          ExpressionAttributeNames: { '#token': 'token', '#expires_at': 'expires_at', '#issued_at': 'issued_at' },
+          ExpressionAttributeValues: { ':failed': { S: failedToken } },
+        }),
+      );
+    },
+  };
+}
+
+function num(value: number): AttributeValue {
+  return { N: String(Math.trunc(value)) };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
+
+function toRecord(item: Record<string, AttributeValue>): TokenRecord {
+  const text = (name: string): string | undefined => item[name]?.S;
+  const number = (name: string): number | undefined => {
+    const value = item[name]?.N;
+    return value === undefined ? undefined : Number(value);
+  };
+  const record: {
+    -readonly [K in keyof TokenRecord]: TokenRecord[K];
+  } = { version: number('version') ?? 0 };
+  const token = text('token');
+  if (token !== undefined) record.token = token;
+  const expiresAt = number('expires_at');
+  if (expiresAt !== undefined) record.expiresAt = expiresAt;
+  const issuedAt = number('issued_at');
+  if (issuedAt !== undefined) record.issuedAt = issuedAt;
+  const fetchedAt = number('fetched_at');
+  if (fetchedAt !== undefined) record.fetchedAt = fetchedAt;
+  const leaseOwner = text('lease_owner');
+  if (leaseOwner !== undefined) record.leaseOwner = leaseOwner;
+  const leaseUntil = number('lease_until');
+  if (leaseUntil !== undefined) record.leaseUntil = leaseUntil;
+  return record;
+}
