@@ -1,0 +1,497 @@
+// Payments and refunds through the ledger: written PENDING before the platform is called, settled
+// only on a certain answer, resolved by pay.query (on read, on replay, by the settler) — never guessed.
+//
+// Decisions:
+// - Outcome of a money call: MoneyMoved → SUCCESS. BusinessError, or an UpstreamError whose delivery is
+//   REJECTED or NOT_SENT → FAILED (no money moved), except the business codes that say the platform already
+//   knows the order (60045 duplicate order_no, 60070 already paid, 60009 duplicate serial) → PENDING.
+//   Everything else (timeout, UNKNOWN delivery, busy, bad signature, garbled, text, any other error) →
+//   PENDING with last_error; never FAILED while money may have moved.
+// - pay.query order_status: 60/80 → SUCCESS, 77 → FAILED (ORDER_STATUS_77), 78 → FAILED (ORDER_STATUS_78)
+//   only once the order is older than notFoundGraceMs (which must exceed the platform call timeout, so a
+//   call still in flight is never failed), anything else or a query failure → stays PENDING.
+// - Replays: same parameters → the stored record (waiting up to replayWaitMs for a winner still calling the
+//   platform, then resolving a PENDING one with pay.query); different parameters → OrderConflictError naming
+//   the first differing wire field (type, account, acctype, mercacc, tranamt, remark, attach, termid,
+//   refund_order_no). Only the request whose conditional put won ever calls the platform, once.
+// - Refunds: the original must be a SUCCESS PAYMENT (a PENDING one is resolved first) else
+//   OriginalNotPaidError; account, acctype and mercacc must equal the original's else ValidationError
+//   naming the field (no record is written for either, so a later replay re-checks). Too large for what
+//   is still refundable → the refund record is settled FAILED with REFUND_EXCEEDS_PAYMENT and
+//   RefundExceedsPaymentError is thrown, on the first call and on every replay.
+import { createHash } from 'node:crypto';
+import {
+  BusinessError,
+  GatewayError,
+  OrderConflictError,
+  OriginalNotPaidError,
+  RefundExceedsPaymentError,
+  UpstreamError,
+  ValidationError,
+  NotFoundError,
+} from '../protocol/errors.js';
+import type {
+  MoneyMoved,
+  PayQueryItem,
+  PayQueryResult,
+  PayRequest,
+  PlatformClient,
+  RefundRequest,
+} from '../platform/types.js';
+import type { LedgerError, LedgerRecord, LedgerStore, NewOrder, OrderStatus, OrderType } from './store.js';
+
+export type PaymentInput = PayRequest;
+export type RefundInput = RefundRequest;
+
+/** A payment or refund as the API reports it (API.md "Payment and refund results"), amounts in fen. */
+export interface OrderRecord {
+  readonly orderNo: string;
+  readonly type: OrderType;
+  readonly status: OrderStatus;
+  readonly account: string;
+  readonly acctype: string;
+  readonly mercacc: string;
+  readonly amountFen: number;
+  readonly outId?: string;
+  /** Refunds: the original payment's order_no. */
+  readonly refundOrderNo?: string;
+  /** Payments: the sum of SUCCESS refunds so far. */
+  readonly refundedFen?: number;
+  /** FAILED only. */
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly tradeDay: string;
+}
+
+/** What a settling run did. */
+export interface SettleSummary {
+  /** PENDING orders looked at. */
+  readonly examined: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly stillPending: number;
+  /** pay.query calls that threw (their orders stay PENDING). */
+  readonly queryErrors: number;
+}
+
+/** Bill evidence that a PENDING order moved money (reconcile's `settleable`). */
+export interface BillSettlement {
+  readonly orderNo: string;
+  readonly outId: string;
+}
+
+export interface PaymentService {
+  pay(input: PaymentInput): Promise<OrderRecord>;
+  refund(input: RefundInput): Promise<OrderRecord>;
+  /** The ledger's record; a PENDING one is resolved with pay.query first. NotFoundError when absent. */
+  getOrder(orderNo: string): Promise<OrderRecord>;
+  /** pay.query pass-through (≤ 50 items); PENDING ledger orders it answers for are settled on the way. */
+  queryPayments(items: readonly PayQueryItem[]): Promise<readonly PayQueryResult[]>;
+  /** Resolves the given orders (those still PENDING) with pay.query, ≤ 50 per call. */
+  resolvePending(orderNos: readonly string[]): Promise<SettleSummary>;
+  /** The settler: resolves every PENDING order created more than olderThanMs ago. */
+  settlePending(options: { readonly olderThanMs: number }): Promise<SettleSummary>;
+  /** Settles PENDING orders SUCCESS from bill rows with status 60 (the bill is the platform's own record). */
+  settleFromBill(entries: readonly BillSettlement[]): Promise<SettleSummary>;
+}
+
+export interface PaymentServiceOptions {
+  readonly ledger: LedgerStore;
+  readonly platform: PlatformClient;
+  readonly now?: () => Date;
+  /** A 78 ("no such order") fails an order only once it is this old. Default 60 000; must exceed the platform timeout. */
+  readonly notFoundGraceMs?: number;
+  /** How long a replay waits for the winning request's outcome. Default 3 000. */
+  readonly replayWaitMs?: number;
+  /** Poll interval while waiting. Default 50. */
+  readonly replayPollMs?: number;
+}
+
+/** Longer than any platform call (client timeout 10 s by default): a younger unresolved order may be in flight. */
+const IN_FLIGHT_WINDOW_MS = 30_000;
+
+/** pay.query accepts at most this many orders per call. */
+export const PAY_QUERY_BATCH = 50;
+
+/** Business codes meaning the platform already has this order_no: the outcome is unknown, not a refusal. */
+const AMBIGUOUS_RETCODES: ReadonlySet<string> = new Set(['60009', '60045', '60070']);
+
+/** What a money call or a pay.query answer means for a PENDING order. */
+export type CallOutcome =
+  | { readonly kind: 'SUCCESS'; readonly outId?: string }
+  | { readonly kind: 'FAILED'; readonly error: LedgerError }
+  | { readonly kind: 'UNKNOWN'; readonly error?: LedgerError };
+
+export function createPaymentService(options: PaymentServiceOptions): PaymentService {
+  const { ledger, platform } = options;
+  const now = options.now ?? (() => new Date());
+  const notFoundGraceMs = options.notFoundGraceMs ?? 60_000;
+  const replayWaitMs = options.replayWaitMs ?? 3_000;
+  const replayPollMs = options.replayPollMs ?? 50;
+
+  /** Writes an outcome; for refunds the payment side first (see store.ts write order). */
+  async function applyOutcome(record: LedgerRecord, outcome: CallOutcome): Promise<LedgerRecord> {
+    if (outcome.kind === 'UNKNOWN') {
+      return (await ledger.notePending(record.orderNo, outcome.error, now())) ?? (await reread(record.orderNo));
+    }
+    if (record.type === 'REFUND' && record.refundOrderNo !== undefined) {
+      if (outcome.kind === 'SUCCESS') {
+        await ledger.completeRefund(record.refundOrderNo, record.orderNo, record.amountFen, now());
+      } else {
+        await ledger.releaseRefund(record.refundOrderNo, record.orderNo, record.amountFen, now());
+      }
+    }
+    const settled = await ledger.settle(
+      record.orderNo,
+      outcome.kind === 'SUCCESS'
+        ? outcome.outId === undefined
+          ? { status: 'SUCCESS' }
+          : { status: 'SUCCESS', outId: outcome.outId }
+        : { status: 'FAILED', error: outcome.error },
+      now(),
+    );
+    return settled.record;
+  }
+
+  async function reread(orderNo: string): Promise<LedgerRecord> {
+    const record = await ledger.get(orderNo);
+    if (!record) throw new NotFoundError(`order ${orderNo} not found`);
+    return record;
+  }
+
+  async function callMoney(call: () => Promise<MoneyMoved>): Promise<CallOutcome> {
+    try {
+      const moved = await call();
+      return { kind: 'SUCCESS', outId: moved.outId };
+    } catch (error) {
+      return classifyMoneyError(error);
+    }
+  }
+
+  function outcomeOfQuery(record: LedgerRecord, result: PayQueryResult | undefined): CallOutcome {
+    if (!result) return { kind: 'UNKNOWN', error: { code: 'NO_ANSWER', message: 'pay.query did not answer for the order' } };
+    switch (result.orderStatus) {
+      case '60':
+      case '80':
+        return result.outId ? { kind: 'SUCCESS', outId: result.outId } : { kind: 'SUCCESS' };
+      case '77':
+        return {
+          kind: 'FAILED',
+          error: { code: 'ORDER_STATUS_77', message: result.orderDesc || 'the platform reports the order failed' },
+        };
+      case '78': {
+        const ageMs = now().getTime() - Date.parse(record.createdAt);
+        const error = { code: 'ORDER_STATUS_78', message: result.orderDesc || 'the platform has no record of the order' };
+        return ageMs >= notFoundGraceMs ? { kind: 'FAILED', error } : { kind: 'UNKNOWN', error };
+      }
+      default:
+        return {
+          kind: 'UNKNOWN',
+          error: {
+            code: `ORDER_STATUS_${result.orderStatus}`,
+            message: result.orderDesc || result.errmsg || 'the platform is still processing the order',
+          },
+        };
+    }
+  }
+
+  /** Resolves PENDING records with one pay.query call (≤ 50); returns what is stored afterwards. */
+  async function resolveBatch(records: readonly LedgerRecord[]): Promise<{ records: LedgerRecord[]; queryFailed: boolean }> {
+    const pending = records.filter((record) => record.status === 'PENDING');
+    if (pending.length === 0) return { records: [...records], queryFailed: false };
+    let answers: ReadonlyMap<string, PayQueryResult> | undefined;
+    let queryError: LedgerError | undefined;
+    try {
+      const results = await platform.payQuery(
+        pending.map((record) => ({ account: record.account, acctype: record.acctype, orderNo: record.orderNo })),
+      );
+      answers = new Map(results.map((result) => [result.orderNo, result]));
+    } catch (error) {
+      queryError = describeError(error);
+    }
+    const resolved = await Promise.all(
+      records.map((record) => {
+        if (record.status !== 'PENDING') return record;
+        const outcome: CallOutcome = answers
+          ? outcomeOfQuery(record, answers.get(record.orderNo))
+          : queryError
+            ? { kind: 'UNKNOWN', error: queryError }
+            : { kind: 'UNKNOWN' };
+        return applyOutcome(record, outcome);
+      }),
+    );
+    return { records: resolved, queryFailed: answers === undefined };
+  }
+
+  async function resolveOne(record: LedgerRecord): Promise<LedgerRecord> {
+    if (record.status !== 'PENDING') return record;
+    const { records } = await resolveBatch([record]);
+    return records[0] ?? record;
+  }
+
+  /** A request for an order_no that already exists: same parameters → the stored outcome; else 409. */
+  async function replay(stored: LedgerRecord, order: NewOrder): Promise<LedgerRecord> {
+    assertSameRequest(stored, order);
+    let current = stored;
+    const deadline = Date.now() + replayWaitMs;
+    // attempts 0: no outcome recorded yet, so the winner may still be calling the platform (unless it
+    // crashed long ago, in which case waiting is pointless and pay.query decides).
+    const mayBeInFlight = (record: LedgerRecord): boolean =>
+      record.status === 'PENDING' &&
+      record.attempts === 0 &&
+      now().getTime() - Date.parse(record.createdAt) < IN_FLIGHT_WINDOW_MS;
+    while (mayBeInFlight(current) && Date.now() < deadline) {
+      await sleep(replayPollMs);
+      current = await reread(current.orderNo);
+    }
+    return resolveOne(current);
+  }
+
+  function finishRefund(record: LedgerRecord): OrderRecord {
+    if (record.status === 'FAILED' && record.error?.code === 'REFUND_EXCEEDS_PAYMENT') {
+      throw new RefundExceedsPaymentError(record.error.message);
+    }
+    return toOrderRecord(record);
+  }
+
+  function summarize(before: readonly LedgerRecord[], after: readonly LedgerRecord[], queryErrors: number): SettleSummary {
+    let succeeded = 0;
+    let failed = 0;
+    let stillPending = 0;
+    after.forEach((record, index) => {
+      if (before[index]?.status !== 'PENDING') return;
+      if (record.status === 'SUCCESS') succeeded++;
+      else if (record.status === 'FAILED') failed++;
+      else stillPending++;
+    });
+    return { examined: before.filter((record) => record.status === 'PENDING').length, succeeded, failed, stillPending, queryErrors };
+  }
+
+  async function settleRecords(records: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>): Promise<SettleSummary> {
+    const total = { examined: 0, succeeded: 0, failed: 0, stillPending: 0, queryErrors: 0 };
+    const add = (part: SettleSummary): void => {
+      total.examined += part.examined;
+      total.succeeded += part.succeeded;
+      total.failed += part.failed;
+      total.stillPending += part.stillPending;
+      total.queryErrors += part.queryErrors;
+    };
+    let batch: LedgerRecord[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const before = batch;
+      batch = [];
+      const { records, queryFailed } = await resolveBatch(before);
+      add(summarize(before, records, queryFailed ? 1 : 0));
+    };
+    for await (const record of records) {
+      if (record.status !== 'PENDING') continue;
+      batch.push(record);
+      if (batch.length === PAY_QUERY_BATCH) await flush();
+    }
+    await flush();
+    return total;
+  }
+
+  return {
+    async pay(input) {
+      const order = paymentOrder(input);
+      const created = await ledger.createPending(order, now());
+      if (!created.created) return toOrderRecord(await replay(created.record, order));
+      const outcome = await callMoney(() => platform.pay(input));
+      return toOrderRecord(await applyOutcome(created.record, outcome));
+    },
+
+    async refund(input) {
+      const order = refundOrder(input);
+      const existing = await ledger.get(order.orderNo);
+      if (existing) return finishRefund(await replay(existing, order));
+
+      let original = await ledger.get(input.refundOrderNo);
+      if (!original || original.type !== 'PAYMENT') {
+        throw new OriginalNotPaidError(`refund_order_no ${input.refundOrderNo} is not a payment made through this gateway`);
+      }
+      if (original.status === 'PENDING') original = await resolveOne(original);
+      if (original.status !== 'SUCCESS') {
+        throw new OriginalNotPaidError(
+          `refund_order_no ${input.refundOrderNo} is ${original.status}, not a SUCCESS payment`,
+        );
+      }
+      for (const field of ['account', 'acctype', 'mercacc'] as const) {
+        if (original[field] !== input[field]) {
+          throw new ValidationError(`${field} does not match the original payment ${input.refundOrderNo}`, field);
+        }
+      }
+
+      const created = await ledger.createPending(order, now());
+      if (!created.created) return finishRefund(await replay(created.record, order));
+
+      const reservation = await ledger.reserveRefund(original.orderNo, order.orderNo, order.amountFen, now());
+      if (reservation === 'INSUFFICIENT' || reservation === 'NOT_REFUNDABLE') {
+        const left = (await ledger.get(original.orderNo))?.refundableFen ?? 0;
+        const settled = await ledger.settle(
+          order.orderNo,
+          {
+            status: 'FAILED',
+            error: {
+              code: 'REFUND_EXCEEDS_PAYMENT',
+              message: `a refund of ${order.amountFen} fen would exceed payment ${original.orderNo} (${left} fen still refundable)`,
+            },
+          },
+          now(),
+        );
+        return finishRefund(settled.record);
+      }
+      const outcome = await callMoney(() => platform.refund(input));
+      return finishRefund(await applyOutcome(created.record, outcome));
+    },
+
+    async getOrder(orderNo) {
+      return toOrderRecord(await resolveOne(await reread(orderNo)));
+    },
+
+    async queryPayments(items) {
+      const results = await platform.payQuery(items);
+      const stored = await ledger.getMany(results.map((result) => result.orderNo));
+      await Promise.allSettled(
+        results.map(async (result) => {
+          const record = stored.get(result.orderNo);
+          if (!record || record.status !== 'PENDING' || record.account !== result.account) return;
+          await applyOutcome(record, outcomeOfQuery(record, result));
+        }),
+      );
+      return results;
+    },
+
+    async resolvePending(orderNos) {
+      const stored = await ledger.getMany(orderNos);
+      return settleRecords(stored.values());
+    },
+
+    async settlePending({ olderThanMs }) {
+      return settleRecords(ledger.listPending(new Date(now().getTime() - olderThanMs)));
+    },
+
+    async settleFromBill(entries) {
+      const stored = await ledger.getMany(entries.map((entry) => entry.orderNo));
+      const before: LedgerRecord[] = [];
+      const after: LedgerRecord[] = [];
+      for (const entry of entries) {
+        const record = stored.get(entry.orderNo);
+        if (!record || record.status !== 'PENDING') continue;
+        before.push(record);
+        after.push(await applyOutcome(record, { kind: 'SUCCESS', outId: entry.outId }));
+      }
+      return summarize(before, after, 0);
+    },
+  };
+}
+
+/** Money-call failure → outcome: FAILED only when the platform certainly did not act. */
+export function classifyMoneyError(error: unknown): CallOutcome {
+  if (error instanceof BusinessError) {
+    const described = { code: error.retcode, message: error.message };
+    return AMBIGUOUS_RETCODES.has(error.retcode) ? { kind: 'UNKNOWN', error: described } : { kind: 'FAILED', error: described };
+  }
+  if (error instanceof UpstreamError && (error.delivery === 'REJECTED' || error.delivery === 'NOT_SENT')) {
+    return { kind: 'FAILED', error: describeError(error) };
+  }
+  return { kind: 'UNKNOWN', error: describeError(error) };
+}
+
+function describeError(error: unknown): LedgerError {
+  if (error instanceof GatewayError) return { code: error.code, message: error.message.slice(0, 500) };
+  if (error instanceof Error) return { code: 'INTERNAL', message: `${error.name}: ${error.message}`.slice(0, 500) };
+  return { code: 'INTERNAL', message: String(error).slice(0, 500) };
+}
+
+function assertPositiveFen(amountFen: number): void {
+  if (!Number.isSafeInteger(amountFen) || amountFen <= 0) {
+    throw new ValidationError('tranamt must be a positive whole number of fen', 'tranamt');
+  }
+}
+
+function paymentOrder(input: PaymentInput): NewOrder {
+  assertPositiveFen(input.amountFen);
+  const order = {
+    orderNo: input.orderNo,
+    type: 'PAYMENT' as const,
+    account: input.account,
+    acctype: input.acctype,
+    mercacc: input.mercacc,
+    amountFen: input.amountFen,
+    ...(input.remark ? { remark: input.remark } : {}),
+    ...(input.attach ? { attach: input.attach } : {}),
+    ...(input.termid !== undefined ? { termid: input.termid } : {}),
+  };
+  return { ...order, requestHash: requestHash(order) };
+}
+
+function refundOrder(input: RefundInput): NewOrder {
+  assertPositiveFen(input.amountFen);
+  if (input.refundOrderNo === input.orderNo) {
+    throw new ValidationError('refund_order_no must name another order than order_no', 'refund_order_no');
+  }
+  const order = {
+    orderNo: input.orderNo,
+    type: 'REFUND' as const,
+    account: input.account,
+    acctype: input.acctype,
+    mercacc: input.mercacc,
+    amountFen: input.amountFen,
+    refundOrderNo: input.refundOrderNo,
+    ...(input.termid !== undefined ? { termid: input.termid } : {}),
+  };
+  return { ...order, requestHash: requestHash(order) };
+}
+
+/** The parameters that define an order, in the order a conflict is reported (wire names). */
+const DEFINING_FIELDS = [
+  ['type', (o: Omit<NewOrder, 'requestHash'>) => o.type],
+  ['account', (o) => o.account],
+  ['acctype', (o) => o.acctype],
+  ['mercacc', (o) => o.mercacc],
+  ['tranamt', (o) => o.amountFen],
+  ['remark', (o) => o.remark ?? null],
+  ['attach', (o) => o.attach ?? null],
+  ['termid', (o) => o.termid ?? null],
+  ['refund_order_no', (o) => o.refundOrderNo ?? null],
+] as const satisfies readonly (readonly [string, (order: Omit<NewOrder, 'requestHash'>) => string | number | null])[];
+
+/** sha256 over the defining parameters: equal hash ⇔ a replay of the same request. */
+export function requestHash(order: Omit<NewOrder, 'requestHash'>): string {
+  const values = DEFINING_FIELDS.map(([, pick]) => pick(order));
+  return createHash('sha256').update(JSON.stringify(['v1', ...values])).digest('hex');
+}
+
+function assertSameRequest(stored: LedgerRecord, order: NewOrder): void {
+  if (stored.requestHash === order.requestHash) return;
+  for (const [field, pick] of DEFINING_FIELDS) {
+    if (pick(stored) !== pick(order)) throw new OrderConflictError(order.orderNo, field);
+  }
+  throw new OrderConflictError(order.orderNo, 'request');
+}
+
+export function toOrderRecord(record: LedgerRecord): OrderRecord {
+  return {
+    orderNo: record.orderNo,
+    type: record.type,
+    status: record.status,
+    account: record.account,
+    acctype: record.acctype,
+    mercacc: record.mercacc,
+    amountFen: record.amountFen,
+    ...(record.outId !== undefined ? { outId: record.outId } : {}),
+    ...(record.refundOrderNo !== undefined ? { refundOrderNo: record.refundOrderNo } : {}),
+    ...(record.type === 'PAYMENT' ? { refundedFen: record.refundedFen ?? 0 } : {}),
+    ...(record.status === 'FAILED' && record.error ? { error: record.error } : {}),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    tradeDay: record.tradeDay,
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
