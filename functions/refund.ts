@@ -1,0 +1,23 @@
+// POST /v1/refunds → synjones.onecard.gdccard.refund of a SUCCESS payment, never beyond it.
+import { httpHandler } from '../lib/http/chain.js';
+import { orderResult } from '../lib/http/presenters.js';
+import { RefundBodySchema } from '../lib/http/schemas.js';
+import { getRuntime } from '../lib/runtime.js';
+
+export const handler = httpHandler({
+  name: 'refund',
+  body: RefundBodySchema,
+  handle: async ({ body }) => {
+    const { payments } = await getRuntime();
+    const order = await payments.refund({
+      orderNo: body.order_no,
+      refundOrderNo: body.refund_order_no,
+      account: body.account,
+      acctype: body.acctype,
+      mercacc: body.mercacc,
+      amountFen: body.tranamt,
+      ...(body.termid !== undefined ? { termid: body.termid } : {}),
+    });
+    return orderResult(order);
+  },
+});

@@ -1,0 +1,104 @@
+// The gateway's configuration: read from the environment once, validated, and handed down as a
+// typed object. Nothing else in lib/ reads process.env.
+import * as z from 'zod';
+import { ConfigurationError } from './protocol/errors.js';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const optionalUrl = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
+
+const EnvironmentSchema = z.object({
+  SYNJONES_API_URL: optionalUrl,
+  SYNJONES_BILL_URL: optionalUrl,
+  SYNJONES_SECRET_ID: optionalText,
+  SYNJONES_SECRET_FILE: optionalText,
+  SYNJONES_TIMEOUT_MS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(100).max(60_000).optional()),
+  BILL_CRYPT_TYPE: optionalText.pipe(z.enum(['0', '1']).optional()),
+  TOKEN_TABLE: optionalText,
+  LEDGER_TABLE: optionalText,
+  BILL_BUCKET: optionalText,
+  BILL_DIR: optionalText,
+  POWERTOOLS_SERVICE_NAME: optionalText,
+  POWERTOOLS_METRICS_NAMESPACE: optionalText,
+  LOG_LEVEL: optionalText.pipe(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent']).optional()),
+  DYNAMODB_ENDPOINT: optionalUrl,
+  AWS_REGION: optionalText,
+  AWS_LAMBDA_FUNCTION_NAME: optionalText,
+  PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(65_535).optional()),
+});
+
+export type LogLevelName = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+
+export interface GatewayConfig {
+  /** The platform's API endpoint; locally, absent means "start the sandbox". */
+  readonly apiUrl?: string;
+  /** The bill endpoint; absent means API origin + /onecard/uap/downbill.do. */
+  readonly billUrl?: string;
+  /** Secrets Manager secret id (deployed). */
+  readonly secretId?: string;
+  /** Path of a secret JSON file (local). */
+  readonly secretFile?: string;
+  readonly platformTimeoutMs: number;
+  /** Default crypt_type of bill downloads. */
+  readonly billCryptType: '0' | '1';
+  readonly tokenTable: string;
+  readonly ledgerTable: string;
+  /** S3 bucket of the bill archive (deployed). */
+  readonly billBucket?: string;
+  /** Directory of the bill archive when there is no bucket (local). */
+  readonly billDir?: string;
+  readonly serviceName: string;
+  readonly metricsNamespace: string;
+  readonly logLevel: LogLevelName;
+  /** A DynamoDB endpoint other than AWS's (local). */
+  readonly dynamoEndpoint?: string;
+  readonly region?: string;
+  /** True inside AWS Lambda: metrics are flushed, platform_public_key is required. */
+  readonly onLambda: boolean;
+  /** Local server port. */
+  readonly port: number;
+}
+
+export const DEFAULT_TOKEN_TABLE = 'onecard-tokens';
+export const DEFAULT_LEDGER_TABLE = 'onecard-ledger';
+
+/** Parses an environment (process.env by default); errors name the variable, never its value. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
+  const parsed = EnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? '?')))];
+    throw new ConfigurationError(`invalid environment variable(s): ${names.join(', ')}`);
+  }
+  const e = parsed.data;
+  return {
+    apiUrl: e.SYNJONES_API_URL,
+    billUrl: e.SYNJONES_BILL_URL,
+    secretId: e.SYNJONES_SECRET_ID,
+    secretFile: e.SYNJONES_SECRET_FILE,
+    platformTimeoutMs: e.SYNJONES_TIMEOUT_MS ?? 10_000,
+    billCryptType: e.BILL_CRYPT_TYPE ?? '1',
+    tokenTable: e.TOKEN_TABLE ?? DEFAULT_TOKEN_TABLE,
+    ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,
+    billBucket: e.BILL_BUCKET,
+    billDir: e.BILL_DIR,
+    serviceName: e.POWERTOOLS_SERVICE_NAME ?? 'onecard-gateway',
+    metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE ?? 'OnecardGateway',
+    logLevel: (e.LOG_LEVEL?.toUpperCase() as LogLevelName | undefined) ?? 'INFO',
+    dynamoEndpoint: e.DYNAMODB_ENDPOINT,
+    region: e.AWS_REGION,
+    onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
+    port: e.PORT ?? 3000,
+  };
+}
+
+let cached: GatewayConfig | undefined;
+
+/** The process's configuration, read once. */
+export function getConfig(): GatewayConfig {
+  cached ??= loadConfig();
+  return cached;
+}

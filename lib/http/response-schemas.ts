@@ -1,0 +1,91 @@
+// Response schemas of API.md, used only to document the API (lib/http/openapi.ts); the handlers
+// build responses with lib/http/presenters.ts and do not re-validate them.
+import * as z from 'zod';
+
+const yuan = z.string().regex(/^-?[0-9]+\.[0-9]{2}$/).describe('yuan, two decimals');
+const isoTime = z.string().describe('ISO 8601 with +08:00');
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('VALIDATION, NOT_FOUND, METHOD_NOT_ALLOWED, ORDER_CONFLICT, a business retcode, UPSTREAM_*, TOKEN_UNAVAILABLE, INTERNAL'),
+      message: z.string().describe('a human sentence naming the field or cause'),
+      retryable: z.boolean(),
+    }),
+  });
+
+export const OrderResponseSchema = z
+  .object({
+    order_no: z.string(),
+    type: z.enum(['PAYMENT', 'REFUND']),
+    status: z.enum(['PENDING', 'SUCCESS', 'FAILED']),
+    account: z.string(),
+    acctype: z.string(),
+    mercacc: z.string(),
+    tranamt: yuan,
+    out_id: z.string().optional(),
+    refund_order_no: z.string().optional(),
+    refunded: yuan.optional(),
+    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
+    created_at: isoTime,
+    updated_at: isoTime,
+  });
+
+export const CardsResponseSchema = z
+  .object({
+    cards: z.array(
+      z
+        .looseObject({
+          account: z.string(),
+          db_balance_yuan: yuan.nullable(),
+          unsettle_amount_yuan: yuan.nullable(),
+        })
+        .describe('every field the platform returned, plus the two balances in yuan'),
+    ),
+  });
+
+export const PayQueryResponseSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        order_no: z.string(),
+        account: z.string(),
+        acctype: z.string(),
+        tranamt: yuan.nullable(),
+        out_id: z.string().nullable(),
+        order_status: z.string().describe('20 processing · 60 paid · 77 failed · 78 no such order · 80 refunded'),
+        status: z.enum(['PENDING', 'SUCCESS', 'FAILED', 'NOT_FOUND', 'REFUNDED', 'UNKNOWN']),
+        order_desc: z.string().nullable(),
+      }),
+    ),
+  });
+
+export const BillResponseSchema = z
+  .object({
+    bill_date: z.string(),
+    bill_type: z.enum(['ALL', 'SUCCESS']),
+    count: z.number().int(),
+    total: yuan,
+    rows: z.array(
+      z.object({
+        trade_time: isoTime,
+        account: z.string(),
+        acctype: z.string(),
+        mercacc: z.string(),
+        out_id: z.string(),
+        order_no: z.string(),
+        trade_type: z.string().describe('01 payment, 02 refund'),
+        order_status: z.string(),
+        tranamt: yuan,
+        attach: z.string(),
+      }),
+    ),
+    reconciliation: z.object({
+      matched: z.number().int(),
+      missing_local: z.array(z.string()),
+      missing_remote: z.array(z.string()),
+      mismatched: z.array(z.object({ order_no: z.string(), field: z.string(), ledger: z.string(), bill: z.string() })),
+    }),
+  });
+
+export const HealthResponseSchema = z.object({ status: z.literal('ok') });

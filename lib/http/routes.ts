@@ -1,0 +1,152 @@
+// The route table of API.md in one place: the local server routes with it, the OpenAPI document
+// and the API Gateway request models are generated from it, and infra/ wires handlers from it.
+import type * as z from 'zod';
+import {
+  BillParamsSchema,
+  BillQuerySchema,
+  OrderParamsSchema,
+  PayQueryBodySchema,
+  PaymentBodySchema,
+  QueryCardBodySchema,
+  RefundBodySchema,
+} from './schemas.js';
+
+/** The handler files under functions/ (each `export const handler`). */
+export type FunctionName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pay-query' | 'down-bill';
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface RouteSpec {
+  /** "POST /v1/payments": method + API Gateway resource path. */
+  readonly routeKey: string;
+  readonly method: HttpMethod;
+  /** API Gateway resource path, with `{name}` path parameters. */
+  readonly resource: string;
+  /** The Lambda serving it; null for the health route (a mock integration deployed, built in locally). */
+  readonly functionName: FunctionName | null;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly body?: z.ZodType;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  /** Success statuses the route documents (errors are documented for all routes). */
+  readonly responses: readonly ResponseKind[];
+}
+
+export type ResponseKind = 'health' | 'cards' | 'order' | 'payQuery' | 'bill';
+
+const route = (spec: Omit<RouteSpec, 'routeKey'>): RouteSpec => ({ ...spec, routeKey: `${spec.method} ${spec.resource}` });
+
+export const ROUTES: readonly RouteSpec[] = [
+  route({
+    method: 'GET',
+    resource: '/v1/health',
+    functionName: null,
+    operationId: 'health',
+    summary: 'Liveness; the local server is ready when this answers',
+    responses: ['health'],
+  }),
+  route({
+    method: 'POST',
+    resource: '/v1/cards/query',
+    functionName: 'query-card',
+    operationId: 'queryCard',
+    summary: 'Every card of one identity (synjones.onecard.query.card)',
+    body: QueryCardBodySchema,
+    responses: ['cards'],
+  }),
+  route({
+    method: 'POST',
+    resource: '/v1/payments',
+    functionName: 'pay',
+    operationId: 'pay',
+    summary: 'Charge a card once per order_no (synjones.onecard.gdccard.pay)',
+    body: PaymentBodySchema,
+    responses: ['order'],
+  }),
+  route({
+    method: 'POST',
+    resource: '/v1/payments/query',
+    functionName: 'pay-query',
+    operationId: 'queryPayments',
+    summary: 'Ask the platform about 1–50 orders (synjones.onecard.pay.query)',
+    body: PayQueryBodySchema,
+    responses: ['payQuery'],
+  }),
+  route({
+    method: 'GET',
+    resource: '/v1/payments/{order_no}',
+    functionName: 'pay-query',
+    operationId: 'getOrder',
+    summary: "The ledger's record of a payment or refund; a PENDING one is resolved with pay.query first",
+    params: OrderParamsSchema,
+    responses: ['order'],
+  }),
+  route({
+    method: 'POST',
+    resource: '/v1/refunds',
+    functionName: 'refund',
+    operationId: 'refund',
+    summary: 'Refund (part of) a SUCCESS payment (synjones.onecard.gdccard.refund)',
+    body: RefundBodySchema,
+    responses: ['order'],
+  }),
+  route({
+    method: 'GET',
+    resource: '/v1/bills/{bill_date}',
+    functionName: 'down-bill',
+    operationId: 'getBill',
+    summary: 'The bill of one China day with its reconciliation against the ledger (synjones.onecard.down.bill)',
+    params: BillParamsSchema,
+    query: BillQuerySchema,
+    responses: ['bill'],
+  }),
+];
+
+/** The routes each handler serves, e.g. for infra/ wiring API Gateway methods to functions. */
+export function routesOf(functionName: FunctionName): RouteSpec[] {
+  return ROUTES.filter((spec) => spec.functionName === functionName);
+}
+
+export type RouteMatch =
+  | { readonly kind: 'found'; readonly route: RouteSpec; readonly pathParameters: Record<string, string> }
+  | { readonly kind: 'method-not-allowed'; readonly allowed: readonly HttpMethod[] }
+  | { readonly kind: 'not-found' };
+
+/**
+ * Matches a decoded path like API Gateway does: a literal segment wins over a `{param}` one, and a
+ * path whose resource exists but lacks the method is 405.
+ */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const segments = path.split('/');
+  let best: { resource: string; score: number; params: Record<string, string> } | undefined;
+  for (const resource of new Set(ROUTES.map((spec) => spec.resource))) {
+    const template = resource.split('/');
+    if (template.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let score = 0;
+    let matched = true;
+    for (let index = 0; index < template.length; index++) {
+      const expected = template[index] ?? '';
+      const actual = segments[index] ?? '';
+      if (expected.startsWith('{') && expected.endsWith('}')) {
+        if (actual === '') {
+          matched = false;
+          break;
+        }
+        params[expected.slice(1, -1)] = actual;
+      } else if (expected === actual) {
+        score += 1;
+      } else {
+        matched = false;
+        break;
+      }
+    }
+    if (matched && (best === undefined || score > best.score)) best = { resource, score, params };
+  }
+  if (best === undefined) return { kind: 'not-found' };
+  const candidates = ROUTES.filter((spec) => spec.resource === best.resource);
+  const found = candidates.find((spec) => spec.method === method.toUpperCase());
+  if (found === undefined) return { kind: 'method-not-allowed', allowed: candidates.map((spec) => spec.method) };
+  return { kind: 'found', route: found, pathParameters: best.params };
+}

@@ -1,0 +1,82 @@
+// `npm start`: the whole gateway on this machine (dynalite + sandbox platform + the handlers
+// behind an API-Gateway-shaped HTTP server on 127.0.0.1:PORT). Ctrl-C stops it.
+import { getConfig } from '../config.js';
+import { formatYuan } from '../protocol/money.js';
+import { DEMO_ACCOUNTS } from '../sandbox/index.js';
+import { startLocalServer, type LocalServer } from './server.js';
+
+async function main(): Promise<void> {
+  const config = getConfig();
+  const server = await startLocalServer({ config });
+  printBanner(server);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping…\n`);
+    const timer = setTimeout(() => process.exit(1), 5_000);
+    timer.unref();
+    server.close().then(
+      () => {
+        process.stdout.write('stopped\n');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function printBanner(server: LocalServer): void {
+  const lines: string[] = [];
+  lines.push('', `onecard-gateway listening on ${server.url}`, '');
+  lines.push(`  OpenAPI    ${server.url}/openapi.json`);
+  lines.push(`  health     ${server.url}/v1/health`);
+  lines.push(`  platform   ${server.sandbox ? `built-in sandbox at ${server.apiUrl}` : `external ${server.apiUrl}`}`);
+  lines.push(`  DynamoDB   ${server.embeddedDynamo ? 'embedded dynalite (in memory)' : 'shared'} at ${server.dynamoEndpoint} (tables ${server.tables.tokenTable}, ${server.tables.ledgerTable})`);
+  lines.push(`  bills      ${server.billDir}`);
+  if (server.sandbox && server.ownsSandbox) {
+    lines.push('', 'Sandbox demo accounts (lib/sandbox/accounts.ts; merchant account: any, e.g. 1001):', '');
+    lines.push(`  ${'account'.padEnd(8)} ${'name'.padEnd(6)} ${'sno'.padEnd(11)} ${'balance'.padStart(10)}  notes`);
+    for (const account of DEMO_ACCOUNTS) {
+      const notes = [
+        account.pwd ? `query pwd ${account.pwd}` : '',
+        account.lost ? 'reported lost' : '',
+        account.frozen ? 'frozen' : '',
+        account.mscard === '2' ? 'secondary card' : '',
+      ].filter(Boolean);
+      lines.push(
+        `  ${account.account.padEnd(8)} ${padDisplay(account.name, 6)} ${(account.sno ?? '').padEnd(11)} ${formatYuan(account.balanceFen).padStart(10)}  ${notes.join(', ')}`,
+      );
+    }
+  }
+  const example = DEMO_ACCOUNTS[0];
+  const sno = example?.sno ?? '2015032718';
+  const account = example?.account ?? '32718';
+  const orderNo = `demo-${Date.now().toString(36)}`;
+  lines.push('', 'Try:', '');
+  lines.push(`  curl -s ${server.url}/v1/cards/query -H 'content-type: application/json' \\`);
+  lines.push(`    -d '{"idtype":"sno","id":"${sno}"}'`);
+  lines.push('');
+  lines.push(`  curl -s ${server.url}/v1/payments -H 'content-type: application/json' \\`);
+  lines.push(`    -d '{"order_no":"${orderNo}","account":"${account}","tranamt":"12.50","mercacc":"1001"}'`);
+  lines.push('');
+  lines.push(`  curl -s ${server.url}/v1/payments/${orderNo}`);
+  lines.push('', 'Ctrl-C stops it.', '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Pads to a terminal width, counting CJK characters as two columns. */
+function padDisplay(text: string, width: number): string {
+  let columns = 0;
+  for (const char of text) columns += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/.test(char) ? 2 : 1;
+  return text + ' '.repeat(Math.max(0, width - columns));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`npm start failed: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,212 @@
+// The composition root: builds, once per container, the DynamoDB client, the credentials source,
+// the token manager, the platform client, the ledger and the use cases the handlers call.
+// The local server runs each of its instances in its own scope (createRuntimeScope), so several
+// in-process "Lambda instances" can share one database without sharing memory.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { getConfig, type GatewayConfig } from './config.js';
+import { createPlatformClient, type Transport } from './platform/client.js';
+import type { CredentialsSource, PlatformClient } from './platform/types.js';
+import { ConfigurationError } from './protocol/errors.js';
+import { createFileSource, createSecretsManagerSource } from './secrets/index.js';
+import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token/manager.js';
+import { createDynamoTokenStore } from './token/store.js';
+import { createLedgerStore, type LedgerStore } from './ledger/store.js';
+import { createPaymentService, type PaymentService } from './ledger/payments.js';
+import { createBillService, type BillService } from './bills/service.js';
+import type { BillArchive } from './bills/archive.js';
+import { getLogger } from './http/log.js';
+
+export interface Runtime {
+  readonly config: GatewayConfig;
+  readonly dynamo: DynamoDBClient;
+  readonly credentials: CredentialsSource;
+  readonly tokens: TokenManager;
+  readonly platform: PlatformClient;
+  readonly ledger: LedgerStore;
+  readonly payments: PaymentService;
+  readonly now: () => Date;
+}
+
+/** What the local server (or a test) injects instead of reading the environment and AWS. */
+export interface RuntimeOverrides {
+  /** Merged over the environment's configuration. */
+  readonly config?: Partial<GatewayConfig>;
+  /** E.g. a static source holding the sandbox's secret. */
+  readonly credentials?: CredentialsSource;
+  readonly dynamo?: DynamoDBClient;
+  readonly transport?: Transport;
+  readonly archive?: BillArchive;
+  readonly now?: () => Date;
+  /** Token lease owner id (default random per runtime). */
+  readonly instanceId?: string;
+  /** Forwarded to the token manager (tests shorten the 2-minute spacing against a lenient sandbox). */
+  readonly tokenOptions?: Pick<TokenManagerOptions, 'minIssueIntervalMs' | 'refreshMarginSeconds' | 'proactiveMarginSeconds' | 'leaseMs' | 'maxWaitMs'>;
+  /** Forwarded to the payment service (tests shorten them). */
+  readonly notFoundGraceMs?: number;
+  readonly replayWaitMs?: number;
+}
+
+/** Builds a runtime (no caching: see getRuntime / createRuntimeScope). */
+export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const config: GatewayConfig = { ...getConfig(), ...overrides.config };
+  const now = overrides.now ?? (() => new Date());
+  const logger = logAdapter();
+  if (!config.apiUrl) throw new ConfigurationError('SYNJONES_API_URL is not set');
+
+  const dynamo = overrides.dynamo ?? createDynamoClient(config);
+  const credentials = overrides.credentials ?? createCredentialsSource(config, logger);
+  const { appKey } = await credentials.get();
+
+  let platform: PlatformClient | undefined;
+  const tokens = createTokenManager({
+    store: createDynamoTokenStore({ client: dynamo, tableName: config.tokenTable }),
+    appKey,
+    fetchToken: () => {
+      if (!platform) throw new Error('platform client not ready');
+      return platform.fetchAccessToken();
+    },
+    now: () => now().getTime(),
+    ...(overrides.instanceId ? { instanceId: overrides.instanceId } : {}),
+    ...overrides.tokenOptions,
+    logger,
+  });
+  platform = createPlatformClient({
+    apiUrl: config.apiUrl,
+    ...(config.billUrl ? { billUrl: config.billUrl } : {}),
+    credentials,
+    tokens,
+    timeoutMs: config.platformTimeoutMs,
+    ...(overrides.transport ? { transport: overrides.transport } : {}),
+    now,
+  });
+  const ledger = createLedgerStore({ client: dynamo, tableName: config.ledgerTable });
+  const payments = createPaymentService({
+    ledger,
+    platform,
+    now,
+    ...(overrides.notFoundGraceMs !== undefined ? { notFoundGraceMs: overrides.notFoundGraceMs } : {}),
+    ...(overrides.replayWaitMs !== undefined ? { replayWaitMs: overrides.replayWaitMs } : {}),
+  });
+  return { config, dynamo, credentials, tokens, platform, ledger, payments, now };
+}
+
+
+function createDynamoClient(config: GatewayConfig): DynamoDBClient {
+  if (config.dynamoEndpoint) {
+    return new DynamoDBClient({
+      endpoint: config.dynamoEndpoint,
+      region: config.region ?? 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  }
+  return new DynamoDBClient(config.region ? { region: config.region } : {});
+}
+
+/** The shared logger as the (message, attributes) shape lib/token and lib/secrets take. */
+function logAdapter(): { info(message: string, attributes?: Record<string, unknown>): void; warn(message: string, attributes?: Record<string, unknown>): void } {
+  const logger = getLogger();
+  return {
+    info: (message, attributes) => logger.info(message, { ...attributes }),
+    warn: (message, attributes) => logger.warn(message, { ...attributes }),
+  };
+}
+
+function createCredentialsSource(config: GatewayConfig, logger: ReturnType<typeof logAdapter>): CredentialsSource {
+  if (config.secretId) {
+    return createSecretsManagerSource({
+      client: new SecretsManagerClient(config.region ? { region: config.region } : {}),
+      secretId: config.secretId,
+      requirePlatformKey: true,
+      logger,
+    });
+  }
+  if (config.secretFile) return createFileSource(config.secretFile, { requirePlatformKey: true, logger });
+  throw new ConfigurationError('no secret configured: set SYNJONES_SECRET_ID (deployed) or SYNJONES_SECRET_FILE (local)');
+}
+
+/** One lazily built runtime plus its bill service. */
+export interface RuntimeScope {
+  runtime(): Promise<Runtime>;
+  /** The bill service; `defaultArchive` is used unless the overrides carry an archive. */
+  billService(defaultArchive: (config: GatewayConfig) => BillArchive): Promise<BillService>;
+  /** Runs `work` so that getRuntime() inside it (and in what it awaits) returns this scope's runtime. */
+  run<T>(work: () => T): T;
+  /** Destroys the clients this scope created. */
+  dispose(): Promise<void>;
+}
+
+const scopes = new AsyncLocalStorage<RuntimeScope>();
+
+export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeScope {
+  let runtimePromise: Promise<Runtime> | undefined;
+  let billPromise: Promise<BillService> | undefined;
+  const scope: RuntimeScope = {
+    runtime() {
+      runtimePromise ??= createRuntime(overrides).catch((error: unknown) => {
+        runtimePromise = undefined; // a failed start (e.g. the secret unreadable) is retried next time
+        throw error;
+      });
+      return runtimePromise;
+    },
+    billService(defaultArchive) {
+      billPromise ??= scope
+        .runtime()
+        .then((runtime) =>
+          createBillService({
+            platform: runtime.platform,
+            ledger: runtime.ledger,
+            payments: runtime.payments,
+            archive: overrides.archive ?? defaultArchive(runtime.config),
+            defaultCryptType: runtime.config.billCryptType,
+            now: runtime.now,
+          }),
+        )
+        .catch((error: unknown) => {
+          billPromise = undefined;
+          throw error;
+        });
+      return billPromise;
+    },
+    run(work) {
+      return scopes.run(scope, work);
+    },
+    async dispose() {
+      const pending = runtimePromise;
+      runtimePromise = undefined;
+      billPromise = undefined;
+      if (!pending) return;
+      const runtime = await pending.catch(() => undefined);
+      if (runtime && !overrides.dynamo) runtime.dynamo.destroy();
+    },
+  };
+  return scope;
+}
+
+let containerScope: RuntimeScope | undefined;
+
+function currentScope(): RuntimeScope {
+  const scoped = scopes.getStore();
+  if (scoped) return scoped;
+  containerScope ??= createRuntimeScope();
+  return containerScope;
+}
+
+/** The runtime of this container (or of the local server instance serving this request). */
+export function getRuntime(): Promise<Runtime> {
+  return currentScope().runtime();
+}
+
+/** The bill service of this container; only the bill handler calls it (it brings the archive). */
+export function getBillService(defaultArchive: (config: GatewayConfig) => BillArchive): Promise<BillService> {
+  return currentScope().billService(defaultArchive);
+}
+
+/** Replaces the container's runtime with one built from `overrides` (local runs, tests). */
+export function setRuntimeForLocal(overrides: RuntimeOverrides): RuntimeScope {
+  const previous = containerScope;
+  containerScope = createRuntimeScope(overrides);
+  void previous?.dispose();
+  return containerScope;
+}

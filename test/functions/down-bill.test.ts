@@ -1,0 +1,76 @@
+// functions/down-bill.ts: a day's bill with its reconciliation, served from the archive once the
+// day is over, and the daily scheduled run.
+import { readdir } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/down-bill.js';
+import { handler as payHandler } from '../../functions/pay.js';
+import { chinaDate } from '../../lib/protocol/timestamp.js';
+import { apiEvent, lambdaContext } from '../http/events.js';
+import { json, startHarness, type Harness } from './harness.js';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness();
+});
+afterAll(() => harness.close());
+
+const bill = (billDate: string, query: Record<string, string> | null = null) =>
+  handler(
+    apiEvent({ method: 'GET', resource: '/v1/bills/{bill_date}', path: `/v1/bills/${billDate}`, pathParameters: { bill_date: billDate }, query }),
+    lambdaContext(),
+  ) as Promise<{ statusCode: number; body: string; headers?: Record<string, string> }>;
+
+describe('GET /v1/bills/{bill_date}', () => {
+  it('today: the platform bill, reconciled against the ledger (crypt_type 0 and 1 alike)', async () => {
+    const paid = await payHandler(
+      apiEvent({ resource: '/v1/payments', body: { order_no: 'fn-bill-1', account: '32718', tranamt: '3.30', mercacc: '1001', attach: 'a,b' } }),
+      lambdaContext(),
+    );
+    expect(paid.statusCode).toBe(200);
+    const today = chinaDate();
+    for (const crypt_type of ['0', '1']) {
+      const result = await bill(today, { crypt_type });
+      expect(result.statusCode).toBe(200);
+      const body = json(result);
+      expect(body).toMatchObject({ bill_date: today, bill_type: 'ALL', count: 1, total: '3.30' });
+      expect(body.rows[0]).toMatchObject({ order_no: 'fn-bill-1', tranamt: '3.30', attach: 'a,b', trade_type: '01', order_status: '60' });
+      expect(body.rows[0].trade_time).toMatch(/\+08:00$/);
+      expect(body.reconciliation).toEqual({ matched: 1, missing_local: [], missing_remote: [], mismatched: [] });
+    }
+  });
+
+  it('a past day is archived and then served without calling the platform', async () => {
+    const day = '20260101';
+    const first = await bill(day);
+    const calls = harness.sandbox.state.calls.length;
+    const second = await bill(day);
+    expect(first.statusCode).toBe(200);
+    expect(json(first)).toMatchObject({ bill_date: day, count: 0, total: '0.00', rows: [] });
+    expect(second.statusCode).toBe(200);
+    expect(json(second)).toEqual(json(first));
+    expect(harness.sandbox.state.calls.length).toBe(calls);
+    expect(await readdir(`${harness.billDir}/raw/2026/01/01`)).toEqual(['ALL.txt']);
+  });
+
+  it.each([['20260230'], ['2026011'], ['tomorrow']])('400 for bill_date %s', async (billDate) => {
+    const result = await bill(billDate);
+    expect(result.statusCode).toBe(400);
+    expect(json(result).error.message).toMatch(/^bill_date: /);
+  });
+
+  it('400 for a bad bill_type or an unknown query parameter', async () => {
+    expect((await bill(chinaDate(), { bill_type: 'NONE' })).statusCode).toBe(400);
+    const unknown = await bill(chinaDate(), { foo: '1' });
+    expect(unknown.statusCode).toBe(400);
+    expect(json(unknown).error.message).toContain('query.foo');
+  });
+});
+
+describe('scheduled daily bill', () => {
+  it('fetches yesterday (China date) and reports counts', async () => {
+    const result = (await handler({ kind: 'daily-bill' }, lambdaContext())) as { billDate: string; count: number };
+    const yesterday = chinaDate(new Date(Date.now() - 86_400_000));
+    expect(result.billDate).toBe(yesterday);
+    expect(typeof result.count).toBe('number');
+  });
+});

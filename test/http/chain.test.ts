@@ -1,0 +1,166 @@
+// The shared chain: request id on every response, JSON body limits, validation naming the
+// field, error mapping, and no 5xx for anything a client can send.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { httpHandler, route } from '../../lib/http/chain.js';
+import { setLogSink } from '../../lib/http/log.js';
+import { OrderParamsSchema, PaymentBodySchema } from '../../lib/http/schemas.js';
+import { BusinessError, PlatformBusyError } from '../../lib/protocol/errors.js';
+import { apiEvent, lambdaContext } from './events.js';
+
+const logs: string[] = [];
+beforeAll(() => setLogSink((line) => logs.push(line)));
+afterAll(() => setLogSink(undefined));
+
+const seen: unknown[] = [];
+const pay = httpHandler({
+  name: 'test-pay',
+  body: PaymentBodySchema,
+  handle: async ({ body, requestId }) => {
+    seen.push(body);
+    if (body.order_no === 'busy') throw new PlatformBusyError('-1');
+    if (body.order_no === 'refused') throw new BusinessError('60010', '余额不足');
+    if (body.order_no === 'bug') throw new TypeError('secret internals');
+    return { statusCode: 200, body: { ok: true, tranamt: body.tranamt, requestId } };
+  },
+});
+
+const valid = { order_no: 'P1', account: '32718', tranamt: '1.50', mercacc: '1001' };
+const call = (input: Parameters<typeof apiEvent>[0]): Promise<APIGatewayProxyResult> => pay(apiEvent(input), lambdaContext());
+const errorOf = (result: APIGatewayProxyResult): { code: string; message: string; retryable: boolean } =>
+  (JSON.parse(result.body) as { error: { code: string; message: string; retryable: boolean } }).error;
+
+describe('request id', () => {
+  it('echoes a valid x-request-id header in any case', async () => {
+    const result = await call({ resource: '/v1/payments', body: valid, headers: { 'X-Request-Id': 'abc-123' } });
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['x-request-id']).toBe('abc-123');
+    expect(JSON.parse(result.body).requestId).toBe('abc-123');
+  });
+
+  it('falls back to API Gateway’s request id when the header is malformed, also on errors', async () => {
+    const result = await call({ resource: '/v1/payments', rawBody: '{', headers: { 'x-request-id': 'bad id with spaces' }, requestId: 'gw-1' });
+    expect(result.statusCode).toBe(400);
+    expect(result.headers?.['x-request-id']).toBe('gw-1');
+  });
+});
+
+describe('body', () => {
+  it.each([
+    ['missing', null, 'request body is required'],
+    ['blank', '   ', 'request body is required'],
+    ['not JSON', '{"order_no":', 'not valid JSON'],
+    ['an array', '[]', 'body'],
+    ['a string', '"x"', 'body'],
+  ])('%s → 400', async (_name, rawBody, message) => {
+    const result = await call({ resource: '/v1/payments', rawBody });
+    expect(result.statusCode).toBe(400);
+    expect(errorOf(result)).toMatchObject({ code: 'VALIDATION', retryable: false });
+    expect(errorOf(result).message).toContain(message);
+  });
+
+  it('over 16 KB → 400 too large (plain and base64)', async () => {
+    const big = JSON.stringify({ ...valid, remark: 'x'.repeat(17_000) });
+    for (const base64 of [false, true]) {
+      const result = await call({ resource: '/v1/payments', rawBody: big, base64 });
+      expect(result.statusCode).toBe(400);
+      expect(errorOf(result).message).toContain('too large');
+    }
+  });
+
+  it('a base64-encoded body is decoded', async () => {
+    const result = await call({ resource: '/v1/payments', body: valid, base64: true });
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body).tranamt).toBe(150);
+  });
+
+  it('invalid UTF-8 in a base64 body → 400', async () => {
+    const event = apiEvent({ resource: '/v1/payments', rawBody: null });
+    event.body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64');
+    event.isBase64Encoded = true;
+    const result = await pay(event, lambdaContext());
+    expect(result.statusCode).toBe(400);
+    expect(errorOf(result).message).toContain('UTF-8');
+  });
+});
+
+describe('validation and errors', () => {
+  it('names the field', async () => {
+    const result = await call({ resource: '/v1/payments', body: { ...valid, tranamt: '1.505' } });
+    expect(result.statusCode).toBe(400);
+    expect(errorOf(result).message).toMatch(/^tranamt: /);
+    const unknown = await call({ resource: '/v1/payments', body: { ...valid, amount: 1 } });
+    expect(errorOf(unknown).message).toBe('unknown field: "amount"');
+  });
+
+  it('maps errors thrown by the use case', async () => {
+    const busy = await call({ resource: '/v1/payments', body: { ...valid, order_no: 'busy' } });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers?.['retry-after']).toBe('2');
+    expect(busy.headers?.['x-request-id']).toBeDefined();
+    const refused = await call({ resource: '/v1/payments', body: { ...valid, order_no: 'refused' } });
+    expect(refused.statusCode).toBe(422);
+    expect(errorOf(refused).code).toBe('60010');
+    const bug = await call({ resource: '/v1/payments', body: { ...valid, order_no: 'bug' } });
+    expect(bug.statusCode).toBe(500);
+    expect(bug.body).not.toContain('secret internals');
+  });
+
+  it('logs one line per request and one per outcome, with the request id', async () => {
+    logs.length = 0;
+    await call({ resource: '/v1/payments', body: valid, headers: { 'x-request-id': 'log-check' } });
+    const entries = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.request_id === 'log-check');
+    expect(entries.map((entry) => entry.message)).toEqual(['request', 'request done']);
+    expect(entries[1]).toMatchObject({ status: 200, outcome: 'ok', function: 'test-pay' });
+  });
+});
+
+describe('several routes in one handler', () => {
+  const handler = httpHandler({
+    name: 'multi',
+    routes: {
+      'GET /v1/payments/{order_no}': route({ params: OrderParamsSchema, handle: async ({ params }) => ({ statusCode: 200, body: params }) }),
+      'POST /v1/payments': route({ body: PaymentBodySchema, handle: async ({ body }) => ({ statusCode: 201, body: { fen: body.tranamt } }) }),
+    },
+  });
+
+  it('dispatches on method and resource, validating path parameters', async () => {
+    const get = await handler(apiEvent({ method: 'GET', resource: '/v1/payments/{order_no}', pathParameters: { order_no: 'P-1' } }), lambdaContext());
+    expect(JSON.parse(get.body)).toEqual({ order_no: 'P-1' });
+    const bad = await handler(apiEvent({ method: 'GET', resource: '/v1/payments/{order_no}', pathParameters: { order_no: 'P 1' } }), lambdaContext());
+    expect(bad.statusCode).toBe(400);
+    expect(errorOf(bad).message).toMatch(/^order_no: /);
+    const post = await handler(apiEvent({ resource: '/v1/payments', body: valid }), lambdaContext());
+    expect(post.statusCode).toBe(201);
+    const none = await handler(apiEvent({ method: 'PUT', resource: '/v1/other' }), lambdaContext());
+    expect(none.statusCode).toBe(404);
+  });
+});
+
+describe('fuzz: malformed bodies, headers and encodings (2,500 runs)', () => {
+  const jsonish = fc.oneof(
+    fc.jsonValue().map((value) => JSON.stringify(value)),
+    fc.string(),
+    fc.record({ ...Object.fromEntries(Object.keys(valid).map((key) => [key, fc.jsonValue()])) }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
+    fc.constantFrom('', '{', 'null', '[]', '{"__proto__":{"x":1}}', '{"constructor":{}}', JSON.stringify({ ...valid, tranamt: 1e308 })),
+  );
+  const headers = fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 200 }), { maxKeys: 5 });
+
+  it('never answers 5xx and every 4xx carries the error object and a request id', async () => {
+    await fc.assert(
+      fc.asyncProperty(jsonish, headers, fc.boolean(), async (rawBody, extraHeaders, base64) => {
+        const result = await call({ resource: '/v1/payments', rawBody, headers: extraHeaders, base64 });
+        expect(result.statusCode).toBeLessThan(500);
+        expect(result.headers?.['x-request-id']).toBeTruthy();
+        if (result.statusCode >= 400) {
+          const error = errorOf(result);
+          expect(typeof error.code).toBe('string');
+          expect(typeof error.message).toBe('string');
+          expect(typeof error.retryable).toBe('boolean');
+        }
+      }),
+      { numRuns: 2_500 },
+    );
+  });
+});

@@ -1,0 +1,53 @@
+// The OpenAPI document and the API Gateway request models come from the validating schemas.
+import { describe, expect, it } from 'vitest';
+import { openApiDocument, requestModels } from '../../lib/http/openapi.js';
+import { ROUTES } from '../../lib/http/routes.js';
+
+type Json = Record<string, any>;
+
+describe('openApiDocument', () => {
+  const document = openApiDocument() as Json;
+
+  it('is OpenAPI 3.1 with every route and the error object', () => {
+    expect(document.openapi).toBe('3.1.0');
+    for (const route of ROUTES) expect(document.paths[route.resource][route.method.toLowerCase()]).toBeDefined();
+    expect(document.components.schemas.Error.properties.error.required).toEqual(['code', 'message', 'retryable']);
+  });
+
+  it('documents the spec limits on request bodies', () => {
+    const pay = document.components.schemas.PayRequest;
+    expect(pay.additionalProperties).toBe(false);
+    expect(pay.properties.order_no).toMatchObject({ maxLength: 32, pattern: '^[A-Za-z0-9_-]{1,32}$' });
+    expect(pay.properties.termid).toMatchObject({ minimum: 1, maximum: 9999 });
+    expect(pay.required).toEqual(['order_no', 'account', 'tranamt', 'mercacc']);
+    expect(document.components.schemas.QueryCardRequest.properties.idtype.enum).toEqual(['sno', 'id', 'phone', 'acc', 'cardid', 'barcode']);
+    expect(document.components.schemas.QueryPaymentsRequest.properties.queries).toMatchObject({ minItems: 1, maxItems: 50 });
+  });
+
+  it('documents statuses: 202 for orders, 503 with Retry-After, path and query parameters', () => {
+    const pay = document.paths['/v1/payments'].post;
+    expect(Object.keys(pay.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '409', '422', '502', '503', '504']));
+    expect(pay.responses['503'].headers['retry-after']).toBeDefined();
+    const bill = document.paths['/v1/bills/{bill_date}'].get;
+    expect(bill.parameters.map((parameter: Json) => `${parameter.in}:${parameter.name}`)).toEqual([
+      'path:bill_date',
+      'query:bill_type',
+      'query:crypt_type',
+      'header:x-request-id',
+    ]);
+  });
+});
+
+describe('requestModels', () => {
+  it('one draft-4 schema per route with a body, keyed by route key', () => {
+    const models = requestModels();
+    expect(models.map((model) => model.routeKey).sort()).toEqual(
+      ROUTES.filter((route) => route.body).map((route) => route.routeKey).sort(),
+    );
+    for (const { schema } of models) {
+      expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
+      expect(schema.additionalProperties).toBe(false);
+      expect(JSON.stringify(schema)).not.toContain('$ref');
+    }
+  });
+});
