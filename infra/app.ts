@@ -1,0 +1,23 @@
+// The CDK app (cdk.json "app"): reads context into GatewaySettings, builds GatewayStack and applies the
+// cdk-nag AwsSolutions pack as a validation plugin (context nag=false skips it). Env-agnostic and lookup-free: synth runs offline.
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { requestModels } from '../lib/http/openapi.js';
+import { readGatewaySettings } from './config.js';
+import { GatewayStack } from './gateway-stack.js';
+
+const app = new App();
+const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'OnecardGateway';
+
+new GatewayStack(app, stackName, {
+  description: 'onecard-gateway: IAM-authorized REST API in front of the Synjones campus one-card platform',
+  settings: readGatewaySettings(app.node),
+  requestModels: requestModels(),
+});
+
+if (app.node.tryGetContext('nag') !== 'false' && app.node.tryGetContext('nag') !== false) {
+  // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding interrupts synthesis.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+}
+
+app.synth();

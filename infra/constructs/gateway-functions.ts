@@ -1,0 +1,205 @@
+// The six NodejsFunctions (Node.js 24, arm64, ESM bundles with the AWS SDK inside), each with its own
+// role, log group and the least IAM its HandlerSpec names: table actions, index reads, bucket prefixes, secret.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { HANDLERS, TOKEN_TABLE_ACTIONS, type HandlerName, type HandlerSpec } from './handlers.js';
+
+/**
+ * ESM output still contains CommonJS dependencies (parts of the SDK, middy plugins) that call
+ * `require`; in an .mjs module there is none, so the banner creates one. The alias keeps clear of
+ * any top-level name the bundle itself declares.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);";
+
+/** Replaces the SDK's default credential chain in the bundles (see infra/bundling/lambda-credentials.ts). */
+export const LAMBDA_CREDENTIALS_SHIM = fileURLToPath(new URL('../bundling/lambda-credentials.ts', import.meta.url));
+
+/** esbuild aliases applied to every bundle (module → file). */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_SHIM,
+};
+
+export interface GatewayFunctionsProps {
+  /** Repository root: esbuild resolves node_modules and tsconfig from here. */
+  readonly projectRoot: string;
+  /** Directory with access-token.ts, query-card.ts, ... (each `export const handler`). */
+  readonly handlersDir: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly tokenTable: dynamodb.ITable;
+  readonly ledgerTable: dynamodb.ITable;
+  readonly billBucket: s3.IBucket;
+  readonly secret: secretsmanager.ISecret;
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+  readonly logRetentionDays: number;
+  readonly bundleMetafile: boolean;
+  readonly vpc?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.ISubnet[];
+    readonly securityGroups: ec2.ISecurityGroup[];
+  };
+}
+
+export class GatewayFunctions extends Construct {
+  readonly byName: ReadonlyMap<HandlerName, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: GatewayFunctionsProps) {
+    super(scope, id);
+    const byName = new Map<HandlerName, NodejsFunction>();
+    for (const spec of HANDLERS) byName.set(spec.name, this.createFunction(spec, props));
+    this.byName = byName;
+  }
+
+  get(name: HandlerName): NodejsFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`no function for handler ${name}`);
+    return fn;
+  }
+
+  private createFunction(spec: HandlerSpec, props: GatewayFunctionsProps): NodejsFunction {
+    const entry = path.join(props.handlersDir, `${spec.name}.ts`);
+    if (!existsSync(entry)) throw new Error(`handler file ${entry} is missing (each handler file exports \`handler\`)`);
+
+    const logGroup = new logs.LogGroup(this, `${spec.id}Logs`, {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, `${spec.id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Least privilege for ${spec.name}: its log group, tables, bucket prefixes and secret`,
+    });
+    logGroup.grantWrite(role);
+    if (props.vpc) {
+      role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    }
+
+    const fn = new NodejsFunction(this, spec.id, {
+      entry,
+      handler: 'handler',
+      description: spec.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { ...props.environment },
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      ...(props.vpc
+        ? { vpc: props.vpc.vpc, vpcSubnets: { subnets: props.vpc.subnets }, securityGroups: props.vpc.securityGroups }
+        : {}),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        // lib/protocol/errors.ts names errors by `this.constructor.name`: minified class names would break it.
+        keepNames: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        charset: Charset.UTF8,
+        // The SDK is bundled, not taken from the runtime: version-pinned by package-lock, tree-shaken and
+        // minified (AWS's cold-start advice); with the credentials alias below the two-client floor is
+        // 217 KB instead of 357 KB and loads ~25-35% faster (test/bench/bundles.bench.ts).
+        bundleAwsSDK: true,
+        externalModules: [],
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([module, file]) => `${module}=${file}`) },
+        metafile: props.bundleMetafile,
+        logLevel: LogLevel.WARNING,
+        forceDockerBundling: false,
+      },
+    });
+
+    this.grantData(spec, role, props);
+    if (spec.readsSecret) props.secret.grantRead(role);
+
+    if (spec.scheduled) {
+      // Scheduler invokes asynchronously: a function error is retried by Lambda (twice, 1 and 2 min
+      // later: past the platform's 2-minute token rule) and then lands in the same DLQ as failed invocations.
+      fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(spec.name === 'down-bill' ? 6 : 1),
+        onFailure: new destinations.SqsDestination(props.scheduleDeadLetterQueue),
+      });
+    }
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource "*" is the only form).',
+    });
+    if (props.vpc) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'AWSLambdaVPCAccessExecutionRole is the documented minimum for Lambda ENI management in a VPC (the ec2 network-interface actions need Resource "*").',
+      });
+    }
+    return fn;
+  }
+
+  private grantData(spec: HandlerSpec, role: iam.IRole, props: GatewayFunctionsProps): void {
+    if (spec.tokenTable === 'read-write') {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TokenTableItems',
+          actions: [...TOKEN_TABLE_ACTIONS],
+          resources: [props.tokenTable.tableArn],
+        }),
+      );
+    }
+    if (spec.ledger.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'LedgerItems',
+          actions: [...spec.ledger],
+          resources: [props.ledgerTable.tableArn],
+        }),
+      );
+    }
+    if (spec.ledgerIndexes.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'LedgerIndexQueries',
+          actions: ['dynamodb:Query'],
+          resources: spec.ledgerIndexes.map((index) => `${props.ledgerTable.tableArn}/index/${index}`),
+        }),
+      );
+    }
+    if (spec.bucketPrefixes.length > 0) {
+      const bucketLogicalId = Stack.of(this).getLogicalId(props.billBucket.node.defaultChild as CfnElement);
+      for (const prefix of spec.bucketPrefixes) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
+          reason: `Object keys under ${prefix} are per bill day and type (lib/bills/archive.ts); the grant is limited to that prefix of the one bill bucket.`,
+        });
+      }
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'BillObjects',
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: spec.bucketPrefixes.map((prefix) => props.billBucket.arnForObjects(`${prefix}*`)),
+        }),
+      );
+      // Without ListBucket a missing key answers 403 instead of 404 ("not stored yet" must be tellable).
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'BillBucketList', actions: ['s3:ListBucket'], resources: [props.billBucket.bucketArn] }),
+      );
+    }
+  }
+}

@@ -1,0 +1,128 @@
+// The six Lambda handlers as data: entry file, sizing (with the reason), and exactly which
+// tables, index reads, bucket prefixes and secret each one may touch. GatewayFunctions turns it into IAM.
+export type HandlerName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pay-query' | 'down-bill';
+
+export type TokenTableAccess = 'none' | 'read-write';
+/** Item actions on the ledger table itself; Query is granted per index (ledgerIndexes), never on the table. */
+export type LedgerAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem';
+export type LedgerIndex = 'by_day' | 'pending';
+
+export interface HandlerSpec {
+  readonly name: HandlerName;
+  /** Construct id, also the stem of the function's log group name. */
+  readonly id: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** One line: why this memory and timeout. */
+  readonly sizingReason: string;
+  readonly tokenTable: TokenTableAccess;
+  readonly ledger: readonly LedgerAction[];
+  readonly ledgerIndexes: readonly LedgerIndex[];
+  /** Key prefixes of the bill bucket this function may read and write. */
+  readonly bucketPrefixes: readonly string[];
+  readonly readsSecret: boolean;
+  /** Invoked by EventBridge Scheduler (asynchronously): gets Lambda async retries + the DLQ as failure destination. */
+  readonly scheduled: boolean;
+}
+
+/** lib/bills/archive.ts keys: raw bills `raw/yyyy/MM/dd/<type>.txt`, reports `reports/yyyy/MM/dd/<type>.json`. */
+export const BILL_PREFIXES = ['raw/', 'reports/'] as const;
+
+/** lib/token/store.ts reads and conditionally updates its one item per app_key; nothing else. */
+export const TOKEN_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+
+// Sizing notes common to all: Lambda CPU scales with memory (1 vCPU at 1769 MB). Below 512 MB the
+// SDK-dominated cold start (~0.15 s at full CPU) and RSA-SHA1 signing stretch noticeably; API
+// Gateway gives up after 29 s, so API functions need no more than 30 s, and money calls must be
+// allowed to outlive the 29 s so the ledger records the outcome (a killed run stays PENDING: safe).
+export const HANDLERS: readonly HandlerSpec[] = [
+  {
+    name: 'access-token',
+    id: 'AccessTokenFunction',
+    description: 'Scheduled access_token renewal (synjones.authorize.access_token)',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    sizingReason: 'one signed platform call (10 s client timeout) plus a DynamoDB lease; latency-insensitive, so the cheapest CPU that still signs in milliseconds',
+    tokenTable: 'read-write',
+    ledger: [],
+    ledgerIndexes: [],
+    bucketPrefixes: [],
+    readsSecret: true,
+    scheduled: true,
+  },
+  {
+    name: 'query-card',
+    id: 'QueryCardFunction',
+    description: 'POST /v1/cards/query (synjones.onecard.query.card)',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    sizingReason: 'interactive read: enough CPU for a fast cold start; 10 s platform call + one token re-issue retry fits in 30 s',
+    tokenTable: 'read-write',
+    ledger: [],
+    ledgerIndexes: [],
+    bucketPrefixes: [],
+    readsSecret: true,
+    scheduled: false,
+  },
+  {
+    name: 'pay',
+    id: 'PayFunction',
+    description: 'POST /v1/payments (synjones.onecard.gdccard.pay)',
+    memoryMb: 512,
+    timeoutSeconds: 40,
+    sizingReason: 'money call: 10 s platform call, at most one retry on a REJECTED token error, ledger writes before and after; outlives API Gateway\'s 29 s so the outcome is recorded',
+    tokenTable: 'read-write',
+    // createPending (conditional Put), settle / notePending (conditional Update), replays (Get).
+    ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    ledgerIndexes: [],
+    bucketPrefixes: [],
+    readsSecret: true,
+    scheduled: false,
+  },
+  {
+    name: 'refund',
+    id: 'RefundFunction',
+    description: 'POST /v1/refunds (synjones.onecard.gdccard.refund)',
+    memoryMb: 512,
+    timeoutSeconds: 40,
+    sizingReason: 'same shape as pay (money call + ledger writes on the refund and its original payment)',
+    tokenTable: 'read-write',
+    // createPending of the refund, reserve/complete/release on the original payment, settle.
+    ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    ledgerIndexes: [],
+    bucketPrefixes: [],
+    readsSecret: true,
+    scheduled: false,
+  },
+  {
+    name: 'pay-query',
+    id: 'PayQueryFunction',
+    description: 'GET /v1/payments/{order_no}, POST /v1/payments/query (synjones.onecard.pay.query)',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    sizingReason: 'interactive: a ledger read, maybe one pay.query for up to 50 orders and a PENDING resolution write',
+    tokenTable: 'read-write',
+    // getOrder: get + settle a PENDING one; queryPayments: BatchGetItem of the answered orders + settle.
+    ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    ledgerIndexes: [],
+    bucketPrefixes: [],
+    readsSecret: true,
+    scheduled: false,
+  },
+  {
+    name: 'down-bill',
+    id: 'DownBillFunction',
+    description: 'GET /v1/bills/{bill_date} and the daily bill (synjones.onecard.down.bill)',
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+    sizingReason: 'a whole day\'s bill: download, DES decrypt, parse and merge-join with the ledger\'s by_day index, then S3 writes; 1 GB for CPU and headroom, 5 min for the scheduled run (the API route is cut at 29 s anyway)',
+    tokenTable: 'read-write',
+    // listByDay (Query by_day), settleFromBill (BatchGetItem + settle), settlePending (Query pending).
+    ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    ledgerIndexes: ['by_day', 'pending'],
+    bucketPrefixes: BILL_PREFIXES,
+    readsSecret: true,
+    scheduled: true,
+  },
+];

@@ -1,0 +1,154 @@
+// Bench: each deployed bundle (as cdk synth stages it) — size and init (module load) time in a fresh Node
+// process, median of several — next to floors built with the same esbuild options. Budget: ≤ 600 KB, ≤ 1.3× floor.
+// Alone: `npx tsx test/bench/bundles.bench.ts` (BENCH_NODE=/path/to/node24 to load with another Node).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { BUNDLE_ALIASES, ESM_REQUIRE_BANNER } from '../../infra/constructs/gateway-functions.js';
+import { HANDLERS } from '../../infra/constructs/handlers.js';
+import { DUMMY_LAMBDA_ENV, synthGateway } from '../infra/synth.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SIZE_BUDGET_BYTES = 600 * 1024;
+const INIT_BUDGET_RATIO = 1.3;
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+
+type Client = 'DynamoDB' | 'SecretsManager' | 'S3';
+const CLIENT_PACKAGES: Record<Client, string> = {
+  DynamoDB: '@aws-sdk/client-dynamodb',
+  SecretsManager: '@aws-sdk/client-secrets-manager',
+  S3: '@aws-sdk/client-s3',
+};
+
+interface Subject {
+  readonly name: string;
+  readonly file: string;
+  readonly clients?: readonly Client[];
+}
+
+/** Builds an entry with the handlers' exact esbuild options (format, target, banner, keepNames, alias, source map). */
+async function buildLikeHandlers(contents: string, outfile: string, aliases: Record<string, string> = { ...BUNDLE_ALIASES }): Promise<void> {
+  await build({
+    stdin: { contents, resolveDir: REPO_ROOT, loader: 'ts', sourcefile: path.basename(outfile) },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    keepNames: true,
+    sourcemap: true,
+    sourcesContent: false,
+    charset: 'utf8',
+    alias: aliases,
+    outfile,
+    logLevel: 'error',
+  });
+}
+
+function floorSource(clients: readonly Client[]): string {
+  const imports = clients.map((client) => `import { ${client}Client } from '${CLIENT_PACKAGES[client]}';`).join('\n');
+  const constructs = clients.map((client) => `new ${client}Client({})`).join(', ');
+  return `${imports}\nconst clients = [${constructs}];\nexport const handler = async () => clients.length;\n`;
+}
+
+/** Milliseconds from `import()` start to its resolution, measured inside a fresh process. */
+function initTimeMs(nodeBinary: string, file: string): number {
+  const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() - t0);`;
+  const result = spawnSync(nodeBinary, ['--enable-source-maps', '--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', ...DUMMY_LAMBDA_ENV },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (result.status !== 0) throw new Error(`loading ${file} failed: ${result.stderr}`);
+  return Number(result.stdout.trim());
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;
+
+export async function runBundleBench(): Promise<void> {
+  const nodeBinary = process.env.BENCH_NODE ?? process.execPath;
+  const version = spawnSync(nodeBinary, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`bundles bench: synth with esbuild bundling, ${RUNS} fresh-process loads each, node ${version}, --enable-source-maps`);
+
+  const synth = synthGateway({ bundle: true, context: { bundleMetafile: 'true' } });
+  const subjects: Subject[] = [];
+  const functions = Object.values(synth.json.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
+    (resource) => resource.Type === 'AWS::Lambda::Function',
+  );
+  for (const spec of HANDLERS) {
+    const fn = functions.find((resource) => resource.Properties.Description === spec.description);
+    if (!fn) throw new Error(`no function for ${spec.name} in the template`);
+    const dir = path.join(synth.assemblyDir, `asset.${(fn.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`);
+    const meta = JSON.parse(readFileSync(path.join(dir, 'index.meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    const clients = (Object.keys(CLIENT_PACKAGES) as Client[]).filter((client) =>
+      inputs.some((input) => input.includes(`${CLIENT_PACKAGES[client]}/`)),
+    );
+    subjects.push({ name: spec.name, file: path.join(dir, 'index.mjs'), clients });
+  }
+
+  // Floors: the same SDK clients each handler uses, constructed, nothing else; and an empty handler.
+  const floorFiles = new Map<string, string>();
+  const floorKey = (clients: readonly Client[]): string => clients.join('+') || 'none';
+  for (const clients of new Set(subjects.map((subject) => floorKey(subject.clients ?? [])))) {
+    const list = clients === 'none' ? [] : (clients.split('+') as Client[]);
+    const file = path.join(synth.assemblyDir, `floor-${clients}`, 'index.mjs');
+    await buildLikeHandlers(floorSource(list), file);
+    floorFiles.set(clients, file);
+  }
+  // For reference only: the same floor with the SDK's full default credential chain (no shim).
+  const plainFloorFile = path.join(synth.assemblyDir, 'floor-plain', 'index.mjs');
+  await buildLikeHandlers(floorSource(['DynamoDB', 'SecretsManager']), plainFloorFile, {});
+  const emptyFile = path.join(synth.assemblyDir, 'floor-empty', 'index.mjs');
+  await buildLikeHandlers('export const handler = async () => ({ statusCode: 200 });\n', emptyFile);
+
+  const all: Subject[] = [
+    ...subjects,
+    ...[...floorFiles].map(([clients, file]) => ({ name: `floor(${clients})`, file })),
+    { name: 'floor(DynamoDB+SecretsManager), SDK credential chain', file: plainFloorFile },
+    { name: 'empty handler', file: emptyFile },
+  ];
+  // Interleaved rounds so machine load drifts hit every subject alike.
+  const samples = new Map<string, number[]>(all.map((subject) => [subject.name, []]));
+  initTimeMs(nodeBinary, emptyFile); // warm the file cache
+  for (let round = 0; round < RUNS; round++) {
+    for (const subject of all) samples.get(subject.name)?.push(initTimeMs(nodeBinary, subject.file));
+  }
+  const initOf = (name: string): number => median(samples.get(name) ?? []);
+
+  console.log('');
+  console.log(`${'bundle'.padEnd(54)}${'size'.padStart(9)}${'init ms'.padStart(10)}${'× floor'.padStart(9)}  verdict`);
+  for (const subject of all.slice(subjects.length)) {
+    console.log(`${subject.name.padEnd(54)}${kb(statSync(subject.file).size).padStart(9)}${initOf(subject.name).toFixed(1).padStart(10)}`);
+  }
+  let failures = 0;
+  for (const subject of subjects) {
+    const key = floorKey(subject.clients ?? []);
+    const size = statSync(subject.file).size;
+    const ratio = initOf(subject.name) / initOf(`floor(${key})`);
+    const reasons = [
+      ...(size > SIZE_BUDGET_BYTES ? [`size > ${kb(SIZE_BUDGET_BYTES)}`] : []),
+      ...(ratio > INIT_BUDGET_RATIO ? [`init > ${INIT_BUDGET_RATIO}× floor`] : []),
+    ];
+    if (reasons.length > 0) failures++;
+    console.log(
+      `${`${subject.name} [${key}]`.padEnd(54)}${kb(size).padStart(9)}${initOf(subject.name).toFixed(1).padStart(10)}${ratio.toFixed(2).padStart(9)}  ${reasons.length === 0 ? 'PASS' : `FAIL (${reasons.join(', ')})`}`,
+    );
+  }
+  console.log(`\n${subjects.length - failures}/${subjects.length} bundles within budget (≤ ${kb(SIZE_BUDGET_BYTES)}, init ≤ ${INIT_BUDGET_RATIO}× floor)`);
+  rmSync(synth.assemblyDir, { recursive: true, force: true });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await runBundleBench();
+}

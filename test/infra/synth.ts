@@ -1,0 +1,74 @@
+// Shared by the infra tests and the bundle bench: synthesizes GatewayStack in-process into a temporary
+// cloud assembly, with cdk-nag's AwsSolutions report computed on the same construct tree.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { requestModels } from '../../lib/http/openapi.js';
+import { readGatewaySettings } from '../../infra/config.js';
+import { GatewayStack } from '../../infra/gateway-stack.js';
+
+export interface SynthOptions {
+  /** Extra CDK context (the same keys as `-c name=value`). */
+  readonly context?: Record<string, unknown>;
+  /** Run esbuild for the six functions (slow); off → assets are not bundled. */
+  readonly bundle: boolean;
+  /** CDK's built-in CloudFormation validation (a few seconds more). */
+  readonly cfnValidation?: boolean;
+}
+
+export interface SynthResult {
+  readonly stack: GatewayStack;
+  readonly template: Template;
+  readonly json: Record<string, unknown>;
+  readonly assemblyDir: string;
+  readonly nag: PolicyValidationPluginReport;
+}
+
+export function synthGateway(options: SynthOptions): SynthResult {
+  const assemblyDir = mkdtempSync(path.join(tmpdir(), 'onecard-cdk-'));
+  const app = new App({
+    outdir: assemblyDir,
+    builtinCloudFormationValidation: options.cfnValidation ?? false,
+    context: {
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...options.context,
+    },
+  });
+  const stack = new GatewayStack(app, 'OnecardGateway', {
+    settings: readGatewaySettings(app.node),
+    requestModels: requestModels(),
+  });
+  const nag = new AwsSolutionsChecks(app, { verbose: true }).validateScope(stack);
+  const assembly = app.synth();
+  const artifact = assembly.getStackByName(stack.stackName);
+  const json = JSON.parse(readFileSync(path.join(assemblyDir, artifact.templateFile), 'utf8')) as Record<string, unknown>;
+  return { stack, template: Template.fromJSON(json), json, assemblyDir, nag };
+}
+
+/** "AwsSolutions-IAM5[...] at /path: description" lines, for readable failures. */
+export function describeViolations(report: PolicyValidationPluginReport): string[] {
+  return report.violations.flatMap((violation) =>
+    violation.violatingResources.map(
+      (resource) => `${violation.ruleName} at ${resource.constructPath ?? resource.resourceLogicalId ?? '?'}: ${violation.description}`,
+    ),
+  );
+}
+
+/** Dummy Lambda configuration for loading bundles outside Lambda: names only, pointing nowhere
+ * (module init must not use them anyway). */
+export const DUMMY_LAMBDA_ENV: Readonly<Record<string, string>> = {
+  AWS_REGION: 'ap-east-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'bundle-load-test',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  SYNJONES_API_URL: 'https://onecard.invalid/onecard/uap/gateway.action',
+  SYNJONES_SECRET_ID: 'onecard/dummy',
+  TOKEN_TABLE: 'dummy-token-table',
+  LEDGER_TABLE: 'dummy-ledger-table',
+  BILL_BUCKET: 'dummy-bill-bucket',
+  POWERTOOLS_SERVICE_NAME: 'onecard-gateway',
+  POWERTOOLS_METRICS_NAMESPACE: 'OnecardGateway',
+  LOG_LEVEL: 'ERROR',
+};
