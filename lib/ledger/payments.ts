@@ -2,11 +2,14 @@
 // only on a certain answer, resolved by pay.query (on read, on replay, by the settler) — never guessed.
 //
 // Decisions:
-// - Outcome of a money call: MoneyMoved → SUCCESS. BusinessError, or an UpstreamError whose delivery is
-//   REJECTED or NOT_SENT → FAILED (no money moved), except the business codes that say the platform already
-//   knows the order (60045 duplicate order_no, 60070 already paid, 60009 duplicate serial) → PENDING.
-//   Everything else (timeout, UNKNOWN delivery, busy, bad signature, garbled, text, any other error) →
-//   PENDING with last_error; never FAILED while money may have moved.
+// - Outcome of a money call: MoneyMoved → SUCCESS. BusinessError → FAILED (the platform refused; no money
+//   moved), except the business codes that say the platform already knows the order (60045 duplicate
+//   order_no, 60070 already paid, 60009 duplicate serial) → PENDING. A call the platform's business layer
+//   certainly never saw (no token within the 2-minute rule, connection refused, a system-level errcode
+//   such as 40018, credentials that do not load) → NOT_ATTEMPTED: the PENDING record is withdrawn and the
+//   error thrown (a retryable 5xx), so the client may send the same order_no again. Everything else
+//   (timeout, UNKNOWN delivery, busy, bad signature, garbled, text, any other error) → PENDING with
+//   last_error; never FAILED while money may have moved.
 // - pay.query order_status: 60/80 → SUCCESS, 77 → FAILED (ORDER_STATUS_77), 78 → FAILED (ORDER_STATUS_78)
 //   only once the order is older than notFoundGraceMs (which must exceed the platform call timeout, so a
 //   call still in flight is never failed), anything else or a query failure → stays PENDING.
@@ -22,8 +25,13 @@
 import { createHash } from 'node:crypto';
 import {
   BusinessError,
+  ConfigurationError,
   GatewayError,
+  KeyFormatError,
   OrderConflictError,
+  PlatformBusyError,
+  PlatformSystemError,
+  TokenUnavailableError,
   OriginalNotPaidError,
   RefundExceedsPaymentError,
   UpstreamError,
@@ -121,7 +129,12 @@ const AMBIGUOUS_RETCODES: ReadonlySet<string> = new Set(['60009', '60045', '6007
 export type CallOutcome =
   | { readonly kind: 'SUCCESS'; readonly outId?: string }
   | { readonly kind: 'FAILED'; readonly error: LedgerError }
-  | { readonly kind: 'UNKNOWN'; readonly error?: LedgerError };
+  | { readonly kind: 'UNKNOWN'; readonly error?: LedgerError }
+  /** The platform never saw the call: withdraw the order and throw `cause`. */
+  | { readonly kind: 'NOT_ATTEMPTED'; readonly error: LedgerError; readonly cause: unknown };
+
+/** How often one request re-creates an order_no that concurrent attempts keep withdrawing. */
+const CREATE_ROUNDS = 3;
 
 export function createPaymentService(options: PaymentServiceOptions): PaymentService {
   const { ledger, platform } = options;
@@ -132,6 +145,14 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
 
   /** Writes an outcome; for refunds the payment side first (see store.ts write order). */
   async function applyOutcome(record: LedgerRecord, outcome: CallOutcome): Promise<LedgerRecord> {
+    if (outcome.kind === 'NOT_ATTEMPTED') {
+      if (record.type === 'REFUND' && record.refundOrderNo !== undefined) {
+        await ledger.releaseRefund(record.refundOrderNo, record.orderNo, record.amountFen, now());
+      }
+      if (await ledger.withdraw(record.orderNo)) throw outcome.cause;
+      // Someone recorded an outcome meanwhile: keep it (and say why this attempt ended).
+      return (await ledger.notePending(record.orderNo, outcome.error, now())) ?? (await reread(record.orderNo));
+    }
     if (outcome.kind === 'UNKNOWN') {
       return (await ledger.notePending(record.orderNo, outcome.error, now())) ?? (await reread(record.orderNo));
     }
@@ -230,8 +251,11 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     return records[0] ?? record;
   }
 
-  /** A request for an order_no that already exists: same parameters → the stored outcome; else 409. */
-  async function replay(stored: LedgerRecord, order: NewOrder): Promise<LedgerRecord> {
+  /**
+   * A request for an order_no that already exists: same parameters → the stored outcome; else 409.
+   * Undefined when the order was withdrawn meanwhile (its attempt never reached the platform).
+   */
+  async function replay(stored: LedgerRecord, order: NewOrder): Promise<LedgerRecord | undefined> {
     assertSameRequest(stored, order);
     let current = stored;
     const deadline = Date.now() + replayWaitMs;
@@ -243,7 +267,9 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
       now().getTime() - Date.parse(record.createdAt) < IN_FLIGHT_WINDOW_MS;
     while (mayBeInFlight(current) && Date.now() < deadline) {
       await sleep(replayPollMs);
-      current = await reread(current.orderNo);
+      const latest = await ledger.get(current.orderNo);
+      if (!latest) return undefined;
+      current = latest;
     }
     return resolveOne(current);
   }
@@ -294,57 +320,79 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     return total;
   }
 
+  /** One refund attempt; undefined when a concurrent attempt withdrew the order meanwhile. */
+  async function attemptRefund(input: RefundInput, order: NewOrder): Promise<OrderRecord | undefined> {
+    let original = await ledger.get(input.refundOrderNo);
+    if (!original || original.type !== 'PAYMENT') {
+      throw new OriginalNotPaidError(`refund_order_no ${input.refundOrderNo} is not a payment made through this gateway`);
+    }
+    if (original.status === 'PENDING') original = await resolveOne(original);
+    if (original.status !== 'SUCCESS') {
+      throw new OriginalNotPaidError(
+        `refund_order_no ${input.refundOrderNo} is ${original.status}, not a SUCCESS payment`,
+      );
+    }
+    for (const field of ['account', 'acctype', 'mercacc'] as const) {
+      if (original[field] !== input[field]) {
+        throw new ValidationError(`${field} does not match the original payment ${input.refundOrderNo}`, field);
+      }
+    }
+
+    const created = await ledger.createPending(order, now());
+    if (!created.created) {
+      const replayed = await replay(created.record, order);
+      return replayed && finishRefund(replayed);
+    }
+
+    const reservation = await ledger.reserveRefund(original.orderNo, order.orderNo, order.amountFen, now());
+    if (reservation === 'INSUFFICIENT' || reservation === 'NOT_REFUNDABLE') {
+      const left = (await ledger.get(original.orderNo))?.refundableFen ?? 0;
+      const settled = await ledger.settle(
+        order.orderNo,
+        {
+          status: 'FAILED',
+          error: {
+            code: 'REFUND_EXCEEDS_PAYMENT',
+            message: `a refund of ${order.amountFen} fen would exceed payment ${original.orderNo} (${left} fen still refundable)`,
+          },
+        },
+        now(),
+      );
+      return finishRefund(settled.record);
+    }
+    const outcome = await callMoney(() => platform.refund(input));
+    return finishRefund(await applyOutcome(created.record, outcome));
+  }
+
   return {
     async pay(input) {
       const order = paymentOrder(input);
-      const created = await ledger.createPending(order, now());
-      if (!created.created) return toOrderRecord(await replay(created.record, order));
-      const outcome = await callMoney(() => platform.pay(input));
-      return toOrderRecord(await applyOutcome(created.record, outcome));
+      for (let round = 1; round <= CREATE_ROUNDS; round++) {
+        const created = await ledger.createPending(order, now());
+        if (!created.created) {
+          const replayed = await replay(created.record, order);
+          if (replayed) return toOrderRecord(replayed);
+          continue; // withdrawn meanwhile: this request may attempt it itself
+        }
+        const outcome = await callMoney(() => platform.pay(input));
+        return toOrderRecord(await applyOutcome(created.record, outcome));
+      }
+      throw concurrentRetries(order.orderNo);
     },
 
     async refund(input) {
       const order = refundOrder(input);
-      const existing = await ledger.get(order.orderNo);
-      if (existing) return finishRefund(await replay(existing, order));
-
-      let original = await ledger.get(input.refundOrderNo);
-      if (!original || original.type !== 'PAYMENT') {
-        throw new OriginalNotPaidError(`refund_order_no ${input.refundOrderNo} is not a payment made through this gateway`);
-      }
-      if (original.status === 'PENDING') original = await resolveOne(original);
-      if (original.status !== 'SUCCESS') {
-        throw new OriginalNotPaidError(
-          `refund_order_no ${input.refundOrderNo} is ${original.status}, not a SUCCESS payment`,
-        );
-      }
-      for (const field of ['account', 'acctype', 'mercacc'] as const) {
-        if (original[field] !== input[field]) {
-          throw new ValidationError(`${field} does not match the original payment ${input.refundOrderNo}`, field);
+      for (let round = 1; round <= CREATE_ROUNDS; round++) {
+        const existing = await ledger.get(order.orderNo);
+        if (existing) {
+          const replayed = await replay(existing, order);
+          if (replayed) return finishRefund(replayed);
+          continue; // withdrawn meanwhile
         }
+        const attempted = await attemptRefund(input, order);
+        if (attempted) return attempted;
       }
-
-      const created = await ledger.createPending(order, now());
-      if (!created.created) return finishRefund(await replay(created.record, order));
-
-      const reservation = await ledger.reserveRefund(original.orderNo, order.orderNo, order.amountFen, now());
-      if (reservation === 'INSUFFICIENT' || reservation === 'NOT_REFUNDABLE') {
-        const left = (await ledger.get(original.orderNo))?.refundableFen ?? 0;
-        const settled = await ledger.settle(
-          order.orderNo,
-          {
-            status: 'FAILED',
-            error: {
-              code: 'REFUND_EXCEEDS_PAYMENT',
-              message: `a refund of ${order.amountFen} fen would exceed payment ${original.orderNo} (${left} fen still refundable)`,
-            },
-          },
-          now(),
-        );
-        return finishRefund(settled.record);
-      }
-      const outcome = await callMoney(() => platform.refund(input));
-      return finishRefund(await applyOutcome(created.record, outcome));
+      throw concurrentRetries(order.orderNo);
     },
 
     async getOrder(orderNo) {
@@ -394,10 +442,27 @@ export function classifyMoneyError(error: unknown): CallOutcome {
     const described = { code: error.retcode, message: error.message };
     return AMBIGUOUS_RETCODES.has(error.retcode) ? { kind: 'UNKNOWN', error: described } : { kind: 'FAILED', error: described };
   }
-  if (error instanceof UpstreamError && (error.delivery === 'REJECTED' || error.delivery === 'NOT_SENT')) {
-    return { kind: 'FAILED', error: describeError(error) };
-  }
+  if (neverReachedPlatform(error)) return { kind: 'NOT_ATTEMPTED', error: describeError(error), cause: error };
   return { kind: 'UNKNOWN', error: describeError(error) };
+}
+
+/** True when the platform's business layer certainly never saw the call, so nothing can have moved. */
+function neverReachedPlatform(error: unknown): boolean {
+  if (error instanceof UpstreamError) {
+    return error.delivery === 'NOT_SENT' || (error.delivery === 'REJECTED' && error instanceof PlatformSystemError);
+  }
+  // Thrown before anything was sent: no token within the 2-minute rule, unloadable credentials,
+  // or a request the client's wire limits refuse.
+  return (
+    error instanceof TokenUnavailableError ||
+    error instanceof ConfigurationError ||
+    error instanceof KeyFormatError ||
+    error instanceof ValidationError
+  );
+}
+
+function concurrentRetries(orderNo: string): PlatformBusyError {
+  return new PlatformBusyError('-1', `order_no ${orderNo} is being retried by concurrent requests; try again`);
 }
 
 function describeError(error: unknown): LedgerError {

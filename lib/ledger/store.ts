@@ -22,9 +22,13 @@
 //           so each happens at most once → 4 settle the refund (status = PENDING).
 //           The payment side is always written before the refund leaves PENDING, so a crash anywhere
 //           leaves the refund PENDING and findable; resolving it repeats step 3 (a no-op when done).
+//   withdraw: when the platform certainly never saw the call (no token, connection refused, a system-level
+//           rejection), the PENDING item is deleted (only while PENDING with no outcome recorded), so the
+//           client may send the same order_no again. A refund releases its reservation first.
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -121,6 +125,11 @@ export interface LedgerStore {
   getMany(orderNos: readonly string[]): Promise<Map<string, LedgerRecord>>;
   /** Conditional put of a new PENDING order; when the order_no exists, returns the stored record. */
   createPending(order: NewOrder, at: Date): Promise<CreateResult>;
+  /**
+   * Deletes a PENDING order on which no outcome was recorded (attempts = 0): the platform never saw the
+   * call, so the order_no is free again. False when the item moved on (then it stays as it is).
+   */
+  withdraw(orderNo: string): Promise<boolean>;
   /** PENDING → SUCCESS/FAILED; never touches a settled item. */
   settle(orderNo: string, outcome: SettleOutcome, at: Date): Promise<SettleResult>;
   /** Records that an order is still PENDING (and why); undefined when it is no longer PENDING or absent. */
@@ -161,7 +170,7 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
 
   const mustGet = async (orderNo: string): Promise<LedgerRecord> => {
     const record = await get(orderNo);
-    if (!record) throw new Error(`ledger item ${orderNo} vanished`); // items are never deleted
+    if (!record) throw new Error(`ledger item ${orderNo} vanished`);
     return record;
   };
 
@@ -189,19 +198,42 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
 
   const createPending = async (order: NewOrder, at: Date): Promise<CreateResult> => {
     const item = newItem(order, at);
+    // Two rounds: an existing item may be withdrawn between our failed put and our read.
+    for (let round = 0; ; round++) {
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#order_no)',
+            ExpressionAttributeNames: { '#order_no': 'order_no' },
+          }),
+        );
+        return { created: true, record: recordFromItem(item) };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const stored = await get(order.orderNo);
+        if (stored) return { created: false, record: stored };
+        if (round >= 1) throw new Error(`ledger item ${order.orderNo} keeps vanishing`);
+      }
+    }
+  };
+
+  const withdraw = async (orderNo: string): Promise<boolean> => {
     try {
       await client.send(
-        new PutItemCommand({
+        new DeleteItemCommand({
           TableName: tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#order_no)',
-          ExpressionAttributeNames: { '#order_no': 'order_no' },
+          Key: { order_no: { S: orderNo } },
+          ConditionExpression: '#status = :pending AND #attempts = :zero',
+          ExpressionAttributeNames: { '#status': 'status', '#attempts': 'attempts' },
+          ExpressionAttributeValues: { ':pending': { S: 'PENDING' }, ':zero': { N: '0' } },
         }),
       );
-      return { created: true, record: recordFromItem(item) };
+      return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return { created: false, record: await mustGet(order.orderNo) };
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   };
 
@@ -410,6 +442,7 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     get,
     getMany,
     createPending,
+    withdraw,
     settle,
     notePending,
     reserveRefund,

@@ -26,6 +26,7 @@ import {
   RefundExceedsPaymentError,
   SignatureMismatchError,
   TokenInvalidError,
+  TokenUnavailableError,
   UpstreamTextError,
   ValidationError,
 } from '../../lib/protocol/errors.js';
@@ -80,12 +81,18 @@ const UNKNOWN_ERRORS: readonly (readonly [string, () => Error])[] = [
   ['already paid 60070', () => new BusinessError('60070', 'paid')],
   ['a bug', () => new TypeError('undefined is not a function')],
 ];
-/** Errors that prove no money moved. */
+/** Business refusals: the platform saw the order and refused it; no money moved. */
 const REFUSALS: readonly (readonly [string, () => Error, string])[] = [
   ['insufficient balance', () => new BusinessError('60010', 'balance too low'), '60010'],
-  ['bad signature at the platform', () => new PlatformSystemError('40004'), 'UPSTREAM_40004'],
-  ['token invalid', () => new TokenInvalidError('t'), 'UPSTREAM_40017'],
-  ['connection refused', () => new PlatformUnreachableError('ECONNREFUSED', 'NOT_SENT'), 'UPSTREAM_UNREACHABLE'],
+  ['account frozen', () => new BusinessError('60013', 'frozen'), '60013'],
+];
+/** Errors proving the platform's business layer never saw the call: the order_no stays free. */
+const NEVER_SENT: readonly (readonly [string, () => Error])[] = [
+  ['bad signature at the platform', () => new PlatformSystemError('40004')],
+  ['token invalid', () => new TokenInvalidError('t')],
+  ['timestamp rejected', () => new PlatformSystemError('40018')],
+  ['connection refused', () => new PlatformUnreachableError('ECONNREFUSED', 'NOT_SENT')],
+  ['no token within the 2-minute rule', () => new TokenUnavailableError('no token', 30)],
 ];
 
 describe('pay', () => {
@@ -112,6 +119,31 @@ describe('pay', () => {
     expect(first.outId).toBeUndefined();
     expect(await service.pay(input)).toEqual(first);
     expect(platform.payCalls).toHaveLength(1);
+  });
+
+  it.each(NEVER_SENT)('withdraws the order when the call never reached the platform (%s), so the same order_no can be retried', async (_, error) => {
+    const { platform, service } = setup();
+    platform.script.push({ kind: 'throw', error, committed: false });
+    const input = payInput();
+    const thrown = await service.pay(input).catch((caught: unknown) => caught);
+    expect(thrown).toBeInstanceOf(error().constructor);
+    expect(await store.get(input.orderNo)).toBeUndefined();
+    const retried = await service.pay(input);
+    expect(retried.status).toBe('SUCCESS');
+    expect(platform.payCalls).toHaveLength(2);
+    expect(platform.orders.size).toBe(1);
+  });
+
+  it('withdraws a refund that never reached the platform and gives its reservation back', async () => {
+    const { platform, service } = setup();
+    const payment = await service.pay(payInput());
+    platform.script.push({ kind: 'throw', error: () => new TokenUnavailableError('no token', 30), committed: false });
+    const refund = refundInput(payment, { amountFen: 400 });
+    await expect(service.refund(refund)).rejects.toBeInstanceOf(TokenUnavailableError);
+    expect(await store.get(refund.orderNo)).toBeUndefined();
+    expect((await store.get(payment.orderNo))?.refundableFen).toBe(payment.amountFen);
+    expect((await service.refund(refund)).status).toBe('SUCCESS');
+    expect((await store.get(payment.orderNo))?.refundedFen).toBe(400);
   });
 
   it.each([
@@ -187,21 +219,27 @@ describe('PENDING: never FAILED while money may have moved', () => {
   });
 
   it('property: whatever fails, the order ends SUCCESS exactly when the money moved, and is charged once', async () => {
-    const kinds = [...UNKNOWN_ERRORS.map(([name, make]) => ({ name, make, known: false })), ...REFUSALS.map(([name, make]) => ({ name, make, known: true }))];
+    const kinds = [
+      ...UNKNOWN_ERRORS.map(([name, make]) => ({ name, make, kind: 'unknown' as const })),
+      ...REFUSALS.map(([name, make]) => ({ name, make, kind: 'refused' as const })),
+      ...NEVER_SENT.map(([name, make]) => ({ name, make, kind: 'never-sent' as const })),
+    ];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...kinds), fc.boolean(), fc.integer({ min: 1, max: 3 }), async (kind, committed, replays) => {
-        // A refusal never commits; an unknown outcome may or may not have.
-        const moved = kind.known ? false : committed;
+        // Only an unknown outcome may have committed; a never-sent order is attempted again by the replay.
+        const moved = kind.kind === 'unknown' ? committed : kind.kind === 'never-sent';
         const { platform, service } = setup({ notFoundGraceMs: 0 });
-        platform.script.push({ kind: 'throw', error: kind.make, committed: moved });
+        platform.script.push({ kind: 'throw', error: kind.make, committed: kind.kind === 'unknown' && committed });
         const input = payInput();
-        const first = await service.pay(input);
-        if (!kind.known) expect(first.status).toBe('PENDING');
+        const first = await service.pay(input).catch(() => undefined);
+        if (kind.kind === 'unknown') expect(first?.status).toBe('PENDING');
+        if (kind.kind === 'never-sent') expect(first).toBeUndefined();
         for (let i = 0; i < replays; i++) await service.pay(input);
         const final = await service.getOrder(input.orderNo);
         expect(final.status).toBe(moved ? 'SUCCESS' : 'FAILED');
         if (moved) expect(final.outId).toBe(platform.orders.get(input.orderNo)?.outId);
-        expect(platform.payCalls).toHaveLength(1);
+        expect(platform.orders.size).toBe(moved ? 1 : 0);
+        expect(platform.payCalls).toHaveLength(kind.kind === 'never-sent' ? 2 : 1);
       }),
       { numRuns: 25 },
     );
