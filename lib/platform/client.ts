@@ -4,6 +4,8 @@ import {
   GarbledResponseError,
   PlatformSystemError,
   TokenInvalidError,
+  TokenUnavailableError,
+  UpstreamError,
   UpstreamTextError,
   ValidationError,
 } from '../protocol/errors.js';
@@ -53,6 +55,16 @@ export function defaultBillUrl(apiUrl: string): string {
 
 type ResponseHandler<T> = (response: TransportResponse, credentials: Credentials) => T;
 
+/**
+ * Retries after 40017. One is the rule; the second covers a token the table still held that was
+ * itself killed by a token call whose answer never arrived (the platform issued a token nobody
+ * received). Every 40017 is a rejection at the gate, so even money calls may repeat.
+ */
+const MAX_TOKEN_RETRIES = 2;
+
+/** Retry-After for a failed token call: the spacing rule lets the next one go soon after. */
+const TOKEN_RETRY_AFTER_SECONDS = 5;
+
 export function createPlatformClient(options: PlatformClientOptions): PlatformClient {
   const apiUrl = options.apiUrl;
   const billUrl = options.billUrl ?? defaultBillUrl(apiUrl);
@@ -79,7 +91,23 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
   }
 
   /**
-   * One logical call: at most one retry after 40017 (token invalidated) and one after 40004
+   * The token for a business call. Whatever goes wrong here, the business call was never sent:
+   * a failed token call (busy, timeout, garbled…) surfaces as TokenUnavailableError with its cause.
+   */
+  async function getToken(): Promise<string> {
+    try {
+      return await options.tokens.get();
+    } catch (error) {
+      // NOT_SENT already says the call never left; anything else upstream becomes "no token".
+      if (!(error instanceof UpstreamError) || error.delivery === 'NOT_SENT') throw error;
+      throw new TokenUnavailableError(`no access token: ${error.message}`, error.retryAfterSeconds ?? TOKEN_RETRY_AFTER_SECONDS, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * One logical call: at most MAX_TOKEN_RETRIES retries after 40017 (token invalidated) and one after 40004
    * (credentials re-read). Both are REJECTED answers, so even money calls may repeat them; no
    * other failure is retried here.
    */
@@ -88,10 +116,10 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     const wireBody = validate(key, body);
     const url = spec.billEndpoint ? billUrl : apiUrl;
     let credentials = await options.credentials.get();
-    let tokenRetried = false;
+    let tokenRetries = 0;
     let credentialsRefreshed = false;
     for (;;) {
-      const accessToken = key === 'accessToken' ? INITIAL_ACCESS_TOKEN : await options.tokens.get();
+      const accessToken = key === 'accessToken' ? INITIAL_ACCESS_TOKEN : await getToken();
       const request = buildRequest({
         method: spec.name,
         rootKey: spec.rootKey,
@@ -105,8 +133,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       try {
         return handle(await send(url, request.body), credentials);
       } catch (error) {
-        if (error instanceof TokenInvalidError && key !== 'accessToken' && !tokenRetried) {
-          tokenRetried = true;
+        if (error instanceof TokenInvalidError && key !== 'accessToken' && tokenRetries < MAX_TOKEN_RETRIES) {
+          tokenRetries += 1;
           await options.tokens.invalidate(accessToken);
           continue;
         }

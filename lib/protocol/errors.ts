@@ -12,6 +12,14 @@ export abstract class GatewayError extends Error {
   }
 }
 
+/**
+ * Pins each class's `name` to its source name, so `error.name` (logs, stored ledger errors) survives
+ * minification: the Lambda bundles are built without esbuild's keepNames (infra/constructs/gateway-functions.ts).
+ */
+export function nameErrorClasses(classes: Readonly<Record<string, abstract new (...args: never[]) => Error>>): void {
+  for (const [name, errorClass] of Object.entries(classes)) Object.defineProperty(errorClass, 'name', { value: name });
+}
+
 // ---- input and configuration -------------------------------------------------------------
 
 /** A value from the client is malformed (HTTP 400 VALIDATION). `field` names it. */
@@ -140,8 +148,8 @@ export class BusinessError extends UpstreamError {
 export class TokenUnavailableError extends GatewayError {
   readonly code = 'TOKEN_UNAVAILABLE';
   override readonly retryable = true;
-  constructor(message: string, override readonly retryAfterSeconds: number) {
-    super(message);
+  constructor(message: string, override readonly retryAfterSeconds: number, options?: ErrorOptions) {
+    super(message, options);
   }
 }
 
@@ -169,6 +177,29 @@ export class RefundExceedsPaymentError extends GatewayError {
 export class NotFoundError extends GatewayError {
   readonly code = 'NOT_FOUND';
 }
+
+nameErrorClasses({
+  GatewayError,
+  ValidationError,
+  MoneyFormatError,
+  KeyFormatError,
+  ConfigurationError,
+  UpstreamError,
+  PlatformBusyError,
+  PlatformTimeoutError,
+  PlatformUnreachableError,
+  SignatureMismatchError,
+  GarbledResponseError,
+  UpstreamTextError,
+  PlatformSystemError,
+  TokenInvalidError,
+  BusinessError,
+  TokenUnavailableError,
+  OrderConflictError,
+  OriginalNotPaidError,
+  RefundExceedsPaymentError,
+  NotFoundError,
+});
 
 // ---- catalogues --------------------------------------------------------------------------
 

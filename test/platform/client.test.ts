@@ -15,6 +15,7 @@ import {
   PlatformUnreachableError,
   SignatureMismatchError,
   TokenInvalidError,
+  TokenUnavailableError,
   UpstreamTextError,
   ValidationError,
 } from '../../lib/protocol/errors.js';
@@ -275,11 +276,39 @@ describe('retries', () => {
     expect(h.sent[1]!.decoded.json).toEqual(h.sent[0]!.decoded.json); // same order_no, same body
   });
 
-  it('40017 twice: gives up with TokenInvalidError after one retry', async () => {
-    const h = harness([system('40017'), system('40017')]);
+  it('40017 twice then success: the second retry covers a token killed by an unanswered token call', async () => {
+    const h = harness([system('40017'), system('40017'), ok('query_card', { card: [] })]);
+    await expect(h.client.queryCard({ idtype: 'sno', id: '1' })).resolves.toEqual([]);
+    expect(h.sent).toHaveLength(3);
+    expect(h.tokens.invalidated).toHaveLength(2);
+  });
+
+  it('40017 three times: gives up with TokenInvalidError after two retries', async () => {
+    const h = harness([system('40017'), system('40017'), system('40017')]);
     expect(await rejection(h.client.queryCard({ idtype: 'sno', id: '1' }))).toBeInstanceOf(TokenInvalidError);
-    expect(h.sent).toHaveLength(2);
-    expect(h.tokens.invalidated).toEqual(['token-1']);
+    expect(h.sent).toHaveLength(3);
+    expect(h.tokens.invalidated).toHaveLength(2);
+    expect(h.tokens.invalidated[0]).toBe('token-1');
+  });
+
+  it('a failed token call surfaces as TokenUnavailableError (the business call was never sent)', async () => {
+    const h = harness([ok('gdccard_pay', { out_id: 'never' })]);
+    h.tokens.get = async () => {
+      throw new PlatformBusyError('-1');
+    };
+    const error = await rejection(h.client.pay(payRequest));
+    expect(error).toBeInstanceOf(TokenUnavailableError);
+    expect((error as TokenUnavailableError).cause).toBeInstanceOf(PlatformBusyError);
+    expect((error as TokenUnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+    expect(h.sent).toHaveLength(0);
+  });
+
+  it('a token call that never left keeps its NOT_SENT error', async () => {
+    const h = harness([]);
+    h.tokens.get = async () => {
+      throw new PlatformUnreachableError('connect ECONNREFUSED', 'NOT_SENT');
+    };
+    expect(await rejection(h.client.pay(payRequest))).toBeInstanceOf(PlatformUnreachableError);
   });
 
   it('40004: re-reads credentials and retries once; twice → PlatformSystemError', async () => {
