@@ -17,6 +17,7 @@ import {
 import { loadPrivateKey, loadPublicKey } from '../../lib/protocol/keys.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
+import { rejection } from '../support/rejection.js';
 
 let sandbox: Sandbox;
 let client: PlatformClient;
@@ -68,15 +69,6 @@ const nextOrder = (prefix = 'T') => `${prefix}${Date.now()}${(orderSeq += 1)}`;
 const payment = (orderNo: string, amountFen = 1050) => ({
   orderNo, account: '32718', acctype: '###', mercacc: '100000', amountFen, attach: 'lunch, canteen 2',
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(async () => {
   sandbox = await startSandbox({ minTokenIntervalMs: 0, billKey: 'generate' });

@@ -21,6 +21,7 @@ import {
 } from '../../lib/protocol/errors.js';
 import { testKeyPair } from '../support/keys.js';
 import { platformResponse, readClientRequest, type DecodedRequest } from '../protocol/fake-platform.js';
+import { rejection } from '../support/rejection.js';
 
 const clientKeys = testKeyPair('client-test-client');
 const platformKeys = testKeyPair('client-test-platform');
@@ -124,15 +125,6 @@ const business =
   });
 const networkError = (code: string): Error => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
 const payRequest = { orderNo: 'P-1', account: '32718', acctype: '###', mercacc: '100000', amountFen: 1050, termid: 12 };
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('wire shape', () => {
   it('fetchAccessToken sends 128 zeros and reads expires_in', async () => {

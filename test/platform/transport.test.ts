@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyTransportError, createFetchTransport } from '../../lib/platform/transport.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/protocol/errors.js';
+import { rejection } from '../support/rejection.js';
 
 const servers: Server[] = [];
 
@@ -26,15 +27,6 @@ afterEach(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('createFetchTransport', () => {
   const transport = createFetchTransport();

@@ -6,6 +6,7 @@ import { createTokenManager, tokenFingerprint, type TokenManagerOptions } from '
 import { GarbledResponseError, PlatformBusyError, TokenUnavailableError } from '../../lib/protocol/errors.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { countingStore, fakeTokenCall, manualClock, type ManualClock } from './fakes.js';
+import { rejection } from '../support/rejection.js';
 
 let dynamo: TestDynamo;
 let store: TokenStore;
@@ -51,15 +52,6 @@ function fixture(platformOptions: Parameters<typeof fakeTokenCall>[0] = {}): Fix
         ...overrides,
       }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
 }
 
 describe('token manager: reading', () => {
