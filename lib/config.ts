@@ -1,35 +1,43 @@
 // The gateway's configuration: read from the environment once, validated, and handed down as a
 // typed object. Nothing else in lib/ reads process.env.
-import * as z from 'zod';
 import { ConfigurationError } from './protocol/errors.js';
+import * as z from './protocol/zod.js';
 
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
+const optionalText = () =>
+  z.optional(
+    z.pipe(
+      z.string().check(z.trim()),
+      z.transform((value: string) => (value === '' ? undefined : value)),
+    ),
+  );
 
-const optionalUrl = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional());
+const optionalUrl = () => z.pipe(optionalText(), z.optional(z.url({ protocol: /^https?$/ })));
 
-const EnvironmentSchema = z.object({
-  SYNJONES_API_URL: optionalUrl,
-  SYNJONES_BILL_URL: optionalUrl,
-  SYNJONES_SECRET_ID: optionalText,
-  SYNJONES_SECRET_FILE: optionalText,
-  SYNJONES_TIMEOUT_MS: optionalText.pipe(z.coerce.number<string | undefined>().int().min(100).max(60_000).optional()),
-  BILL_CRYPT_TYPE: optionalText.pipe(z.enum(['0', '1']).optional()),
-  TOKEN_TABLE: optionalText,
-  LEDGER_TABLE: optionalText,
-  BILL_BUCKET: optionalText,
-  BILL_DIR: optionalText,
-  POWERTOOLS_SERVICE_NAME: optionalText,
-  POWERTOOLS_METRICS_NAMESPACE: optionalText,
-  LOG_LEVEL: optionalText.pipe(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent']).optional()),
-  DYNAMODB_ENDPOINT: optionalUrl,
-  AWS_REGION: optionalText,
-  AWS_LAMBDA_FUNCTION_NAME: optionalText,
-  PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(0).max(65_535).optional()),
-});
+/** optionalText, then a further schema for the value when present. */
+const optionalTextAs = <T extends z.ZodMiniType<unknown, string>>(schema: T) => z.pipe(optionalText(), z.optional(schema));
+
+/** Built on first use (getConfig, at a function's first request), not at module load. */
+const EnvironmentSchema = z.lazy(() =>
+  z.object({
+    SYNJONES_API_URL: optionalUrl(),
+    SYNJONES_BILL_URL: optionalUrl(),
+    SYNJONES_SECRET_ID: optionalText(),
+    SYNJONES_SECRET_FILE: optionalText(),
+    SYNJONES_TIMEOUT_MS: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(100), z.maximum(60_000))),
+    BILL_CRYPT_TYPE: optionalTextAs(z.enum(['0', '1'])),
+    TOKEN_TABLE: optionalText(),
+    LEDGER_TABLE: optionalText(),
+    BILL_BUCKET: optionalText(),
+    BILL_DIR: optionalText(),
+    POWERTOOLS_SERVICE_NAME: optionalText(),
+    POWERTOOLS_METRICS_NAMESPACE: optionalText(),
+    LOG_LEVEL: optionalTextAs(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])),
+    DYNAMODB_ENDPOINT: optionalUrl(),
+    AWS_REGION: optionalText(),
+    AWS_LAMBDA_FUNCTION_NAME: optionalText(),
+    PORT: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(0), z.maximum(65_535))),
+  }),
+);
 
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 

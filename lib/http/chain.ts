@@ -3,7 +3,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from '../protocol/zod.js';
 import { getConfig } from '../config.js';
 import { NotFoundError } from '../protocol/errors.js';
 import { getLogger } from './log.js';
@@ -26,7 +26,7 @@ export interface HttpResult {
   readonly headers?: Record<string, string>;
 }
 
-type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Output<S> = S extends z.core.$ZodType ? z.output<S> : undefined;
 
 export interface HttpInput<B, P, Q> {
   readonly body: Output<B>;
@@ -36,7 +36,7 @@ export interface HttpInput<B, P, Q> {
   readonly event: APIGatewayProxyEvent;
 }
 
-export interface RouteDefinition<B extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined> {
+export interface RouteDefinition<B extends z.core.$ZodType | undefined = undefined, P extends z.core.$ZodType | undefined = undefined, Q extends z.core.$ZodType | undefined = undefined> {
   readonly body?: B;
   readonly params?: P;
   readonly query?: Q;
@@ -44,10 +44,10 @@ export interface RouteDefinition<B extends z.ZodType | undefined = undefined, P 
 }
 
 /** Declares one route of a handler with its schemas (keeps the handle's input typed). */
-export function route<B extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+export function route<B extends z.core.$ZodType | undefined = undefined, P extends z.core.$ZodType | undefined = undefined, Q extends z.core.$ZodType | undefined = undefined>(
   definition: RouteDefinition<B, P, Q>,
-): RouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined> {
-  return definition as unknown as RouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>;
+): RouteDefinition<z.core.$ZodType | undefined, z.core.$ZodType | undefined, z.core.$ZodType | undefined> {
+  return definition as unknown as RouteDefinition<z.core.$ZodType | undefined, z.core.$ZodType | undefined, z.core.$ZodType | undefined>;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -73,10 +73,10 @@ function initObservability(): void {
  * error mapping → JSON body (16 KB) → validation → `handle`. Either one route (`body`/`params`/
  * `query`/`handle`) or several keyed by route key ("GET /v1/payments/{order_no}").
  */
-export function httpHandler<B extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+export function httpHandler<B extends z.core.$ZodType | undefined = undefined, P extends z.core.$ZodType | undefined = undefined, Q extends z.core.$ZodType | undefined = undefined>(
   options: { readonly name: string; readonly bodyLimitBytes?: number } & (RouteDefinition<B, P, Q> | { readonly routes: Readonly<Record<string, ReturnType<typeof route>>> }),
 ): ApiHandler {
-  const pick = (request: HttpRequest): RouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined> => {
+  const pick = (request: HttpRequest): RouteDefinition<z.core.$ZodType | undefined, z.core.$ZodType | undefined, z.core.$ZodType | undefined> => {
     if (!('routes' in options)) return options as unknown as ReturnType<typeof route>;
     const event = request.event;
     const key = `${String(event.httpMethod).toUpperCase()} ${String(event.resource)}`;
@@ -93,7 +93,7 @@ export function httpHandler<B extends z.ZodType | undefined = undefined, P exten
     const state = stateOf(request);
     const input = state.input ?? { body: undefined, params: undefined, query: undefined };
     const result = await pick(request).handle(
-      { body: input.body, params: input.params, query: input.query, requestId: state.requestId, event } as HttpInput<z.ZodType, z.ZodType, z.ZodType>,
+      { body: input.body, params: input.params, query: input.query, requestId: state.requestId, event } as HttpInput<z.core.$ZodType, z.core.$ZodType, z.core.$ZodType>,
       context,
     );
     return { statusCode: result.statusCode, headers: { ...result.headers }, body: JSON.stringify(result.body) };

@@ -1,6 +1,6 @@
 // The one place where errors become HTTP responses (API.md "Errors"): gateway error classes,
 // zod validation errors and anything unknown → status, `{error:{code,message,retryable}}`, headers.
-import { ZodError } from 'zod';
+import { $ZodError } from 'zod/v4/core';
 import {
   BusinessError,
   ConfigurationError,
@@ -8,6 +8,7 @@ import {
   GarbledResponseError,
   KeyFormatError,
   MoneyFormatError,
+  nameErrorClasses,
   NotFoundError,
   OrderConflictError,
   OriginalNotPaidError,
@@ -48,12 +49,14 @@ export class BodyTooLargeError extends ValidationError {
   }
 }
 
+nameErrorClasses({ MethodNotAllowedError, BodyTooLargeError });
+
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
 export const INTERNAL_MESSAGE = 'internal error; the request id identifies it in the logs';
 
 /** Maps anything thrown while serving a request to the HTTP answer of API.md. */
 export function toHttpError(error: unknown): HttpErrorResponse {
-  if (error instanceof ZodError) return respond(400, 'VALIDATION', describeZodError(error), false);
+  if (error instanceof $ZodError) return respond(400, 'VALIDATION', describeZodError(error), false);
   if (error instanceof ValidationError || error instanceof MoneyFormatError) {
     return respond(400, 'VALIDATION', error.message, false);
   }
@@ -105,7 +108,7 @@ export function errorResponse(
 }
 
 /** "tranamt: must be …; queries[2].order_no: …" — every problem, naming the field. */
-export function describeZodError(error: ZodError, root?: string): string {
+export function describeZodError(error: $ZodError, root?: string): string {
   const parts = error.issues.slice(0, 5).map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const at = fieldPath(issue.path, root);
@@ -119,7 +122,7 @@ export function describeZodError(error: ZodError, root?: string): string {
   return parts.join('; ');
 }
 
-function issueMessage(issue: ZodError['issues'][number]): string {
+function issueMessage(issue: $ZodError['issues'][number]): string {
   if (issue.code === 'invalid_type') {
     // zod reports what it received in its message (the input itself is not kept in issues).
     const received = /received (\w+)/.exec(issue.message)?.[1] ?? describeInput(issue.input);

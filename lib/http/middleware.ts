@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ZodError } from 'zod';
-import type * as z from 'zod';
+import { $ZodError } from 'zod/v4/core';
+import * as z from '../protocol/zod.js';
 import { ValidationError } from '../protocol/errors.js';
 import { BodyTooLargeError, describeZodError, toHttpError } from './errors.js';
 import { getLogger } from './log.js';
@@ -132,9 +132,9 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase
 }
 
 export interface InputSchemas {
-  readonly body?: z.ZodType;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
+  readonly body?: z.core.$ZodType;
+  readonly params?: z.core.$ZodType;
+  readonly query?: z.core.$ZodType;
 }
 
 /** Validates body, path parameters and query with the route's schemas: 400 naming the field. */
@@ -152,13 +152,13 @@ export function validationMiddleware(schemasOf: (request: HttpRequest) => InputS
   };
 }
 
-function validate(schema: z.ZodType, value: unknown, root: string | undefined): unknown {
-  const result = schema.safeParse(value);
+function validate(schema: z.core.$ZodType, value: unknown, root: string | undefined): unknown {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   throw new ValidationError(describeZodError(result.error, root), firstField(result.error));
 }
 
-function firstField(error: ZodError): string | undefined {
+function firstField(error: $ZodError): string | undefined {
   const path = error.issues[0]?.path;
   return path && path.length > 0 ? path.map(String).join('.') : undefined;
 }
@@ -212,7 +212,7 @@ export function observabilityMiddleware(name: string): HttpMiddleware {
 /** A log-safe summary of an error: class, code, message (the logger masks PII in it). */
 export function describeError(error: unknown, withStack = true): Record<string, unknown> | undefined {
   if (error === null || error === undefined) return undefined;
-  if (error instanceof ZodError) return { name: 'ZodError', message: describeZodError(error) };
+  if (error instanceof $ZodError) return { name: 'ZodError', message: describeZodError(error) };
   if (error instanceof Error) {
     const withCode = error as Error & { code?: unknown; delivery?: unknown };
     return {

@@ -15,7 +15,7 @@ import {
 type JsonSchema = Record<string, unknown>;
 
 /** JSON Schema of a request schema as a client sends it (defaults optional, transforms' input). */
-function inputSchema(schema: z.ZodType, target: 'draft-2020-12' | 'draft-04'): JsonSchema {
+function inputSchema(schema: z.core.$ZodType, target: 'draft-2020-12' | 'draft-04'): JsonSchema {
   const json = z.toJSONSchema(schema, { target, io: 'input', unrepresentable: 'any' }) as JsonSchema;
   if (target === 'draft-2020-12') delete json.$schema;
   return json;
@@ -154,6 +154,6 @@ export function openApiDocument(options: { serverUrl?: string } = {}): JsonSchem
 export function requestModels(): { routeKey: string; schema: JsonSchema }[] {
   return ROUTES.filter((route) => route.body !== undefined).map((route) => ({
     routeKey: route.routeKey,
-    schema: { ...inputSchema(route.body as z.ZodType, 'draft-04'), title: requestComponentName(route) },
+    schema: { ...inputSchema(route.body as z.core.$ZodType, 'draft-04'), title: requestComponentName(route) },
   }));
 }

@@ -1,6 +1,6 @@
 // The route table of API.md in one place: the local server routes with it, the OpenAPI document
 // and the API Gateway request models are generated from it, and infra/ wires handlers from it.
-import type * as z from 'zod';
+import type * as z from '../protocol/zod.js';
 import {
   BillParamsSchema,
   BillQuerySchema,
@@ -26,9 +26,9 @@ export interface RouteSpec {
   readonly functionName: FunctionName | null;
   readonly operationId: string;
   readonly summary: string;
-  readonly body?: z.ZodType;
-  readonly params?: z.ZodType;
-  readonly query?: z.ZodType;
+  readonly body?: z.core.$ZodType;
+  readonly params?: z.core.$ZodType;
+  readonly query?: z.core.$ZodType;
   /** Success statuses the route documents (errors are documented for all routes). */
   readonly responses: readonly ResponseKind[];
 }

@@ -1,6 +1,6 @@
-// Request schemas of every route of API.md (zod 4), with the spec's field limits. The handlers
+// Request schemas of every route of API.md (zod 4, mini API), with the spec's field limits. The handlers
 // validate with them and lib/http/openapi.ts turns the same objects into the OpenAPI document.
-import * as z from 'zod';
+import * as z from '../protocol/zod.js';
 import { parseYuan } from '../protocol/money.js';
 
 /** 1–32 characters of [A-Za-z0-9_-]. */
@@ -10,95 +10,113 @@ const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
 
 export const IDTYPES = ['sno', 'id', 'phone', 'acc', 'cardid', 'barcode'] as const;
 
-const orderNo = z
-  .string()
-  .min(1)
-  .max(32)
-  .regex(ORDER_NO_PATTERN, { error: 'must be 1–32 characters of A-Z, a-z, 0-9, _ and -' });
+// Every exported schema is z.lazy: built on its first parse (once per container), not at module load,
+// where zod's first construction costs a Lambda several ms of init for schemas its route may never use.
+// The field builders below make fresh instances for each schema that uses them.
+
+const orderNo = () =>
+  z
+    .string()
+    .check(z.minLength(1), z.maxLength(32), z.regex(ORDER_NO_PATTERN, { error: 'must be 1–32 characters of A-Z, a-z, 0-9, _ and -' }));
 
 const text = (max: number) =>
-  z.string().min(1).max(max).regex(NO_CONTROL_CHARACTERS, { error: 'must not contain control characters' });
+  z.string().check(z.minLength(1), z.maxLength(max), z.regex(NO_CONTROL_CHARACTERS, { error: 'must not contain control characters' }));
 
-const account = text(10).describe('one-card account (≤10 characters)');
-const acctype = text(3).default('###').describe('"###" is the card account; other values are e-account types');
-const mercacc = text(10).describe('merchant account (≤10 characters)');
-const termid = z.number().int().min(1).max(9999).describe('terminal number, 1–9999');
+const account = () => text(10).check(z.describe('one-card account (≤10 characters)'));
+const acctype = () => z._default(text(3), '###').check(z.describe('"###" is the card account; other values are e-account types'));
+const mercacc = () => text(10).check(z.describe('merchant account (≤10 characters)'));
+const termid = () => z.number().check(z.int(), z.minimum(1), z.maximum(9999), z.describe('terminal number, 1–9999'));
 
 /**
  * A yuan amount: "10", "10.5", "10.50" or a JSON number with at most two decimals → integer fen.
  * The shape is checked first (for a clear message and the JSON Schema), then parseYuan decides.
  */
-export const yuanAmount = z
-  .union(
-    [
-      z.string().regex(YUAN_TEXT_PATTERN),
-      z.number().min(0.01).max(99_999_999.99),
-    ],
-    { error: 'must be a yuan amount: a string like "10.50" or a number with at most 2 decimals, 0.01 to 99999999.99' },
-  )
-  .transform((value, context) => {
-    try {
-      return parseYuan(value);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : 'invalid amount', input: value });
-      return z.NEVER;
-    }
-  })
-  .describe('yuan; input "10", "10.5", "10.50" or 10.5; at most two decimals');
+export const yuanAmount = () =>
+  z
+    .pipe(
+      z.union(
+        [z.string().check(z.regex(YUAN_TEXT_PATTERN)), z.number().check(z.minimum(0.01), z.maximum(99_999_999.99))],
+        { error: 'must be a yuan amount: a string like "10.50" or a number with at most 2 decimals, 0.01 to 99999999.99' },
+      ),
+      z.transform((value: string | number, context) => {
+        try {
+          return parseYuan(value);
+        } catch (error) {
+          context.issues.push({ code: 'custom', message: error instanceof Error ? error.message : 'invalid amount', input: value });
+          return z.NEVER;
+        }
+      }),
+    )
+    .check(z.describe('yuan; input "10", "10.5", "10.50" or 10.5; at most two decimals'));
 
-export const QueryCardBodySchema = z.strictObject({
-  idtype: z.enum(IDTYPES),
-  id: text(32),
-  get_merge: z
-    .union([z.boolean(), z.enum(['0', '1'])])
-    .transform((value) => value === true || value === '1')
-    .optional(),
-  pwd: z.string().min(1).max(32).optional(),
-});
+export const QueryCardBodySchema = z.lazy(() =>
+  z.strictObject({
+    idtype: z.enum(IDTYPES),
+    id: text(32),
+    get_merge: z.optional(
+      z.pipe(
+        z.union([z.boolean(), z.enum(['0', '1'])]),
+        z.transform((value: boolean | '0' | '1') => value === true || value === '1'),
+      ),
+    ),
+    pwd: z.optional(z.string().check(z.minLength(1), z.maxLength(32))),
+  }),
+);
 
-export const PaymentBodySchema = z.strictObject({
-  order_no: orderNo,
-  account,
-  tranamt: yuanAmount,
-  acctype,
-  mercacc,
-  remark: text(128).optional(),
-  attach: text(128).optional(),
-  termid: termid.optional(),
-});
+export const PaymentBodySchema = z.lazy(() =>
+  z.strictObject({
+    order_no: orderNo(),
+    account: account(),
+    tranamt: yuanAmount(),
+    acctype: acctype(),
+    mercacc: mercacc(),
+    remark: z.optional(text(128)),
+    attach: z.optional(text(128)),
+    termid: z.optional(termid()),
+  }),
+);
 
-export const RefundBodySchema = z.strictObject({
-  order_no: orderNo,
-  refund_order_no: orderNo.describe("the original payment's order_no"),
-  account,
-  tranamt: yuanAmount,
-  acctype,
-  mercacc,
-  termid: termid.optional(),
-});
+export const RefundBodySchema = z.lazy(() =>
+  z.strictObject({
+    order_no: orderNo(),
+    refund_order_no: orderNo().check(z.describe("the original payment's order_no")),
+    account: account(),
+    tranamt: yuanAmount(),
+    acctype: acctype(),
+    mercacc: mercacc(),
+    termid: z.optional(termid()),
+  }),
+);
 
-export const PayQueryBodySchema = z.strictObject({
-  queries: z
-    .array(z.strictObject({ account, acctype, order_no: orderNo }))
-    .min(1)
-    .max(50),
-});
+export const PayQueryBodySchema = z.lazy(() =>
+  z.strictObject({
+    queries: z
+      .array(z.strictObject({ account: account(), acctype: acctype(), order_no: orderNo() }))
+      .check(z.minLength(1), z.maxLength(50)),
+  }),
+);
 
-export const OrderParamsSchema = z.strictObject({ order_no: orderNo });
+export const OrderParamsSchema = z.lazy(() => z.strictObject({ order_no: orderNo() }));
 
-export const BillParamsSchema = z.strictObject({
-  bill_date: z
-    .string()
-    .regex(/^[0-9]{8}$/, { error: 'must be a date yyyyMMdd' })
-    .refine(isCalendarDate, { error: 'must be a valid calendar date yyyyMMdd' }),
-});
+export const BillParamsSchema = z.lazy(() =>
+  z.strictObject({
+    bill_date: z
+      .string()
+      .check(
+        z.regex(/^[0-9]{8}$/, { error: 'must be a date yyyyMMdd' }),
+        z.refine(isCalendarDate, { error: 'must be a valid calendar date yyyyMMdd' }),
+      ),
+  }),
+);
 
-export const BillQuerySchema = z.strictObject({
-  bill_type: z.enum(['ALL', 'SUCCESS']).optional(),
-  crypt_type: z.enum(['0', '1']).optional(),
-});
+export const BillQuerySchema = z.lazy(() =>
+  z.strictObject({
+    bill_type: z.optional(z.enum(['ALL', 'SUCCESS'])),
+    crypt_type: z.optional(z.enum(['0', '1'])),
+  }),
+);
 
-export const EmptyQuerySchema = z.strictObject({});
+export const EmptyQuerySchema = z.lazy(() => z.strictObject({}));
 
 export type QueryCardBody = z.output<typeof QueryCardBodySchema>;
 export type PaymentBody = z.output<typeof PaymentBodySchema>;

@@ -1,68 +1,70 @@
 // The six platform methods as a typed catalogue: method name, JSON root key, zod schema of the wire
-// request body (the spec's field limits) and tolerant readers of their responses.
-import * as z from 'zod';
+// request body (the spec's field limits, zod mini API) and tolerant readers of their responses.
 import type { CardRecord, IssuedToken, PayQueryItem, PayQueryResult } from '../platform/types.js';
 import { GarbledResponseError } from './errors.js';
 import { parseSignedYuan, parseYuan } from './money.js';
+import * as z from './zod.js';
 
-const text = (max: number) => z.string().min(1).max(max);
-const optionalText = (max: number) => z.string().max(max).optional();
+// Each request schema is z.lazy: built on its first parse (once per container), not at module load.
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const optionalText = (max: number) => z.optional(z.string().check(z.maxLength(max)));
 /** Wire amounts: yuan with exactly two decimals, 0.01 … 99999999.99. */
-const tranamt = z
-  .string()
-  .regex(/^\d{1,8}\.\d{2}$/, 'tranamt must be yuan with two decimals')
-  .refine((value) => value !== '0.00' && !/^0+\.00$/.test(value), 'tranamt must be at least 0.01');
-const orderNo = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'order_no must be 1-32 of [A-Za-z0-9_-]');
-const termid = z
-  .string()
-  .regex(/^[1-9]\d{0,3}$/, 'termid must be 1-9999')
-  .optional();
+const tranamt = () =>
+  z
+    .string()
+    .check(
+      z.regex(/^\d{1,8}\.\d{2}$/, 'tranamt must be yuan with two decimals'),
+      z.refine((value) => value !== '0.00' && !/^0+\.00$/.test(value), 'tranamt must be at least 0.01'),
+    );
+const orderNo = () => z.string().check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'order_no must be 1-32 of [A-Za-z0-9_-]'));
+const termid = () => z.optional(z.string().check(z.regex(/^[1-9]\d{0,3}$/, 'termid must be 1-9999')));
+const payQueryItem = () => z.strictObject({ account: text(10), acctype: text(3), order_no: orderNo() });
 
-export const AccessTokenRequestSchema = z.object({}).strict();
-export const QueryCardRequestSchema = z
-  .object({
+export const AccessTokenRequestSchema = z.lazy(() => z.strictObject({}));
+export const QueryCardRequestSchema = z.lazy(() =>
+  z.strictObject({
     idtype: z.enum(['sno', 'id', 'phone', 'acc', 'cardid', 'barcode']),
     id: text(32),
-    get_merge: z.enum(['0', '1']).optional(),
+    get_merge: z.optional(z.enum(['0', '1'])),
     pwd: optionalText(32),
-  })
-  .strict();
-export const PayRequestSchema = z
-  .object({
+  }),
+);
+export const PayRequestSchema = z.lazy(() =>
+  z.strictObject({
     account: text(10),
-    tranamt,
+    tranamt: tranamt(),
     acctype: text(3),
     mercacc: text(10),
     remark: optionalText(128),
     attach: optionalText(128),
-    order_no: orderNo,
-    termid,
-  })
-  .strict();
-export const RefundRequestSchema = z
-  .object({
+    order_no: orderNo(),
+    termid: termid(),
+  }),
+);
+export const RefundRequestSchema = z.lazy(() =>
+  z.strictObject({
     account: text(10),
-    tranamt,
+    tranamt: tranamt(),
     acctype: text(3),
     mercacc: text(10),
-    order_no: orderNo,
-    refund_order_no: orderNo,
-    termid,
-  })
-  .strict();
-export const PayQueryItemSchema = z
-  .object({ account: text(10), acctype: text(3), order_no: orderNo })
-  .strict();
-export const PayQueryRequestSchema = z.object({ pay_queries: z.array(PayQueryItemSchema).min(1).max(50) }).strict();
-export const DownBillRequestSchema = z
-  .object({
-    bill_date: z.string().regex(/^\d{8}$/, 'bill_date must be yyyyMMdd'),
+    order_no: orderNo(),
+    refund_order_no: orderNo(),
+    termid: termid(),
+  }),
+);
+export const PayQueryItemSchema = z.lazy(payQueryItem);
+export const PayQueryRequestSchema = z.lazy(() =>
+  z.strictObject({ pay_queries: z.array(payQueryItem()).check(z.minLength(1), z.maxLength(50)) }),
+);
+export const DownBillRequestSchema = z.lazy(() =>
+  z.strictObject({
+    bill_date: z.string().check(z.regex(/^\d{8}$/, 'bill_date must be yyyyMMdd')),
     bill_type: z.enum(['ALL', 'SUCCESS']),
     crypt_type: z.enum(['0', '1']),
-  })
-  .strict();
+  }),
+);
 
-export interface MethodSpec<Schema extends z.ZodType = z.ZodType> {
+export interface MethodSpec<Schema extends z.ZodMiniType = z.ZodMiniType> {
   /** The `method` form field. */
   readonly name: string;
   /** The JSON root key of request and response. */

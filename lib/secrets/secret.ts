@@ -1,25 +1,30 @@
 // The Synjones secret (API.md): its JSON schema, and turning it into loaded Credentials.
 // Every error names the offending field and never echoes a value from the secret.
-import * as z from 'zod';
 import { ConfigurationError, GatewayError } from '../protocol/errors.js';
 import { billDesKey, tripleDesKey } from '../protocol/crypto.js';
 import { loadPrivateKey, loadPublicKey } from '../protocol/keys.js';
+import * as z from '../protocol/zod.js';
 import type { Credentials } from '../platform/types.js';
 
 /** An optional field given as "" (or only whitespace) counts as absent. */
-const optionalText = z.preprocess(
-  (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
-  z.string().optional(),
-);
+const optionalText = () =>
+  z.pipe(
+    z.transform((value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)),
+    z.optional(z.string()),
+  );
 
-/** The secret JSON exactly as API.md describes it (unknown extra fields are ignored). */
-export const SynjonesSecretSchema = z.object({
-  app_key: z.string().trim().min(1),
-  app_secret: z.string().trim().min(1),
-  private_key: z.string().trim().min(1),
-  platform_public_key: optionalText,
-  bill_key: optionalText,
-});
+const requiredText = () => z.string().check(z.trim(), z.minLength(1));
+
+/** The secret JSON exactly as API.md describes it (unknown extra fields are ignored); built on first use. */
+export const SynjonesSecretSchema = z.lazy(() =>
+  z.object({
+    app_key: requiredText(),
+    app_secret: requiredText(),
+    private_key: requiredText(),
+    platform_public_key: optionalText(),
+    bill_key: optionalText(),
+  }),
+);
 
 export type SynjonesSecret = z.infer<typeof SynjonesSecretSchema>;
 

@@ -1,19 +1,20 @@
 // Bench: each deployed bundle (as cdk synth stages it) — size and init (module load) time in a fresh Node
-// process, median of several — next to floors built with the same esbuild options. Budget: ≤ 600 KB, ≤ 1.3× floor.
+// process, each load paired with one of a floor built with the same esbuild settings (only the same SDK
+// clients); verdict on the median pair ratio. Budget: ≤ 600 KB, ≤ 1.3× floor.
 // Alone: `npx tsx test/bench/bundles.bench.ts` (BENCH_NODE=/path/to/node24 to load with another Node).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { BUNDLE_ALIASES, ESM_REQUIRE_BANNER } from '../../infra/constructs/gateway-functions.js';
+import { BUNDLE_SETTINGS } from '../../infra/constructs/gateway-functions.js';
 import { HANDLERS } from '../../infra/constructs/handlers.js';
 import { DUMMY_LAMBDA_ENV, synthGateway } from '../infra/synth.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SIZE_BUDGET_BYTES = 600 * 1024;
 const INIT_BUDGET_RATIO = 1.3;
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const RUNS = Math.max(9, Number(process.env.BENCH_RUNS ?? 11));
 
 type Client = 'DynamoDB' | 'SecretsManager' | 'S3';
 const CLIENT_PACKAGES: Record<Client, string> = {
@@ -28,21 +29,21 @@ interface Subject {
   readonly clients?: readonly Client[];
 }
 
-/** Builds an entry with the handlers' exact esbuild options (format, target, banner, keepNames, alias, source map). */
-async function buildLikeHandlers(contents: string, outfile: string, aliases: Record<string, string> = { ...BUNDLE_ALIASES }): Promise<void> {
+/** Builds an entry with the handlers' exact esbuild settings (BUNDLE_SETTINGS: format, target, banner, names, alias, source map). */
+async function buildLikeHandlers(contents: string, outfile: string, aliases: Record<string, string> = { ...BUNDLE_SETTINGS.alias }): Promise<void> {
   await build({
     stdin: { contents, resolveDir: REPO_ROOT, loader: 'ts', sourcefile: path.basename(outfile) },
     bundle: true,
     platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_BANNER },
-    minify: true,
-    keepNames: true,
-    sourcemap: true,
-    sourcesContent: false,
-    charset: 'utf8',
+    format: BUNDLE_SETTINGS.format,
+    target: BUNDLE_SETTINGS.target,
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+    banner: { js: BUNDLE_SETTINGS.banner },
+    minify: BUNDLE_SETTINGS.minify,
+    keepNames: BUNDLE_SETTINGS.keepNames,
+    sourcemap: BUNDLE_SETTINGS.sourcemap,
+    sourcesContent: BUNDLE_SETTINGS.sourcesContent,
+    charset: BUNDLE_SETTINGS.charset,
     alias: aliases,
     outfile,
     logLevel: 'error',
@@ -67,18 +68,23 @@ function initTimeMs(nodeBinary: string, file: string): number {
   return Number(result.stdout.trim());
 }
 
-const median = (values: readonly number[]): number => {
+/** Linear-interpolated quantile (q in 0..1). */
+const quantile = (values: readonly number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  if (sorted.length === 0) return Number.NaN;
+  const position = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(position)] as number;
+  const above = sorted[Math.ceil(position)] as number;
+  return below + (above - below) * (position - Math.floor(position));
 };
+const median = (values: readonly number[]): number => quantile(values, 0.5);
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;
 
 export async function runBundleBench(): Promise<void> {
   const nodeBinary = process.env.BENCH_NODE ?? process.execPath;
   const version = spawnSync(nodeBinary, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`bundles bench: synth with esbuild bundling, ${RUNS} fresh-process loads each, node ${version}, --enable-source-maps`);
+  console.log(`bundles bench: synth with esbuild bundling, ${RUNS} rounds of fresh-process loads (each bundle paired with its floor), node ${version}, --enable-source-maps`);
 
   const synth = synthGateway({ bundle: true, context: { bundleMetafile: 'true' } });
   const subjects: Subject[] = [];
@@ -118,16 +124,45 @@ export async function runBundleBench(): Promise<void> {
     { name: 'floor(DynamoDB+SecretsManager), SDK credential chain', file: plainFloorFile },
     { name: 'empty handler', file: emptyFile },
   ];
-  // Interleaved rounds so machine load drifts hit every subject alike.
+  // Paired loads: every round loads each handler bundle right next to its floor, in alternating order
+  // (floor first on even rounds), so a burst of load from other processes hits both sides of a pair
+  // alike. The verdict is the median of the per-pair ratios; raw medians are printed alongside.
   const samples = new Map<string, number[]>(all.map((subject) => [subject.name, []]));
-  initTimeMs(nodeBinary, emptyFile); // warm the file cache
+  const ratios = new Map<string, number[]>(subjects.map((subject) => [subject.name, []]));
+  const load = (subject: Subject): number => {
+    const ms = initTimeMs(nodeBinary, subject.file);
+    samples.get(subject.name)?.push(ms);
+    return ms;
+  };
+  for (const subject of all) initTimeMs(nodeBinary, subject.file); // warm the file cache
+  const floorOf = (subject: Subject): Subject =>
+    all.find((candidate) => candidate.name === `floor(${floorKey(subject.clients ?? [])})`) as Subject;
+  const pair = (subject: Subject, round: number): void => {
+    const floor = floorOf(subject);
+    const floorFirst = round % 2 === 0;
+    const floorMs = floorFirst ? load(floor) : 0;
+    const bundleMs = load(subject);
+    ratios.get(subject.name)?.push(bundleMs / (floorFirst ? floorMs : load(floor)));
+  };
   for (let round = 0; round < RUNS; round++) {
-    for (const subject of all) samples.get(subject.name)?.push(initTimeMs(nodeBinary, subject.file));
+    for (const subject of subjects) pair(subject, round);
+    for (const subject of all.slice(subjects.length + floorFiles.size)) load(subject);
+  }
+  // Where the middle half of a bundle's pair ratios straddles the budget, the verdict is down to
+  // noise: take more pairs for that bundle (up to twice as many again) before deciding.
+  const undecided = (subject: Subject): boolean => {
+    const values = ratios.get(subject.name) ?? [];
+    return quantile(values, 0.25) <= INIT_BUDGET_RATIO && quantile(values, 0.75) > INIT_BUDGET_RATIO;
+  };
+  for (let round = RUNS; round < 3 * RUNS; round++) {
+    const pending = subjects.filter(undecided);
+    if (pending.length === 0) break;
+    for (const subject of pending) pair(subject, round);
   }
   const initOf = (name: string): number => median(samples.get(name) ?? []);
 
   console.log('');
-  console.log(`${'bundle'.padEnd(54)}${'size'.padStart(9)}${'init ms'.padStart(10)}${'× floor'.padStart(9)}  verdict`);
+  console.log(`${'bundle'.padEnd(54)}${'size'.padStart(9)}${'init ms'.padStart(10)}${'× floor'.padStart(9)}${'(IQR)'.padStart(19)}  verdict`);
   for (const subject of all.slice(subjects.length)) {
     console.log(`${subject.name.padEnd(54)}${kb(statSync(subject.file).size).padStart(9)}${initOf(subject.name).toFixed(1).padStart(10)}`);
   }
@@ -135,14 +170,16 @@ export async function runBundleBench(): Promise<void> {
   for (const subject of subjects) {
     const key = floorKey(subject.clients ?? []);
     const size = statSync(subject.file).size;
-    const ratio = initOf(subject.name) / initOf(`floor(${key})`);
+    const pairRatios = ratios.get(subject.name) ?? [];
+    const ratio = median(pairRatios);
     const reasons = [
       ...(size > SIZE_BUDGET_BYTES ? [`size > ${kb(SIZE_BUDGET_BYTES)}`] : []),
       ...(ratio > INIT_BUDGET_RATIO ? [`init > ${INIT_BUDGET_RATIO}× floor`] : []),
     ];
     if (reasons.length > 0) failures++;
+    const spread = `${quantile(pairRatios, 0.25).toFixed(2)}–${quantile(pairRatios, 0.75).toFixed(2)}${pairRatios.length > RUNS ? ` n=${pairRatios.length}` : ''}`;
     console.log(
-      `${`${subject.name} [${key}]`.padEnd(54)}${kb(size).padStart(9)}${initOf(subject.name).toFixed(1).padStart(10)}${ratio.toFixed(2).padStart(9)}  ${reasons.length === 0 ? 'PASS' : `FAIL (${reasons.join(', ')})`}`,
+      `${`${subject.name} [${key}]`.padEnd(54)}${kb(size).padStart(9)}${initOf(subject.name).toFixed(1).padStart(10)}${ratio.toFixed(2).padStart(9)}${spread.padStart(19)}  ${reasons.length === 0 ? 'PASS' : `FAIL (${reasons.join(', ')})`}`,
     );
   }
   console.log(`\n${subjects.length - failures}/${subjects.length} bundles within budget (≤ ${kb(SIZE_BUDGET_BYTES)}, init ≤ ${INIT_BUDGET_RATIO}× floor)`);

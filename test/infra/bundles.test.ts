@@ -3,8 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_SETTINGS } from '../../infra/constructs/gateway-functions.js';
 import { HANDLERS } from '../../infra/constructs/handlers.js';
 import { DUMMY_LAMBDA_ENV, synthGateway, type SynthResult } from './synth.js';
 
@@ -94,6 +96,36 @@ describe('function bundles staged by cdk synth', () => {
     expect(JSON.parse(result.stdout.trim().split('\n').pop() as string)).toEqual({ handler: 'function', attempts: [] });
   });
 
+  it('keeps every error class name through minification (the bundles are built without keepNames)', async () => {
+    // error.name reaches logs and the ledger's stored errors; lib/protocol/errors.ts pins the names.
+    expect(BUNDLE_SETTINGS.keepNames).toBe(false);
+    const outfile = path.join(synth.assemblyDir, 'error-names', 'index.mjs');
+    await build({
+      stdin: {
+        contents: "export * from './lib/protocol/errors.ts'; export * from './lib/http/errors.ts';",
+        resolveDir: fileURLToPath(new URL('../..', import.meta.url)),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: BUNDLE_SETTINGS.format,
+      target: BUNDLE_SETTINGS.target,
+      minify: BUNDLE_SETTINGS.minify,
+      keepNames: BUNDLE_SETTINGS.keepNames,
+      outfile,
+      logLevel: 'error',
+    });
+    const exported = (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
+    const classes = Object.entries(exported).filter(
+      (entry): entry is [string, abstract new (...args: never[]) => Error] =>
+        typeof entry[1] === 'function' && (entry[1] as { prototype?: unknown }).prototype instanceof Error,
+    );
+    expect(classes.length).toBeGreaterThan(20);
+    expect(classes.filter(([name, errorClass]) => errorClass.name !== name).map(([name]) => name)).toEqual([]);
+    const ValidationError = exported.ValidationError as new (message: string) => Error;
+    expect(new ValidationError('x').name).toBe('ValidationError');
+  });
+
   // Size and init time against the budget are measured by test/bench/bundles.bench.ts (PASS/FAIL there).
   it.each(HANDLERS.map((spec) => [spec.name, spec] as const))('%s bundles only its own code path', (_name, spec) => {
     const dir = bundles.get(spec.description) as string;
@@ -110,5 +142,7 @@ describe('function bundles staged by cdk synth', () => {
     // The SDK's default credential chain is replaced by the environment-only shim on Lambda.
     expect(inputs.filter((input) => input.includes('credential-provider-node/') || input.includes('@aws-sdk/nested-clients/'))).toEqual([]);
     expect(inputs.some((input) => input.endsWith('infra/bundling/lambda-credentials.ts'))).toBe(true);
+    // Runtime schemas use zod's mini API (lib/protocol/zod.ts); classic zod would add ~65 KB and its init.
+    expect(inputs.filter((input) => input.includes('zod/v4/classic/'))).toEqual([]);
   });
 });
