@@ -1,14 +1,24 @@
 // GET /v1/bills/{bill_date} → synjones.onecard.down.bill with reconciliation, and the daily
-// schedule ({"kind":"daily-bill"}) that archives yesterday's (China date) bill.
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+// schedule ({"kind":"daily-bill"}) that reconciles and archives yesterday's (China date) bill, settles
+// the PENDING orders it proves and publishes ReconciliationMismatches ("bill_date" re-runs another day).
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDirectoryArchive, createS3Archive } from '../lib/bills/archive.js';
 import type { GatewayConfig } from '../lib/config.js';
+import type { DailyRunResult } from '../lib/bills/service.js';
 import { httpHandler, scheduledHandler } from '../lib/http/chain.js';
+import { publishServiceMetric } from '../lib/http/metrics.js';
 import { BillParamsSchema, BillQuerySchema } from '../lib/http/schemas.js';
+import { ValidationError } from '../lib/protocol/errors.js';
 import { getBillService } from '../lib/runtime.js';
+
+/** The EventBridge Scheduler payload; `bill_date` (yyyyMMdd) only for a manual re-run of another day. */
+export interface DailyBillEvent {
+  readonly kind: 'daily-bill';
+  readonly bill_date?: string;
+}
 
 const archiveFor = (config: GatewayConfig) =>
   config.billBucket
@@ -32,9 +42,27 @@ const api = httpHandler({
 
 const daily = scheduledHandler({
   name: 'down-bill',
-  handle: async () => (await getBillService(archiveFor)).runDaily(),
+  handle: async (event: DailyBillEvent) => {
+    let billDate: string | undefined;
+    if (event.bill_date !== undefined) {
+      const parsed = BillParamsSchema.safeParse({ bill_date: event.bill_date });
+      if (!parsed.success) throw new ValidationError('bill_date of the scheduled run must be a date yyyyMMdd', 'bill_date');
+      billDate = parsed.data.bill_date;
+    }
+    const bills = await getBillService(archiveFor);
+    return bills.runDaily({ ...(billDate ? { billDate } : {}), publishMetric: publishServiceMetric });
+  },
   summarize: (result) => ({ ...result }),
 });
 
-export const handler = async (event: APIGatewayProxyEvent | { kind: 'daily-bill' }, context: Context): Promise<unknown> =>
-  'kind' in event && event.kind === 'daily-bill' ? daily(event, context) : api(event as APIGatewayProxyEvent, context);
+/** A scheduler payload, never an API Gateway event (those have no top-level `kind`). */
+const isDailyBill = (event: unknown): event is DailyBillEvent =>
+  typeof event === 'object' && event !== null && !('httpMethod' in event) && (event as { kind?: unknown }).kind === 'daily-bill';
+
+type DownBillHandler = {
+  (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult>;
+  (event: DailyBillEvent, context: Context): Promise<DailyRunResult>;
+};
+
+export const handler = (async (event: APIGatewayProxyEvent | DailyBillEvent, context: Context) =>
+  isDailyBill(event) ? daily(event, context) : api(event, context)) as DownBillHandler;

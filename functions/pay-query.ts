@@ -1,11 +1,20 @@
-// GET /v1/payments/{order_no} (the ledger's record, PENDING resolved first) and
-// POST /v1/payments/query (synjones.onecard.pay.query for 1–50 orders).
-import { httpHandler, route } from '../lib/http/chain.js';
+// GET /v1/payments/{order_no} (the ledger's record, PENDING resolved first),
+// POST /v1/payments/query (synjones.onecard.pay.query for 1–50 orders), and the settlement schedule
+// ({"kind":"settle-pending"}) that resolves old PENDING orders and publishes PendingOlderThan15m.
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { httpHandler, route, scheduledHandler } from '../lib/http/chain.js';
+import { publishServiceMetric } from '../lib/http/metrics.js';
 import { orderResult, payQueryJson } from '../lib/http/presenters.js';
 import { OrderParamsSchema, PayQueryBodySchema } from '../lib/http/schemas.js';
+import { settlePendingOrders, type SettlementReport } from '../lib/ledger/settler.js';
 import { getRuntime } from '../lib/runtime.js';
 
-export const handler = httpHandler({
+/** The EventBridge Scheduler payload of the settlement run (infra/gateway-stack.ts). */
+export interface SettlePendingEvent {
+  readonly kind: 'settle-pending';
+}
+
+const api = httpHandler({
   name: 'pay-query',
   routes: {
     'GET /v1/payments/{order_no}': route({
@@ -27,3 +36,32 @@ export const handler = httpHandler({
     }),
   },
 });
+
+const settle = scheduledHandler({
+  name: 'settle-pending',
+  handle: async (_event: SettlePendingEvent, context: Context) => {
+    const { payments, ledger, now, config } = await getRuntime();
+    return settlePendingOrders({
+      payments,
+      ledger,
+      now,
+      ...(typeof context?.getRemainingTimeInMillis === 'function' ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+      // One more batch must fit: a pay.query (plus one retry after a token re-issue) and its ledger writes.
+      reserveMs: 2 * config.platformTimeoutMs + 10_000,
+      publishMetric: publishServiceMetric,
+    });
+  },
+  summarize: (report) => ({ ...report }),
+});
+
+/** A scheduler payload, never an API Gateway event (those have no top-level `kind`). */
+const isSettlePending = (event: unknown): event is SettlePendingEvent =>
+  typeof event === 'object' && event !== null && !('httpMethod' in event) && (event as { kind?: unknown }).kind === 'settle-pending';
+
+type PayQueryHandler = {
+  (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult>;
+  (event: SettlePendingEvent, context: Context): Promise<SettlementReport>;
+};
+
+export const handler = (async (event: APIGatewayProxyEvent | SettlePendingEvent, context: Context) =>
+  isSettlePending(event) ? settle(event, context) : api(event, context)) as PayQueryHandler;

@@ -52,6 +52,10 @@ export const CUSTOM_METRICS = {
   reconciliationMismatches: 'ReconciliationMismatches',
 } as const;
 
+/** The settlement schedule: every 5 minutes (the PendingOlderThan15m alarm period), at minute 2 past each. */
+const SETTLE_PENDING_EVERY_MINUTES = 5;
+const SETTLE_PENDING_OFFSET_MINUTE = 2;
+
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export class GatewayStack extends Stack {
@@ -414,14 +418,14 @@ export class GatewayStack extends Stack {
   }
 
   private schedules(settings: GatewaySettings, deadLetterQueue: sqs.IQueue): void {
-    // One role for both schedules: invoke these two functions, send to the DLQ; nothing else.
+    // One role for the three schedules: invoke these functions, send to the DLQ; nothing else.
     const role = new iam.Role(this, 'ScheduleInvokeRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
-      description: 'EventBridge Scheduler: invoke the token renewal and daily bill functions',
+      description: 'EventBridge Scheduler: invoke the token renewal, PENDING settlement and daily bill functions',
     });
-    for (const name of ['access-token', 'down-bill'] as const) {
+    for (const name of ['access-token', 'pay-query', 'down-bill'] as const) {
       const logicalId = this.getLogicalId(this.functions.get(name).node.defaultChild as CfnElement);
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
@@ -450,6 +454,26 @@ export class GatewayStack extends Stack {
         retryAttempts: 2,
         // A renewal older than one period is superseded by the next run.
         maxEventAge: Duration.minutes(Math.max(settings.tokenRenewalMinutes, 1)),
+      }),
+    });
+
+    // PENDING settlement every 5 minutes at minutes 2, 7, 12, …: off the renewal's minute 0 (with the
+    // default 10-minute renewal they never coincide; when they do, a token replaced under a sweep only
+    // costs the client's one 40017 retry). The pay-query function resolves orders older than a minute with
+    // pay.query and publishes PendingOlderThan15m, which PendingPaymentsAlarm watches (Maximum per 5 min);
+    // a run older than one period is superseded by the next.
+    new scheduler.Schedule(this, 'SettlePendingSchedule', {
+      description: 'Resolve PENDING payments and refunds with pay.query and gauge those older than 15 minutes (every 5 min, China time)',
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: `${SETTLE_PENDING_OFFSET_MINUTE}/${SETTLE_PENDING_EVERY_MINUTES}`,
+        timeZone: TimeZone.ASIA_SHANGHAI,
+      }),
+      target: new schedulerTargets.LambdaInvoke(this.functions.get('pay-query'), {
+        input: scheduler.ScheduleTargetInput.fromObject({ kind: 'settle-pending' }),
+        role,
+        deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(SETTLE_PENDING_EVERY_MINUTES),
       }),
     });
 
@@ -512,7 +536,7 @@ export class GatewayStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }).createAlarm(this, 'ScheduleDeadLettersAlarm', {
-        alarmDescription: 'A scheduled token renewal or daily bill run failed after its retries (see the DLQ)',
+        alarmDescription: 'A scheduled token renewal, PENDING settlement or daily bill run failed after its retries (see the DLQ)',
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

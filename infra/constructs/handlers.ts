@@ -98,17 +98,19 @@ export const HANDLERS: readonly HandlerSpec[] = [
   {
     name: 'pay-query',
     id: 'PayQueryFunction',
-    description: 'GET /v1/payments/{order_no}, POST /v1/payments/query (synjones.onecard.pay.query)',
+    description: 'GET /v1/payments/{order_no}, POST /v1/payments/query (synjones.onecard.pay.query), and the PENDING settlement run',
     memoryMb: 512,
-    timeoutSeconds: 30,
-    sizingReason: 'interactive: a ledger read, maybe one pay.query for up to 50 orders and a PENDING resolution write',
+    timeoutSeconds: 120,
+    sizingReason: 'interactive: a ledger read, maybe one pay.query for up to 50 orders and a PENDING resolution write (API Gateway cuts at 29 s); the 5-minute settlement run gets 120 s for many batches of 50 and stops starting batches 30 s before the end, so it never overlaps the next run',
     tokenTable: 'read-write',
-    // getOrder: get + settle a PENDING one; queryPayments: BatchGetItem of the answered orders + settle.
+    // getOrder: get + settle a PENDING one; queryPayments: BatchGetItem of the answered orders + settle;
+    // settlement run: Query pending, BatchGetItem (consistent re-read) + settle / notePending, refund
+    // completion or release on the original payment (all UpdateItem).
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-    ledgerIndexes: [],
+    ledgerIndexes: ['pending'],
     bucketPrefixes: [],
     readsSecret: true,
-    scheduled: false,
+    scheduled: true,
   },
   {
     name: 'down-bill',

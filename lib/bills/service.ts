@@ -45,10 +45,31 @@ export interface GetBillInput {
   readonly cryptType?: CryptType;
 }
 
+/** CloudWatch metric name of a bill's differences (infra/gateway-stack.ts CUSTOM_METRICS.reconciliationMismatches alarms on it). */
+export const RECONCILIATION_MISMATCHES_METRIC = 'ReconciliationMismatches';
+
+export interface DailyRunOptions {
+  /** The day to run for (yyyyMMdd); default yesterday, China date. */
+  readonly billDate?: string;
+  /** Receives ReconciliationMismatches = missing_local + missing_remote + mismatched of the reconciled bill. */
+  readonly publishMetric?: (name: string, value: number) => void;
+}
+
+export interface DailyRunResult {
+  readonly billDate: string;
+  readonly count: number;
+  readonly matched: number;
+  readonly mismatched: number;
+  readonly missingLocal: number;
+  readonly missingRemote: number;
+  /** PENDING orders this run settled (SUCCESS from the bill, or either way by pay.query). */
+  readonly settled: number;
+}
+
 export interface BillService {
   getBill(input: GetBillInput): Promise<BillJson>;
-  /** The scheduled run: yesterday's (China date) bill, fetched and archived. */
-  runDaily(): Promise<{ billDate: string; count: number; matched: number; mismatched: number; missingLocal: number; missingRemote: number }>;
+  /** The scheduled run: yesterday's (China date) bill, fetched, reconciled, PENDING orders it proves settled, archived. */
+  runDaily(options?: DailyRunOptions): Promise<DailyRunResult>;
 }
 
 export interface BillServiceOptions {
@@ -63,18 +84,20 @@ export interface BillServiceOptions {
 export function createBillService(options: BillServiceOptions): BillService {
   const now = options.now ?? (() => new Date());
 
-  const getBill = async (input: GetBillInput): Promise<BillJson> => {
+  /** The report, and how many PENDING orders were settled on the way (0 when served from the archive). */
+  const loadBill = async (input: GetBillInput): Promise<{ report: BillJson; settled: number }> => {
     const billType = input.billType ?? 'ALL';
     const cryptType = input.cryptType ?? options.defaultCryptType;
     const final = input.billDate < chinaDate(now());
     if (final) {
       const stored = await options.archive.getReport(input.billDate, billType);
-      if (stored?.final) return stored.report as BillJson;
+      if (stored?.final) return { report: stored.report as BillJson, settled: 0 };
     }
     const downloaded = await options.platform.downloadBill({ billDate: input.billDate, billType, cryptType });
     const rows = downloaded.bill.rows;
     let result = await reconcile(rows, options.ledger.listByDay(input.billDate));
-    if (await settleWithBill(result)) result = await reconcile(rows, options.ledger.listByDay(input.billDate));
+    const settled = await settleWithBill(result);
+    if (settled > 0) result = await reconcile(rows, options.ledger.listByDay(input.billDate));
     const report = billJson(input.billDate, billType, downloaded.bill, result);
     // A day still in progress is archived too (for the record) but never served as final.
     await options.archive.put(input.billDate, billType, downloaded.text, {
@@ -82,11 +105,11 @@ export function createBillService(options: BillServiceOptions): BillService {
       fetchedAt: toChinaIso(now()),
       report,
     });
-    return report;
+    return { report, settled };
   };
 
-  /** Settles PENDING orders the bill proves paid, asks pay.query about the rest; true if any changed. */
-  const settleWithBill = async (result: ReconcileResult): Promise<boolean> => {
+  /** Settles PENDING orders the bill proves paid, asks pay.query about the rest; how many left PENDING. */
+  const settleWithBill = async (result: ReconcileResult): Promise<number> => {
     let changed = 0;
     if (result.settleable.length > 0) {
       const summary = await options.payments.settleFromBill(result.settleable);
@@ -96,21 +119,27 @@ export function createBillService(options: BillServiceOptions): BillService {
       const summary = await options.payments.resolvePending(result.unresolved.map((order) => order.orderNo));
       changed += summary.succeeded + summary.failed;
     }
-    return changed > 0;
+    return changed;
   };
 
   return {
-    getBill,
-    async runDaily() {
-      const yesterday = chinaDate(new Date(now().getTime() - 24 * 3600 * 1000));
-      const bill = await getBill({ billDate: yesterday, billType: 'ALL' });
+    getBill: async (input) => (await loadBill(input)).report,
+    async runDaily(runOptions = {}) {
+      const billDate = runOptions.billDate ?? chinaDate(new Date(now().getTime() - 24 * 3600 * 1000));
+      const { report, settled } = await loadBill({ billDate, billType: 'ALL' });
+      const { reconciliation } = report;
+      runOptions.publishMetric?.(
+        RECONCILIATION_MISMATCHES_METRIC,
+        reconciliation.missing_local.length + reconciliation.missing_remote.length + reconciliation.mismatched.length,
+      );
       return {
-        billDate: yesterday,
-        count: bill.count,
-        matched: bill.reconciliation.matched,
-        mismatched: bill.reconciliation.mismatched.length,
-        missingLocal: bill.reconciliation.missing_local.length,
-        missingRemote: bill.reconciliation.missing_remote.length,
+        billDate,
+        count: report.count,
+        matched: reconciliation.matched,
+        mismatched: reconciliation.mismatched.length,
+        missingLocal: reconciliation.missing_local.length,
+        missingRemote: reconciliation.missing_remote.length,
+        settled,
       };
     },
   };

@@ -1,5 +1,5 @@
-// One CloudWatch metric per request outcome (Powertools Metrics, EMF on stdout). Off outside
-// Lambda, so local runs and tests print nothing and never fail on a missing namespace.
+// One CloudWatch metric per request outcome, and service-level gauges for the alarms (Powertools
+// Metrics, EMF on stdout). Off outside Lambda, so local runs and tests print nothing unless they capture.
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export interface MetricsOptions {
@@ -9,6 +9,8 @@ export interface MetricsOptions {
 }
 
 let metrics: Metrics | undefined;
+/** Where EMF documents go instead of stdout (tests). */
+let output: ((line: string) => void) | undefined;
 let settings: MetricsOptions = { enabled: false, namespace: 'OnecardGateway', serviceName: 'onecard-gateway' };
 
 /** Sets whether and where metrics go (the chain calls it from the configuration). */
@@ -17,13 +19,41 @@ export function configureMetrics(options: MetricsOptions): void {
   metrics = undefined;
 }
 
+/** Tests: every EMF document goes to `sink`, metrics on even off Lambda; undefined restores the default. */
+export function setMetricsOutput(sink: ((line: string) => void) | undefined): void {
+  output = sink;
+  metrics = undefined;
+}
+
+function activeMetrics(): Metrics | undefined {
+  if (!settings.enabled && !output) return undefined;
+  if (!metrics) {
+    metrics = new Metrics({ namespace: settings.namespace, serviceName: settings.serviceName });
+    const sink = output;
+    // Powertools writes EMF with this.console.log (as lib/http/log.ts reroutes the Logger's console).
+    if (sink) Object.assign(metrics as unknown as { console: unknown }, { console: { log: (line: string) => sink(line) } });
+  }
+  return metrics;
+}
+
 /** Records `<name>.<outcome>` = 1 (e.g. pay.ok, pay.pending, pay.client_error) and flushes it. */
 export function recordOutcome(name: string, outcome: string): void {
-  if (!settings.enabled) return;
-  metrics ??= new Metrics({ namespace: settings.namespace, serviceName: settings.serviceName });
-  metrics.addDimension('function', name);
-  metrics.addMetric(outcome, MetricUnit.Count, 1);
-  metrics.publishStoredMetrics();
+  const target = activeMetrics();
+  if (!target) return;
+  target.addDimension('function', name);
+  target.addMetric(outcome, MetricUnit.Count, 1);
+  target.publishStoredMetrics();
+}
+
+/**
+ * Publishes one service-level value (e.g. PendingOlderThan15m) with only the default `service`
+ * dimension, which is what the alarms in infra/gateway-stack.ts match, and flushes it.
+ */
+export function publishServiceMetric(name: string, value: number): void {
+  const target = activeMetrics();
+  if (!target) return;
+  target.addMetric(name, MetricUnit.Count, value);
+  target.publishStoredMetrics();
 }
 
 /** The outcome name for an HTTP status. */

@@ -4,7 +4,11 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/down-bill.js';
 import { handler as payHandler } from '../../functions/pay.js';
+import { setMetricsOutput } from '../../lib/http/metrics.js';
+import { ValidationError } from '../../lib/protocol/errors.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
+import { getRuntime } from '../../lib/runtime.js';
+import { sandboxCall } from '../support/sandbox.js';
 import { apiEvent, lambdaContext } from '../http/events.js';
 import { json, startHarness, type Harness } from './harness.js';
 
@@ -72,5 +76,61 @@ describe('scheduled daily bill', () => {
     const yesterday = chinaDate(new Date(Date.now() - 86_400_000));
     expect(result.billDate).toBe(yesterday);
     expect(typeof result.count).toBe('number');
+  });
+});
+
+describe('scheduled daily bill: settling and ReconciliationMismatches', () => {
+  const emf: string[] = [];
+  beforeAll(() => setMetricsOutput((line) => emf.push(line)));
+  afterAll(() => setMetricsOutput(undefined));
+
+  it('settles a PENDING order the bill proves paid (no pay.query) and publishes the bill\'s differences', async () => {
+    // Paid on the platform, answer lost: PENDING in the ledger.
+    harness.sandbox.faults.inject({ type: 'dropAfterCommit' }, { methods: ['synjones.onecard.gdccard.pay'] });
+    const dropped = await payHandler(
+      apiEvent({ resource: '/v1/payments', body: { order_no: 'fn-bill-drop', account: '32718', tranamt: '4.40', mercacc: '1001' } }),
+      lambdaContext(),
+    );
+    expect(dropped.statusCode).toBe(202);
+    // A payment made past the gateway: in the bill, not in the ledger (missing_local).
+    const token = harness.sandbox.state.currentToken?.value;
+    expect(token).toBeTruthy();
+    const direct = await sandboxCall(
+      harness.sandbox,
+      'pay',
+      { account: '32718', tranamt: '1.10', acctype: '###', mercacc: '1001', order_no: 'fn-bill-direct', remark: '', attach: '' },
+      { accessToken: token! },
+    );
+    expect(direct.root?.retcode).toBe('0');
+
+    const queries = harness.sandbox.state.calls.filter((call) => call.method === 'synjones.onecard.pay.query').length;
+    const today = chinaDate();
+    const result = await handler({ kind: 'daily-bill', bill_date: today }, lambdaContext());
+    expect(result).toMatchObject({ billDate: today, settled: 1, missingLocal: 1, missingRemote: 0, mismatched: 0 });
+    const { ledger } = await getRuntime();
+    expect(await ledger.get('fn-bill-drop')).toMatchObject({ status: 'SUCCESS', outId: harness.sandbox.state.order('fn-bill-drop')?.outId });
+    // The bill is the proof: no pay.query was needed.
+    expect(harness.sandbox.state.calls.filter((call) => call.method === 'synjones.onecard.pay.query').length).toBe(queries);
+
+    const documents = emf
+      .map((line) => JSON.parse(line) as Record<string, any>)
+      .filter((doc) => 'ReconciliationMismatches' in doc);
+    expect(documents).toHaveLength(1);
+    expect(documents[0]!._aws.CloudWatchMetrics).toEqual([
+      { Namespace: 'OnecardGateway', Dimensions: [['service']], Metrics: [{ Name: 'ReconciliationMismatches', Unit: 'Count' }] },
+    ]);
+    expect(documents[0]).toMatchObject({ service: 'onecard-gateway', ReconciliationMismatches: 1 });
+    expect(documents[0]).not.toHaveProperty('function');
+
+    // The API route reports the same reconciliation, now with the settled order matched.
+    const body = json(await bill(today));
+    expect(body.reconciliation.missing_local).toEqual(['fn-bill-direct']);
+    expect(body.reconciliation.mismatched).toEqual([]);
+    expect(body.rows.map((row: { order_no: string }) => row.order_no)).toContain('fn-bill-drop');
+  });
+
+  it('rejects a malformed bill_date in the scheduled payload', async () => {
+    await expect(handler({ kind: 'daily-bill', bill_date: '2026-11-26' }, lambdaContext())).rejects.toThrow(ValidationError);
+    expect(harness.logs.some((line) => line.includes('scheduled run failed') && line.includes('bill_date'))).toBe(true);
   });
 });

@@ -6,6 +6,9 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readGatewaySettings } from '../../infra/config.js';
 import { BILL_PREFIXES, HANDLERS } from '../../infra/constructs/handlers.js';
+import { CUSTOM_METRICS } from '../../infra/gateway-stack.js';
+import { RECONCILIATION_MISMATCHES_METRIC } from '../../lib/bills/service.js';
+import { PENDING_OLDER_THAN_15M_METRIC } from '../../lib/ledger/settler.js';
 import { ROUTES } from '../../lib/http/routes.js';
 import { describeViolations, synthGateway, type SynthResult } from './synth.js';
 
@@ -138,9 +141,9 @@ describe('GatewayStack (default context)', () => {
     expect(token?.Properties?.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
   });
 
-  it('schedules token renewal and the daily bill in Asia/Shanghai with retries and a dead-letter queue', () => {
+  it('schedules token renewal, PENDING settlement and the daily bill in Asia/Shanghai with retries and a dead-letter queue', () => {
     const schedules = Object.values(resourcesOf(synth.json, 'AWS::Scheduler::Schedule'));
-    expect(schedules).toHaveLength(2);
+    expect(schedules).toHaveLength(3);
     for (const schedule of schedules) {
       expect(schedule.Properties?.ScheduleExpressionTimezone).toBe('Asia/Shanghai');
       const target = schedule.Properties?.Target as Record<string, unknown>;
@@ -148,10 +151,27 @@ describe('GatewayStack (default context)', () => {
       expect(target.RetryPolicy).toEqual(expect.objectContaining({ MaximumRetryAttempts: expect.any(Number) }));
     }
     const expressions = schedules.map((schedule) => schedule.Properties?.ScheduleExpression).sort();
-    expect(expressions).toEqual(['cron(0/10 * * * ? *)', 'cron(30 3 * * ? *)']);
+    expect(expressions).toEqual(['cron(0/10 * * * ? *)', 'cron(2/5 * * * ? *)', 'cron(30 3 * * ? *)']);
     const inputs = schedules.map((schedule) => JSON.parse((schedule.Properties?.Target as { Input: string }).Input) as unknown);
     expect(inputs).toContainEqual({ kind: 'daily-bill' });
+    expect(inputs).toContainEqual({ kind: 'settle-pending' });
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+
+    // The settlement run goes to the pay-query function, every 5 minutes, superseded after one period.
+    const settle = schedules.find((schedule) => (schedule.Properties?.Target as { Input: string }).Input.includes('settle-pending'));
+    const settleTarget = settle?.Properties?.Target as { Arn: unknown; RetryPolicy: Record<string, unknown> };
+    expect(JSON.stringify(settleTarget.Arn)).toMatch(/PayQueryFunction/);
+    expect(settleTarget.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 });
+    expect(settle?.Properties?.ScheduleExpression).toBe('cron(2/5 * * * ? *)');
+    // Lambda's own async retries of a failed run end in the same DLQ.
+    const invokeConfigs = Object.values(resourcesOf(synth.json, 'AWS::Lambda::EventInvokeConfig'));
+    expect(invokeConfigs.some((config) => JSON.stringify(config.Properties?.FunctionName).includes('PayQueryFunction'))).toBe(true);
+    // The scheduler role may invoke exactly the three scheduled functions.
+    const invoked = JSON.stringify(
+      Object.entries(resourcesOf(synth.json, 'AWS::IAM::Policy')).find(([logicalId]) => logicalId.includes('ScheduleInvokeRole'))?.[1],
+    );
+    for (const id of ['AccessTokenFunction', 'PayQueryFunction', 'DownBillFunction']) expect(invoked).toContain(id);
+    for (const id of ['PayFunction', 'RefundFunction', 'QueryCardFunction']) expect(invoked).not.toMatch(new RegExp(`"${id}[0-9A-F]{8}"`));
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
@@ -227,6 +247,15 @@ describe('GatewayStack (default context)', () => {
     for (const prefix of BILL_PREFIXES) expect(downBill).toContain(`/${prefix}*`);
     expect(downBill).toMatch(/index\/by_day/);
     expect(actionsOf('PayFunction')).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    // pay-query settles PENDING orders: Query on the pending index only, consistent re-reads and conditional updates.
+    const payQuery = statementsOf('PayQueryFunction') as { Sid?: string; Action: string | string[]; Resource: unknown }[];
+    const ledgerItems = payQuery.find((statement) => statement.Sid === 'LedgerItems');
+    expect([ledgerItems?.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    const indexQueries = payQuery.find((statement) => statement.Sid === 'LedgerIndexQueries');
+    expect(indexQueries?.Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(indexQueries?.Resource)).toMatch(/index\/pending"/);
+    expect(JSON.stringify(indexQueries?.Resource)).not.toMatch(/by_day/);
+    expect(actionsOf('PayQueryFunction')).not.toContain('dynamodb:PutItem');
     expect(actionsOf('AccessTokenFunction').filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
@@ -243,7 +272,16 @@ describe('GatewayStack (default context)', () => {
       MetricName: 'PendingOlderThan15m',
       Dimensions: [{ Name: 'service', Value: 'onecard-gateway' }],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'OnecardGateway', MetricName: 'ReconciliationMismatches' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'OnecardGateway',
+      MetricName: 'ReconciliationMismatches',
+      Dimensions: [{ Name: 'service', Value: 'onecard-gateway' }],
+    });
+    // The names lib/ publishes are the names infra alarms on.
+    expect(CUSTOM_METRICS).toEqual({
+      pendingOlderThan15m: PENDING_OLDER_THAN_15M_METRIC,
+      reconciliationMismatches: RECONCILIATION_MISMATCHES_METRIC,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
     template.resourceCountIs('AWS::SNS::Topic', 0);
   });
@@ -274,7 +312,7 @@ describe('GatewayStack (every context switch)', () => {
     synth.template.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: ALL_OPTIONS.domainName, SecurityPolicy: 'TLS_1_2' });
     synth.template.hasResourceProperties('AWS::Route53::RecordSet', { Type: 'A', HostedZoneId: ALL_OPTIONS.hostedZoneId });
     const expressions = Object.values(resourcesOf(synth.json, 'AWS::Scheduler::Schedule')).map((s) => s.Properties?.ScheduleExpression);
-    expect(expressions.sort()).toEqual(['cron(0/5 * * * ? *)', 'cron(15 4 * * ? *)']);
+    expect(expressions.sort()).toEqual(['cron(0/5 * * * ? *)', 'cron(15 4 * * ? *)', 'cron(2/5 * * * ? *)']);
   });
 
   it('still leaves no unacknowledged cdk-nag AwsSolutions finding', () => {

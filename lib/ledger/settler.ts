@@ -1,0 +1,110 @@
+// The scheduled settlement sweep: resolves PENDING orders older than a minute with pay.query (50 per
+// call, oldest first, inside the invocation's time budget), then gauges what is still PENDING after 15 min.
+//
+// Decisions:
+// - Orders come from the sparse `pending` index (listPending, created_at ascending) and are resolved through
+//   PaymentService.resolvePending in batches of PAY_QUERY_BATCH: it re-reads them consistently (the index
+//   lags), so an order another request settled meanwhile is skipped, and its settle writes are conditional.
+// - No new batch starts when less than `reserveMs` of the invocation is left: the run ends cleanly (the
+//   next one continues) instead of being killed mid-way without its metric.
+// - The gauge counts orders created more than `overdueAfterMs` ago that a consistent read still shows
+//   PENDING, and is published even when the sweep failed (then the failure is rethrown).
+import { PAY_QUERY_BATCH, type PaymentService, type SettleSummary } from './payments.js';
+import type { LedgerStore } from './store.js';
+
+/** CloudWatch metric name of the gauge (infra/gateway-stack.ts CUSTOM_METRICS.pendingOlderThan15m alarms on it). */
+export const PENDING_OLDER_THAN_15M_METRIC = 'PendingOlderThan15m';
+
+/** Publishes one metric value (wired to the service-level EMF publisher by the handler). */
+export type PublishMetric = (name: string, value: number) => void;
+
+export interface SettlementOptions {
+  readonly payments: Pick<PaymentService, 'resolvePending'>;
+  readonly ledger: Pick<LedgerStore, 'listPending' | 'getMany'>;
+  readonly now?: () => Date;
+  /** Only orders created at least this long ago are queried (younger ones may still be in flight). Default 60 000. */
+  readonly olderThanMs?: number;
+  /** Age from which a PENDING order counts in the gauge. Default 15 minutes. */
+  readonly overdueAfterMs?: number;
+  /** Milliseconds left in the invocation (Lambda context.getRemainingTimeInMillis); absent = no budget. */
+  readonly remainingMs?: () => number;
+  /** No batch is started with less than this left. Default 30 000. */
+  readonly reserveMs?: number;
+  readonly publishMetric?: PublishMetric;
+}
+
+export interface SettlementReport extends SettleSummary {
+  /** False when the run stopped early to stay inside its time budget (the next run picks up the rest). */
+  readonly complete: boolean;
+  /** Orders still PENDING after the run whose created_at is more than overdueAfterMs ago (the gauge). */
+  readonly overdue: number;
+  /** Up to OVERDUE_SAMPLE of them, oldest first, for the log. */
+  readonly overdueOrderNos: readonly string[];
+}
+
+export const DEFAULT_SETTLE_OLDER_THAN_MS = 60_000;
+export const DEFAULT_OVERDUE_AFTER_MS = 15 * 60_000;
+const DEFAULT_RESERVE_MS = 30_000;
+const OVERDUE_SAMPLE = 10;
+
+/** One settlement run: sweep, gauge, publish. */
+export async function settlePendingOrders(options: SettlementOptions): Promise<SettlementReport> {
+  const now = options.now ?? (() => new Date());
+  let sweep: { summary: SettleSummary; complete: boolean } | undefined;
+  let sweepError: unknown;
+  try {
+    sweep = await sweepPending(options, now);
+  } catch (error) {
+    sweepError = error;
+  }
+  let overdue: { count: number; sample: string[] };
+  try {
+    overdue = await countOverdue(options, now);
+  } catch (error) {
+    throw sweep ? error : sweepError;
+  }
+  options.publishMetric?.(PENDING_OLDER_THAN_15M_METRIC, overdue.count);
+  if (!sweep) throw sweepError;
+  return { ...sweep.summary, complete: sweep.complete, overdue: overdue.count, overdueOrderNos: overdue.sample };
+}
+
+async function sweepPending(options: SettlementOptions, now: () => Date): Promise<{ summary: SettleSummary; complete: boolean }> {
+  const cutoff = new Date(now().getTime() - (options.olderThanMs ?? DEFAULT_SETTLE_OLDER_THAN_MS));
+  const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
+  const outOfTime = (): boolean => options.remainingMs !== undefined && options.remainingMs() < reserveMs;
+  const total = { examined: 0, succeeded: 0, failed: 0, stillPending: 0, queryErrors: 0 };
+  const settleBatch = async (orderNos: readonly string[]): Promise<void> => {
+    const part = await options.payments.resolvePending(orderNos);
+    total.examined += part.examined;
+    total.succeeded += part.succeeded;
+    total.failed += part.failed;
+    total.stillPending += part.stillPending;
+    total.queryErrors += part.queryErrors;
+  };
+
+  let batch: string[] = [];
+  for await (const record of options.ledger.listPending(cutoff)) {
+    if (batch.length === PAY_QUERY_BATCH) {
+      if (outOfTime()) return { summary: total, complete: false };
+      await settleBatch(batch);
+      batch = [];
+    }
+    batch.push(record.orderNo);
+  }
+  if (batch.length > 0) {
+    if (outOfTime()) return { summary: total, complete: false };
+    await settleBatch(batch);
+  }
+  return { summary: total, complete: true };
+}
+
+async function countOverdue(options: SettlementOptions, now: () => Date): Promise<{ count: number; sample: string[] }> {
+  const cutoff = new Date(now().getTime() - (options.overdueAfterMs ?? DEFAULT_OVERDUE_AFTER_MS));
+  const candidates: string[] = [];
+  for await (const record of options.ledger.listPending(cutoff)) candidates.push(record.orderNo);
+  if (candidates.length === 0) return { count: 0, sample: [] };
+  // The index is eventually consistent: count only what a consistent read still shows PENDING.
+  const current = await options.ledger.getMany(candidates);
+  const still = candidates.filter((orderNo) => current.get(orderNo)?.status === 'PENDING');
+  return { count: still.length, sample: still.slice(0, OVERDUE_SAMPLE) };
+}
