@@ -27,6 +27,16 @@ const acctype = () => z._default(text(3), '###').check(z.describe('"###" is the 
 const mercacc = () => text(10).check(z.describe('merchant account (≤10 characters)'));
 const termid = () => z.number().check(z.int(), z.minimum(1), z.maximum(9999), z.describe('terminal number, 1–9999'));
 
+/** Why `input` is not a yuan amount, in parseYuan's words ("amount must have at most two decimals"). */
+function yuanProblem(input: unknown): string {
+  try {
+    parseYuan(input as string | number);
+  } catch (error) {
+    if (error instanceof Error) return error.message;
+  }
+  return 'must be a yuan amount from 0.01 to 99999999.99 with at most two decimals';
+}
+
 /**
  * A yuan amount: "10", "10.5", "10.50" or a JSON number with at most two decimals → integer fen.
  * The shape is checked first (for a clear message and the JSON Schema), then parseYuan decides.
@@ -35,7 +45,13 @@ export const yuanAmount = () =>
   z
     .pipe(
       z.union(
-        [z.string().check(z.regex(YUAN_TEXT_PATTERN)), z.number().check(z.minimum(0.01), z.maximum(99_999_999.99))],
+        [
+          z.string().check(z.regex(YUAN_TEXT_PATTERN, { error: (issue) => yuanProblem(issue.input) })),
+          z.number().check(
+            z.minimum(0.01, { error: (issue) => yuanProblem(issue.input) }),
+            z.maximum(99_999_999.99, { error: (issue) => yuanProblem(issue.input) }),
+          ),
+        ],
         { error: 'must be a yuan amount: a string like "10.50" or a number with at most 2 decimals, 0.01 to 99999999.99' },
       ),
       z.transform((value: string | number, context) => {

@@ -12,6 +12,7 @@ import {
   QueryCardBodySchema,
   RefundBodySchema,
 } from '../../lib/http/schemas.js';
+import { describeZodError } from '../../lib/http/errors.js';
 
 const payment = { order_no: 'A-1_b', account: '32718', tranamt: '10.50', mercacc: '1001' };
 
@@ -54,6 +55,20 @@ describe('PaymentBodySchema', () => {
     ['termid', '12'],
   ])('rejects %s = %j', (field, value) => {
     expect(PaymentBodySchema.safeParse({ ...payment, [field]: value }).success).toBe(false);
+  });
+
+  it.each([
+    ['1.234', 'tranamt: amount must have at most two decimals'],
+    [1.234, 'tranamt: amount must have at most two decimals'],
+    ['-1', 'tranamt: amount must not be negative'],
+    ['0.00', 'tranamt: amount must be at least 0.01'],
+    [0, 'tranamt: amount must be at least 0.01'],
+    ['123456789', 'tranamt: amount exceeds 99999999.99 yuan'],
+    ['', 'tranamt: amount is empty'],
+  ])('explains why the amount %j is refused, naming the field', (tranamt, message) => {
+    const result = PaymentBodySchema.safeParse({ ...payment, tranamt });
+    expect(result.success).toBe(false);
+    if (!result.success) expect(describeZodError(result.error)).toBe(message);
   });
 
   it('accepts every optional field at its limit', () => {
