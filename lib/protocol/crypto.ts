@@ -19,6 +19,12 @@ function isPaddedBase64(text: string): boolean {
  * scan in the common case: bills run to megabytes.
  */
 export function decodeBase64Strict(text: string, canonical = true): Buffer | undefined {
+  if (canonical) {
+    // Fast path (every response): Node's decoder skips what is not base64, so the text is canonical,
+    // padded, standard base64 exactly when re-encoding the bytes gives the text back.
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.toString('base64') === text) return bytes;
+  }
   let compact = text;
   if (!isPaddedBase64(compact)) {
     compact = text.replace(/\s+/g, '');

@@ -34,7 +34,9 @@ function compareBytes(a: string, b: string): number {
 /** Sorted (byte order) `name + value` of every field except `sign` and empty values. */
 export function signString(fields: Readonly<Record<string, string>>): string {
   const names = Object.keys(fields).filter((name) => name !== 'sign' && fields[name] !== '' && fields[name] !== undefined);
-  names.sort(compareBytes);
+  // Field names are ASCII in practice, where code-unit order is byte order; check once, not per comparison.
+  if (names.every(isAscii)) names.sort();
+  else names.sort(compareBytes);
   let out = '';
   for (const name of names) out += name + fields[name];
   return out;
@@ -95,11 +97,19 @@ export function decodeBodyText(body: Buffer): string {
 }
 
 function decodeFormComponent(text: string, name: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    throw new GarbledResponseError(`response field ${name} is not URL-encoded properly`);
+  // Base64 fields: a `+` either stayed `+` or was turned into a space that is put back anyway, so
+  // only %-escapes need decoding (and most platforms send none).
+  const isBase64 = BASE64_FIELDS.has(name);
+  const plusDecoded = isBase64 ? text : text.replace(/\+/g, ' ');
+  let value = plusDecoded;
+  if (plusDecoded.includes('%')) {
+    try {
+      value = decodeURIComponent(plusDecoded);
+    } catch {
+      throw new GarbledResponseError(`response field ${name} is not URL-encoded properly`);
+    }
   }
+  return isBase64 && value.includes(' ') ? value.replace(/ /g, '+') : value;
 }
 
 /**
@@ -122,9 +132,7 @@ export function parseEnvelopeFields(text: string): Record<string, string> | unde
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, raw] of pairs) {
     if (name in fields) throw new GarbledResponseError(`response field ${name} appears twice`);
-    let value = decodeFormComponent(raw, name);
-    if (BASE64_FIELDS.has(name)) value = value.replace(/ /g, '+');
-    fields[name] = value;
+    fields[name] = decodeFormComponent(raw, name);
   }
   return fields;
 }
