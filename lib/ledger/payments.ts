@@ -83,6 +83,17 @@ export interface SettleSummary {
   readonly queryErrors: number;
 }
 
+/** The sum of two settlement summaries (batches of one run). */
+export function addSettleSummaries(a: SettleSummary, b: SettleSummary): SettleSummary {
+  return {
+    examined: a.examined + b.examined,
+    succeeded: a.succeeded + b.succeeded,
+    failed: a.failed + b.failed,
+    stillPending: a.stillPending + b.stillPending,
+    queryErrors: a.queryErrors + b.queryErrors,
+  };
+}
+
 /** Bill evidence that a PENDING order moved money (reconcile's `settleable`). */
 export interface BillSettlement {
   readonly orderNo: string;
@@ -295,13 +306,9 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
   }
 
   async function settleRecords(records: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>): Promise<SettleSummary> {
-    const total = { examined: 0, succeeded: 0, failed: 0, stillPending: 0, queryErrors: 0 };
+    let total: SettleSummary = { examined: 0, succeeded: 0, failed: 0, stillPending: 0, queryErrors: 0 };
     const add = (part: SettleSummary): void => {
-      total.examined += part.examined;
-      total.succeeded += part.succeeded;
-      total.failed += part.failed;
-      total.stillPending += part.stillPending;
-      total.queryErrors += part.queryErrors;
+      total = addSettleSummaries(total, part);
     };
     let batch: LedgerRecord[] = [];
     const flush = async (): Promise<void> => {

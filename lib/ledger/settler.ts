@@ -9,7 +9,7 @@
 //   next one continues) instead of being killed mid-way without its metric.
 // - The gauge counts orders created more than `overdueAfterMs` ago that a consistent read still shows
 //   PENDING, and is published even when the sweep failed (then the failure is rethrown).
-import { PAY_QUERY_BATCH, type PaymentService, type SettleSummary } from './payments.js';
+import { addSettleSummaries, PAY_QUERY_BATCH, type PaymentService, type SettleSummary } from './payments.js';
 import type { LedgerStore } from './store.js';
 
 /** CloudWatch metric name of the gauge (infra/gateway-stack.ts CUSTOM_METRICS.pendingOlderThan15m alarms on it). */
@@ -72,14 +72,9 @@ async function sweepPending(options: SettlementOptions, now: () => Date): Promis
   const cutoff = new Date(now().getTime() - (options.olderThanMs ?? DEFAULT_SETTLE_OLDER_THAN_MS));
   const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
   const outOfTime = (): boolean => options.remainingMs !== undefined && options.remainingMs() < reserveMs;
-  const total = { examined: 0, succeeded: 0, failed: 0, stillPending: 0, queryErrors: 0 };
+  let total: SettleSummary = { examined: 0, succeeded: 0, failed: 0, stillPending: 0, queryErrors: 0 };
   const settleBatch = async (orderNos: readonly string[]): Promise<void> => {
-    const part = await options.payments.resolvePending(orderNos);
-    total.examined += part.examined;
-    total.succeeded += part.succeeded;
-    total.failed += part.failed;
-    total.stillPending += part.stillPending;
-    total.queryErrors += part.queryErrors;
+    total = addSettleSummaries(total, await options.payments.resolvePending(orderNos));
   };
 
   let batch: string[] = [];
