@@ -116,9 +116,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     name: 'down-bill',
     id: 'DownBillFunction',
     description: 'GET /v1/bills/{bill_date} and the daily bill (synjones.onecard.down.bill)',
-    memoryMb: 1024,
+    memoryMb: 2048,
     timeoutSeconds: 300,
-    sizingReason: 'a whole day\'s bill: download, DES decrypt, parse and merge-join with the ledger\'s by_day index, then S3 writes; 1 GB for CPU and headroom, 5 min for the scheduled run (the API route is cut at 29 s anyway)',
+    sizingReason: 'a whole day\'s bill: download, DES decrypt, parse and merge-join with the ledger\'s by_day index, then S3 writes. test/bench/bills.bench.ts measures a 1,000,000-row bill (the roadmap\'s size) peaking near 0.9 GB of JS heap and buffers, download included, which a 1 GB function would not survive; 2 GB also doubles the CPU for the ~15 s of decrypt + parse + reconcile. 5 min for the scheduled run (the API route is cut at 29 s anyway)',
     tokenTable: 'read-write',
     // listByDay (Query by_day), settleFromBill (BatchGetItem + settle), settlePending (Query pending).
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
