@@ -403,13 +403,17 @@ export class GatewayStack extends Stack {
   /** API Gateway's own refusals in API.md's error shape ({"error": {code, message, retryable}}). */
   private gatewayResponses(api: apigw.RestApi): void {
     const body = (code: string, message: string, retryable: boolean): Record<string, string> => ({
-      'application/json': `{"error":{"code":${code},"message":${message},"retryable":${retryable}}}`,
+      // Gateway response headers map only request parameters or literals, not $context, so API Gateway's
+      // own refusals carry the request id in the body (request_id) rather than in x-request-id.
+      'application/json': `{"error":{"code":${code},"message":${message},"retryable":${retryable}},"request_id":"$context.requestId"}`,
     });
     const add = (id: string, type: apigw.ResponseType, statusCode: string | undefined, templates: Record<string, string>): void => {
       api.addGatewayResponse(id, { type, ...(statusCode ? { statusCode } : {}), templates });
     };
-    add('BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '400', body('"VALIDATION"', '$context.error.validationErrorString', false));
-    add('BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', body('"VALIDATION"', '$context.error.validationErrorString', false));
+    // messageString is the quoted message ("Invalid request body"). validationErrorString would name the
+    // field, but it is unquoted, holds `"` (invalid JSON) and may echo the input (a pwd): not used.
+    add('BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '400', body('"VALIDATION"', '$context.error.messageString', false));
+    add('BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', body('"VALIDATION"', '$context.error.messageString', false));
     add('RequestTooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, '400', body('"VALIDATION"', '"request body too large"', false));
     add('Throttled', apigw.ResponseType.THROTTLED, '429', body('"THROTTLED"', '$context.error.messageString', true));
     add('IntegrationTimeout', apigw.ResponseType.INTEGRATION_TIMEOUT, '504', body('"UPSTREAM_TIMEOUT"', '"the request is still being processed; replay it with the same order_no or read GET /v1/payments/{order_no}"', true));

@@ -4,7 +4,7 @@ export type HandlerName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pa
 
 export type TokenTableAccess = 'none' | 'read-write';
 /** Item actions on the ledger table itself; Query is granted per index (ledgerIndexes), never on the table. */
-export type LedgerAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem';
+export type LedgerAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
 export type LedgerIndex = 'by_day' | 'pending';
 
 export interface HandlerSpec {
@@ -73,8 +73,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     timeoutSeconds: 40,
     sizingReason: 'money call: 10 s platform call, at most one retry on a REJECTED token error, ledger writes before and after; outlives API Gateway\'s 29 s so the outcome is recorded',
     tokenTable: 'read-write',
-    // createPending (conditional Put), settle / notePending (conditional Update), replays (Get).
-    ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // createPending (conditional Put), settle / notePending (conditional Update), replays (Get),
+    // withdraw (conditional Delete while PENDING with attempts 0: the platform never saw the call).
+    ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     ledgerIndexes: [],
     bucketPrefixes: [],
     readsSecret: true,
@@ -88,8 +89,8 @@ export const HANDLERS: readonly HandlerSpec[] = [
     timeoutSeconds: 40,
     sizingReason: 'same shape as pay (money call + ledger writes on the refund and its original payment)',
     tokenTable: 'read-write',
-    // createPending of the refund, reserve/complete/release on the original payment, settle.
-    ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // createPending of the refund, reserve/complete/release on the original payment, settle, withdraw.
+    ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     ledgerIndexes: [],
     bucketPrefixes: [],
     readsSecret: true,
@@ -120,9 +121,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     timeoutSeconds: 300,
     sizingReason: 'a whole day\'s bill: download, DES decrypt, parse and merge-join with the ledger\'s by_day index, then S3 writes. test/bench/bills.bench.ts measures a 1,000,000-row bill (the roadmap\'s size) peaking near 0.9 GB of JS heap and buffers, download included, which a 1 GB function would not survive; 2 GB also doubles the CPU for the ~15 s of decrypt + parse + reconcile. 5 min for the scheduled run (the API route is cut at 29 s anyway)',
     tokenTable: 'read-write',
-    // listByDay (Query by_day), settleFromBill (BatchGetItem + settle), settlePending (Query pending).
+    // listByDay (Query by_day), settleFromBill (BatchGetItem + settle).
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-    ledgerIndexes: ['by_day', 'pending'],
+    ledgerIndexes: ['by_day'],
     bucketPrefixes: BILL_PREFIXES,
     readsSecret: true,
     scheduled: true,

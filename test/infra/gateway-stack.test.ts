@@ -113,6 +113,27 @@ describe('GatewayStack (default context)', () => {
     });
   });
 
+  it("answers API Gateway's own refusals with a request id and a body that is valid JSON", () => {
+    const responses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse'));
+    expect(responses.length).toBeGreaterThanOrEqual(7);
+    // What API Gateway substitutes: messageString arrives quoted, the other variables bare.
+    const render = (text: string): string =>
+      text
+        .replaceAll('$context.error.messageString', '"Invalid request body: \\"x\\""')
+        .replaceAll('$context.error.responseType', 'BAD_REQUEST_BODY')
+        .replaceAll('$context.requestId', 'c0ffee-1')
+        .replaceAll('$context.error.validationErrorString', '[object has missing required properties (["mercacc"])]');
+    for (const response of responses) {
+      const properties = response.Properties as { ResponseTemplates: Record<string, string> };
+      const body = JSON.parse(render(properties.ResponseTemplates['application/json'] ?? '')) as {
+        error: { code: string; message: string; retryable: boolean };
+        request_id: string;
+      };
+      expect(typeof body.error.message).toBe('string');
+      expect(body.request_id).toBe('c0ffee-1');
+    }
+  });
+
   it('throttles the stage, logs access as JSON, traces with X-Ray and never logs bodies', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
@@ -238,7 +259,8 @@ describe('GatewayStack (default context)', () => {
       expect(actions).toContain('secretsmanager:GetSecretValue');
       expect(actions.includes('s3:PutObject')).toBe(spec.bucketPrefixes.length > 0);
       expect(actions).not.toContain('dynamodb:Scan');
-      expect(actions).not.toContain('dynamodb:DeleteItem');
+      // Only the money calls may delete, and only to withdraw an order the platform never saw.
+      expect(actions.includes('dynamodb:DeleteItem')).toBe(spec.name === 'pay' || spec.name === 'refund');
     }
     const queryCard = JSON.stringify(statementsOf('QueryCardFunction'));
     expect(queryCard).not.toMatch(/LedgerTable/);
