@@ -409,10 +409,15 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     async queryPayments(items) {
       const results = await platform.payQuery(items);
       const stored = await ledger.getMany(results.map((result) => result.orderNo));
+      // The caller's query terms decide the platform's answer (a wrong acctype gets 78, "no such
+      // order"), so an answer settles a PENDING order only when it was asked with the ledger's own
+      // account and acctype, exactly as resolvePending would ask.
+      const askedAsLedger = (record: LedgerRecord): boolean =>
+        items.some((item) => item.orderNo === record.orderNo && item.account === record.account && item.acctype === record.acctype);
       await Promise.allSettled(
         results.map(async (result) => {
           const record = stored.get(result.orderNo);
-          if (!record || record.status !== 'PENDING' || record.account !== result.account) return;
+          if (!record || record.status !== 'PENDING' || record.account !== result.account || !askedAsLedger(record)) return;
           await applyOutcome(record, outcomeOfQuery(record, result));
         }),
       );

@@ -335,6 +335,19 @@ describe('PENDING: never FAILED while money may have moved', () => {
     expect((await store.get(input.orderNo))?.status).toBe('SUCCESS');
   });
 
+  it('never settles a PENDING order from a pass-through query asked with other terms than the ledger\'s', async () => {
+    const { platform, service } = setup({ notFoundGraceMs: 0 });
+    platform.script.push({ kind: 'throw', error: () => new PlatformTimeoutError(10_000), committed: true });
+    const input = payInput();
+    await service.pay(input);
+    // The platform answers 78 ("no such order") to a query with the wrong acctype, although it was paid.
+    platform.queryStatus.set(input.orderNo, '78');
+    await service.queryPayments([{ account: input.account, acctype: '001', orderNo: input.orderNo }]);
+    expect((await store.get(input.orderNo))?.status).toBe('PENDING');
+    platform.queryStatus.delete(input.orderNo);
+    expect((await service.getOrder(input.orderNo)).status).toBe('SUCCESS');
+  });
+
   it('settles a PENDING order from bill evidence', async () => {
     const { platform, service } = setup();
     platform.script.push({ kind: 'throw', error: () => new PlatformTimeoutError(10_000), committed: true });
