@@ -133,8 +133,12 @@ const IN_FLIGHT_WINDOW_MS = 30_000;
 /** pay.query accepts at most this many orders per call. */
 export const PAY_QUERY_BATCH = 50;
 
-/** Business codes meaning the platform already has this order_no: the outcome is unknown, not a refusal. */
-const AMBIGUOUS_RETCODES: ReadonlySet<string> = new Set(['60009', '60045', '60070']);
+/**
+ * Business codes that are not a refusal, so the outcome is unknown and pay.query decides: the platform
+ * already has this order_no (60009, 60045, 60070, 60053 order state forbids it), or a fault on its
+ * side that may come after the money moved (60001 internal error, 60037 one-card network fault).
+ */
+const AMBIGUOUS_RETCODES: ReadonlySet<string> = new Set(['60001', '60009', '60037', '60045', '60053', '60070']);
 
 /** What a money call or a pay.query answer means for a PENDING order. */
 export type CallOutcome =

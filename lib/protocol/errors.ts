@@ -115,13 +115,22 @@ export class UpstreamTextError extends UpstreamError {
   }
 }
 
-/** A system-level errcode other than busy (40004 bad signature, 40018 timestamp, ...). */
+/**
+ * System errcodes the platform's gate answers before any business work: 400xx (message, app_key,
+ * signature, authorisation, token, timestamp checks) and -4…-9 (key, signing, school code, encryption
+ * key). Anything else (-2 internal error, -3 database error, unknown codes) may come after the
+ * business layer ran, so a money call that gets one stays PENDING for pay.query to decide.
+ */
+const GATE_ERRCODE = /^(?:400(?:0[1-9]|1[0-8])|-[4-9])$/;
+
+/** A system-level errcode other than busy (40004 bad signature, 40018 timestamp, -2 internal, ...). */
 export class PlatformSystemError extends UpstreamError {
   readonly code: string;
-  readonly delivery: DeliveryState = 'REJECTED';
+  readonly delivery: DeliveryState;
   constructor(readonly errcode: string, message?: string) {
     super(message ?? `the one-card platform rejected the call: ${describeSystemErrcode(errcode)} (errcode ${errcode})`);
     this.code = `UPSTREAM_${errcode}`;
+    this.delivery = GATE_ERRCODE.test(errcode) ? 'REJECTED' : 'UNKNOWN';
   }
 }
 

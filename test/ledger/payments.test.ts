@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { createLedgerStore, type LedgerStore } from '../../lib/ledger/store.js';
 import {
+  classifyMoneyError,
   createPaymentService,
   requestHash,
   type PaymentInput,
@@ -561,5 +562,29 @@ describe('refund', () => {
     expect(replayed).toMatchObject({ status: 'SUCCESS', outId: 'OUT-R' });
     expect(await store.get(payment.orderNo)).toMatchObject({ refundableFen: 750, refundedFen: 250 });
     expect(platform.refundCalls).toHaveLength(0);
+  });
+});
+
+describe('classifyMoneyError: FAILED or withdrawn only when the platform certainly did not act', () => {
+  it.each([
+    ['40018', 'NOT_ATTEMPTED'],
+    ['40004', 'NOT_ATTEMPTED'],
+    ['-5', 'NOT_ATTEMPTED'],
+    ['-2', 'UNKNOWN'],
+    ['-3', 'UNKNOWN'],
+    ['99999', 'UNKNOWN'],
+  ])('system errcode %s → %s', (errcode, kind) => {
+    expect(classifyMoneyError(new PlatformSystemError(errcode)).kind).toBe(kind);
+  });
+
+  it.each([
+    ['60010', 'FAILED'],
+    ['60005', 'FAILED'],
+    ['60001', 'UNKNOWN'],
+    ['60037', 'UNKNOWN'],
+    ['60053', 'UNKNOWN'],
+    ['60045', 'UNKNOWN'],
+  ])('business retcode %s → %s', (retcode, kind) => {
+    expect(classifyMoneyError(new BusinessError(retcode, 'x')).kind).toBe(kind);
   });
 });
