@@ -28,7 +28,8 @@ const PHONE_KEYS = /^(phone|mobile|tel|telephone|phone_?no|mobile_?no)$/i;
 const CERT_KEYS = /^(cert|cert_?no|certno|id_?no|idno|id_?card|idcard|bankacc|bank_?account)$/i;
 /** Mainland ID numbers (15 or 18 characters) and mobile numbers inside free text. */
 const ID_NUMBER_IN_TEXT = /(?<![0-9A-Za-z])([0-9]{14}|[0-9]{17})([0-9Xx])(?![0-9A-Za-z])/g;
-const MOBILE_IN_TEXT = /(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])/g;
+/** With an optional country prefix (+86, 0086, 86), kept as written. */
+const MOBILE_IN_TEXT = /(?<![0-9])((?:\+|00)?86[- ]?)?(1[3-9][0-9][0-9]{8})(?![0-9])/g;
 const PEM_IN_TEXT = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
 const REDACTED = '[REDACTED]';
 /** Identifiers that look like ID numbers but are not personal (platform serials, request ids). */
@@ -51,7 +52,7 @@ export function maskText(text: string): string {
   return text
     .replace(PEM_IN_TEXT, REDACTED)
     .replace(ID_NUMBER_IN_TEXT, (match) => maskTail(match))
-    .replace(MOBILE_IN_TEXT, (match) => maskPhone(match));
+    .replace(MOBILE_IN_TEXT, (_match, prefix: string | undefined, mobile: string) => `${prefix ?? ''}${maskPhone(mobile)}`);
 }
 
 /**

@@ -256,8 +256,9 @@ function proxyEvent(input: {
   const { request, url } = input;
   const multiValueHeaders: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(request.headersDistinct)) if (values) multiValueHeaders[name] = values;
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  // Prototype-free maps: a query key like `constructor` or `__proto__` is data, not a built-in.
+  const query = Object.create(null) as Record<string, string>;
+  const multiQuery = Object.create(null) as Record<string, string[]>;
   for (const [name, value] of url.searchParams) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);

@@ -142,7 +142,9 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
           error instanceof PlatformSystemError &&
           !(error instanceof TokenInvalidError) &&
           error.errcode === '40004' &&
-          !credentialsRefreshed
+          !credentialsRefreshed &&
+          // Never for the token call itself: a second token call would break the one-per-2-minutes rule.
+          key !== 'accessToken'
         ) {
           credentialsRefreshed = true;
           credentials = await options.credentials.refresh();

@@ -39,6 +39,12 @@ describe('redact', () => {
     expect(text).toContain('138****0001');
   });
 
+  it.each(['+8613812345678', '86 13812345678', '0086-13812345678', '请联系+8613812345678。'])('masks a mobile number written with a country prefix: %s', (written) => {
+    const text = JSON.stringify(redact({ errmsg: written }));
+    expect(text).not.toContain('13812345678');
+    expect(text).toContain('138****5678');
+  });
+
   it('leaves short numbers (accounts, amounts, serials of other lengths) alone', () => {
     expect(redact({ account: '32718', tranamt: '10.50', out_id: '2026112700010001' })).toEqual({
       account: '32718',

@@ -116,6 +116,12 @@ describe('every route over HTTP', () => {
     expect(wrong.headers.get('x-request-id')).toBeTruthy();
   });
 
+  it.each(['constructor=x', 'toString=1', '__proto__=x'])('a query key named like a built-in (%s) is 400, not 500', async (query) => {
+    const answer = await http('GET', `/v1/bills/20260101?${query}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('VALIDATION');
+  });
+
   it('bodies over the limits are 400, never 413/5xx', async () => {
     const big = await http('POST', '/v1/payments', JSON.stringify({ remark: 'x'.repeat(20_000) }));
     expect(big.status).toBe(400);
