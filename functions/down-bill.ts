@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createDirectoryArchive, createS3Archive } from '../lib/bills/archive.js';
 import type { GatewayConfig } from '../lib/config.js';
 import type { DailyRunResult } from '../lib/bills/service.js';
-import { httpHandler, scheduledHandler } from '../lib/http/chain.js';
+import { httpHandler, isScheduledEvent, scheduledHandler } from '../lib/http/chain.js';
 import { publishServiceMetric } from '../lib/http/metrics.js';
 import { BillParamsSchema, BillQuerySchema } from '../lib/http/schemas.js';
 import { ValidationError } from '../lib/protocol/errors.js';
@@ -55,14 +55,10 @@ const daily = scheduledHandler({
   summarize: (result) => ({ ...result }),
 });
 
-/** A scheduler payload, never an API Gateway event (those have no top-level `kind`). */
-const isDailyBill = (event: unknown): event is DailyBillEvent =>
-  typeof event === 'object' && event !== null && !('httpMethod' in event) && (event as { kind?: unknown }).kind === 'daily-bill';
-
 type DownBillHandler = {
   (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult>;
   (event: DailyBillEvent, context: Context): Promise<DailyRunResult>;
 };
 
 export const handler = (async (event: APIGatewayProxyEvent | DailyBillEvent, context: Context) =>
-  isDailyBill(event) ? daily(event, context) : api(event, context)) as DownBillHandler;
+  isScheduledEvent<DailyBillEvent['kind']>(event, 'daily-bill') ? daily(event, context) : api(event, context)) as DownBillHandler;

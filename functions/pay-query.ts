@@ -2,7 +2,7 @@
 // POST /v1/payments/query (synjones.onecard.pay.query for 1–50 orders), and the settlement schedule
 // ({"kind":"settle-pending"}) that resolves old PENDING orders and publishes PendingOlderThan15m.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { httpHandler, route, scheduledHandler } from '../lib/http/chain.js';
+import { httpHandler, isScheduledEvent, route, scheduledHandler } from '../lib/http/chain.js';
 import { publishServiceMetric } from '../lib/http/metrics.js';
 import { orderResult, payQueryJson } from '../lib/http/presenters.js';
 import { OrderParamsSchema, PayQueryBodySchema } from '../lib/http/schemas.js';
@@ -54,14 +54,10 @@ const settle = scheduledHandler({
   summarize: (report) => ({ ...report }),
 });
 
-/** A scheduler payload, never an API Gateway event (those have no top-level `kind`). */
-const isSettlePending = (event: unknown): event is SettlePendingEvent =>
-  typeof event === 'object' && event !== null && !('httpMethod' in event) && (event as { kind?: unknown }).kind === 'settle-pending';
-
 type PayQueryHandler = {
   (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult>;
   (event: SettlePendingEvent, context: Context): Promise<SettlementReport>;
 };
 
 export const handler = (async (event: APIGatewayProxyEvent | SettlePendingEvent, context: Context) =>
-  isSettlePending(event) ? settle(event, context) : api(event, context)) as PayQueryHandler;
+  isScheduledEvent<SettlePendingEvent['kind']>(event, 'settle-pending') ? settle(event, context) : api(event, context)) as PayQueryHandler;

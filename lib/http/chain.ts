@@ -126,6 +126,14 @@ function safeEvent(event: APIGatewayProxyEvent): APIGatewayProxyEvent {
 }
 
 /**
+ * True for a scheduler payload `{"kind": <kind>, …}`, never for an API Gateway event (those have
+ * `httpMethod` and no top-level `kind`): how a function serving both tells them apart.
+ */
+export function isScheduledEvent<K extends string>(event: unknown, kind: K): event is { readonly kind: K } {
+  return typeof event === 'object' && event !== null && !('httpMethod' in event) && (event as { kind?: unknown }).kind === kind;
+}
+
+/**
  * A scheduled (EventBridge Scheduler) handler: logs start and outcome with the invocation id and
  * records one metric; an error is logged and rethrown so the schedule's retry and alarms see it.
  */
