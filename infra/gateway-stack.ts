@@ -436,6 +436,17 @@ export class GatewayStack extends Stack {
         reason: 'lambda:InvokeFunction on the function and its versions/aliases (ARN:*), as aws-scheduler-targets grants it; one function per statement, no other resources.',
       });
     }
+    // Every schedule invokes one function asynchronously with a `{"kind": …}` payload that the function
+    // recognises (isScheduledEvent), through the shared role, with retries and the shared DLQ.
+    const invoke = (name: 'access-token' | 'pay-query' | 'down-bill', kind: string, retryAttempts: number, maxEventAge: Duration) =>
+      new schedulerTargets.LambdaInvoke(this.functions.get(name), {
+        input: scheduler.ScheduleTargetInput.fromObject({ kind }),
+        role,
+        deadLetterQueue,
+        retryAttempts,
+        maxEventAge,
+      });
+
     // Token renewal every N minutes (default 10, context tokenRenewalMinutes). The platform issues at
     // most one token per 2 minutes per app_key, each new one kills the previous, and a token lives
     // expires_in (3600 s in the spec's sample, 7200 s in the sandbox). renewIfDue() (lib/token/manager.ts)
@@ -451,14 +462,8 @@ export class GatewayStack extends Stack {
         minute: `0/${settings.tokenRenewalMinutes}`,
         timeZone: TimeZone.ASIA_SHANGHAI,
       }),
-      target: new schedulerTargets.LambdaInvoke(this.functions.get('access-token'), {
-        input: scheduler.ScheduleTargetInput.fromObject({ kind: 'token-renewal' }),
-        role,
-        deadLetterQueue,
-        retryAttempts: 2,
-        // A renewal older than one period is superseded by the next run.
-        maxEventAge: Duration.minutes(Math.max(settings.tokenRenewalMinutes, 1)),
-      }),
+      // A renewal older than one period is superseded by the next run.
+      target: invoke('access-token', 'token-renewal', 2, Duration.minutes(Math.max(settings.tokenRenewalMinutes, 1))),
     });
 
     // PENDING settlement every 5 minutes at minutes 2, 7, 12, …: off the renewal's minute 0 (with the
@@ -472,13 +477,7 @@ export class GatewayStack extends Stack {
         minute: `${SETTLE_PENDING_OFFSET_MINUTE}/${SETTLE_PENDING_EVERY_MINUTES}`,
         timeZone: TimeZone.ASIA_SHANGHAI,
       }),
-      target: new schedulerTargets.LambdaInvoke(this.functions.get('pay-query'), {
-        input: scheduler.ScheduleTargetInput.fromObject({ kind: 'settle-pending' }),
-        role,
-        deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(SETTLE_PENDING_EVERY_MINUTES),
-      }),
+      target: invoke('pay-query', 'settle-pending', 2, Duration.minutes(SETTLE_PENDING_EVERY_MINUTES)),
     });
 
     // The previous China day's bill, early in the morning once the platform has closed the day.
@@ -489,13 +488,7 @@ export class GatewayStack extends Stack {
         hour: String(settings.dailyBillAt.hour),
         timeZone: TimeZone.ASIA_SHANGHAI,
       }),
-      target: new schedulerTargets.LambdaInvoke(this.functions.get('down-bill'), {
-        input: scheduler.ScheduleTargetInput.fromObject({ kind: 'daily-bill' }),
-        role,
-        deadLetterQueue,
-        retryAttempts: 10,
-        maxEventAge: Duration.hours(6),
-      }),
+      target: invoke('down-bill', 'daily-bill', 10, Duration.hours(6)),
     });
   }
 
