@@ -1,0 +1,17 @@
+// The names that lib/ publishes and infra/ watches: service, metrics namespace and custom metric
+// names, written once here so an alarm can never watch a name nobody publishes.
+
+/** Powertools service name (the `service` dimension of every metric, the `service` key of every log line). */
+export const SERVICE_NAME = 'onecard-gateway';
+
+/** CloudWatch namespace of the EMF metrics. */
+export const METRICS_NAMESPACE = 'OnecardGateway';
+
+/** Custom service-level metrics (dimension `service` only), each watched by an alarm in infra/. */
+export const CUSTOM_METRICS = {
+  /** Count of ledger orders still PENDING whose created_at is more than 15 minutes ago (a gauge: publish each sweep). */
+  pendingOlderThan15m: 'PendingOlderThan15m',
+  /** Number of reconciliation differences of one bill (missing_local + missing_remote + mismatched). */
+  reconciliationMismatches: 'ReconciliationMismatches',
+} as const;
+export type CustomMetricName = (typeof CUSTOM_METRICS)[keyof typeof CUSTOM_METRICS];
