@@ -42,6 +42,7 @@ function guard(run: () => BusinessAnswer): BusinessAnswer {
 
 interface StringRule {
   readonly required?: boolean;
+  /** Maximum UTF-8 bytes. */
   readonly max: number;
 }
 
@@ -52,7 +53,8 @@ function readString(root: Record<string, unknown>, name: string, rule: StringRul
     return undefined;
   }
   if (typeof value !== 'string') throw new Refusal('60002', `参数错误: ${name} 应为字符串`);
-  if (value.length > rule.max) throw new Refusal('60002', `参数错误: ${name} 超长`);
+  // The spec's String(n) limits are bytes (最大字节长度), counted in the wire encoding, UTF-8.
+  if (Buffer.byteLength(value, 'utf8') > rule.max) throw new Refusal('60002', `参数错误: ${name} 超长 (最大 ${rule.max} 字节)`);
   return value;
 }
 

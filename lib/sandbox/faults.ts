@@ -1,5 +1,6 @@
 // Fault injection for the sandbox: a queue of faults, each firing on the next matching calls.
-// A call takes at most one latency fault plus at most one other fault (first injected first).
+// A call takes at most one latency fault plus at most one other fault (first injected first);
+// `emptyRequest` faults are a layer of their own, taken only when an error envelope is built.
 import type { FaultInjectOptions, FaultInjector, InjectedFault, SandboxFault } from './types.js';
 
 interface Entry {
@@ -20,6 +21,9 @@ export class FaultQueue implements FaultInjector {
     const times = options.times ?? 1;
     if (!(times > 0)) throw new Error('fault times must be > 0');
     if (fault.type === 'latency' && !(fault.ms >= 0)) throw new Error('latency ms must be >= 0');
+    if (fault.type === 'emptyRequest' && fault.signing !== 'omitted' && fault.signing !== 'named') {
+      throw new Error("emptyRequest signing must be 'omitted' or 'named'");
+    }
     this.entries.push({ fault, remaining: times, ...(options.methods ? { methods: [...options.methods] } : {}) });
   }
 
@@ -33,14 +37,25 @@ export class FaultQueue implements FaultInjector {
 
   /** Consumes the faults that apply to a call of `method`. */
   take(method: string): TakenFaults {
-    const applies = (entry: Entry): boolean => !entry.methods || entry.methods.includes(method);
-    const latency = this.entries.find((entry) => entry.fault.type === 'latency' && applies(entry));
-    const other = this.entries.find((entry) => entry.fault.type !== 'latency' && applies(entry));
-    for (const entry of [latency, other]) if (entry) entry.remaining -= 1;
-    this.entries = this.entries.filter((entry) => entry.remaining > 0);
+    const latency = this.consume(method, (fault) => fault.type === 'latency');
+    const other = this.consume(method, (fault) => fault.type !== 'latency' && fault.type !== 'emptyRequest');
     return {
-      ...(latency?.fault.type === 'latency' ? { latencyMs: latency.fault.ms } : {}),
-      ...(other ? { fault: other.fault } : {}),
+      ...(latency?.type === 'latency' ? { latencyMs: latency.ms } : {}),
+      ...(other ? { fault: other } : {}),
     };
+  }
+
+  /** Consumes the first `emptyRequest` fault for `method`: called once per error envelope. */
+  takeEmptyRequest(method: string): 'omitted' | 'named' | undefined {
+    const fault = this.consume(method, (candidate) => candidate.type === 'emptyRequest');
+    return fault?.type === 'emptyRequest' ? fault.signing : undefined;
+  }
+
+  private consume(method: string, matches: (fault: SandboxFault) => boolean): SandboxFault | undefined {
+    const entry = this.entries.find((candidate) => matches(candidate.fault) && (!candidate.methods || candidate.methods.includes(method)));
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) this.entries = this.entries.filter((candidate) => candidate !== entry);
+    return entry.fault;
   }
 }

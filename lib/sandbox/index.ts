@@ -4,8 +4,10 @@ export { startSandbox, GATEWAY_PATH, BILL_PATH } from './server.js';
 export { DEMO_ACCOUNTS } from './accounts.js';
 export { platformYuan } from './business.js';
 export {
+  ERROR_REQUEST_FIELDS,
   FAULT_PROCESSES_REQUEST,
   SANDBOX_METHODS,
+  type ErrorRequestField,
   type FaultInjectOptions,
   type FaultInjector,
   type InjectedFault,

@@ -19,7 +19,9 @@ import {
 import { FaultQueue } from './faults.js';
 import { SandboxWorld } from './state.js';
 import {
+  ERROR_REQUEST_FIELDS,
   SANDBOX_METHODS,
+  type ErrorRequestField,
   type Sandbox,
   type SandboxFault,
   type SandboxOptions,
@@ -42,6 +44,16 @@ import {
 export const GATEWAY_PATH = '/onecard/uap/gateway.action';
 export const BILL_PATH = '/onecard/uap/downbill.do';
 const REQUIRED_FIELDS = ['method', 'timestamp', 'format', 'app_key', 'access_token', 'v', 'sign_method', 'request', 'sign'];
+/** The spec's byte-length limits of the system fields (1.2.1); longer is an illegal message (40001). */
+const SYSTEM_FIELD_MAX_BYTES: Readonly<Record<string, number>> = {
+  method: 64,
+  timestamp: 19,
+  format: 16,
+  app_key: 128,
+  access_token: 128,
+  v: 16,
+  sign_method: 16,
+};
 const ZERO_TOKEN = '0'.repeat(128);
 const MAX_BODY_BYTES = 1024 * 1024;
 const TIMESTAMP_SHAPE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -115,6 +127,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (decoded?.length !== 8) throw new Error('sandbox billKey must be base64 of 8 bytes');
     billDesKey = decoded;
   }
+  const defaultErrorRequest = options.errorRequestField ?? 'absent';
+  if (!ERROR_REQUEST_FIELDS.includes(defaultErrorRequest)) throw new Error(`sandbox errorRequestField must be one of ${ERROR_REQUEST_FIELDS.join(', ')}`);
   const keys = await resolveKeys(options);
 
   const world = new SandboxWorld(options.accounts ?? DEMO_ACCOUNTS, appKey, now);
@@ -133,6 +147,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const missing = REQUIRED_FIELDS.filter((name) => !fields.get(name));
     if (missing.length > 0) return system('40001', `missing ${missing.join(',')}`);
     const field = (name: string): string => fields.get(name) ?? '';
+    const tooLong = Object.entries(SYSTEM_FIELD_MAX_BYTES).filter(([name, max]) => Buffer.byteLength(field(name), 'utf8') > max);
+    if (tooLong.length > 0) return system('40001', `too long: ${tooLong.map(([name]) => name).join(',')}`);
     if (field('format') !== 'json') return system('40015', 'format');
     if (field('v') !== '2.0') return system('40016', 'v');
     if (field('sign_method') !== 'rsa') return system('40003', 'sign_method');
@@ -181,11 +197,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  function envelope(errcode: string, requestValue: string | undefined, fault: SandboxFault | undefined): string {
-    return buildEnvelope(errcode, requestValue, keys.platformPrivateKey, {
-      corruptSignature: fault?.type === 'badSignature',
-      plusAsSpace: fault?.type === 'plusAsSpace',
-    });
+
+  /** A signed envelope; an error one (errcode ≠ 0) carries `request` as the fault or the option says. */
+  function envelope(
+    errcode: string,
+    requestValue: string | undefined,
+    fault: SandboxFault | undefined,
+    method: string,
+  ): { readonly text: string; readonly errorRequestField?: ErrorRequestField } {
+    const common = { corruptSignature: fault?.type === 'badSignature', plusAsSpace: fault?.type === 'plusAsSpace' };
+    if (errcode === '0') return { text: buildEnvelope(errcode, requestValue, keys.platformPrivateKey, common) };
+    const signing = faults.takeEmptyRequest(method);
+    const reading: ErrorRequestField =
+      signing === 'named' ? 'emptyNamed' : signing === 'omitted' ? 'emptyOmitted' : defaultErrorRequest;
+    const emptyRequest = reading === 'emptyNamed' ? 'named' : reading === 'emptyOmitted' ? 'omitted' : undefined;
+    const text = buildEnvelope(errcode, undefined, keys.platformPrivateKey, { ...common, ...(emptyRequest ? { emptyRequest } : {}) });
+    return { text, errorRequestField: reading };
   }
 
   const pendingTimers = new Set<NodeJS.Timeout>();
@@ -209,13 +236,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const fault = taken.fault;
     const at = now();
     let answered: { errcode: string; processed: boolean; retcode?: string; reason?: string };
+    let errorRequestField: ErrorRequestField | undefined;
+    const signed = (errcode: string, requestValue: string | undefined): Buffer => {
+      const built = envelope(errcode, requestValue, fault, method);
+      errorRequestField = built.errorRequestField;
+      return Buffer.from(built.text);
+    };
     let contentTypeOut = 'text/plain;charset=UTF-8';
     let payload: Buffer;
     if (fault?.type === 'busy') {
-      payload = Buffer.from(envelope('-1', undefined, fault));
+      payload = signed('-1', undefined);
       answered = { errcode: '-1', processed: false };
     } else if (fault?.type === 'systemError') {
-      payload = Buffer.from(envelope(fault.errcode, undefined, fault));
+      payload = signed(fault.errcode, undefined);
       answered = { errcode: fault.errcode, processed: false };
     } else if (fault?.type === 'gbkText') {
       payload = iconv.encode(fault.text ?? '签名错误', 'gbk');
@@ -227,14 +260,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ? { kind: 'system', errcode: '40001', reason: form ? form.reason : 'not a form body' }
         : processCall(path, fields);
       if (outcome.kind === 'system') {
-        payload = Buffer.from(envelope(outcome.errcode, undefined, fault));
+        payload = signed(outcome.errcode, undefined);
         answered = { errcode: outcome.errcode, processed: false, reason: outcome.reason };
       } else if (outcome.kind === 'business') {
         const requestValue =
           fault?.type === 'garbled'
             ? randomBytes(13).toString('base64') // 13 bytes: never whole 3DES blocks
             : encryptTripleDes(Buffer.from(JSON.stringify({ [outcome.rootKey]: outcome.answer }), 'utf8'), tripleDesKey);
-        payload = Buffer.from(envelope('0', requestValue, fault));
+        payload = signed('0', requestValue);
         answered = { errcode: '0', processed: true, retcode: outcome.answer.retcode };
       } else {
         payload = Buffer.from(fault?.type === 'garbled' ? randomBytes(13).toString('base64') : outcome.body, 'utf8');
@@ -251,6 +284,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(answered.retcode === undefined ? {} : { retcode: answered.retcode }),
       ...(faultType === undefined ? {} : { fault: faultType }),
       ...(taken.latencyMs === undefined ? {} : { latencyMs: taken.latencyMs }),
+      ...(errorRequestField === undefined ? {} : { errorRequestField }),
       processed: answered.processed,
       at,
     });

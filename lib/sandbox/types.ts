@@ -44,6 +44,16 @@ export interface SandboxAccountSeed {
   readonly mscard?: '0' | '1' | '2';
 }
 
+/**
+ * How an error envelope (errcode ≠ 0) carries `request`, a point platforms differ on
+ * (PROTOCOL.md "Response envelope"): `absent` leaves the field out; `emptyOmitted` sends `request=`
+ * and leaves it out of the sign string (`errcode40017`); `emptyNamed` sends `request=` and keeps its
+ * name in the sign string (`errcode40017request`).
+ */
+export type ErrorRequestField = 'absent' | 'emptyOmitted' | 'emptyNamed';
+
+export const ERROR_REQUEST_FIELDS: readonly ErrorRequestField[] = ['absent', 'emptyOmitted', 'emptyNamed'];
+
 export interface SandboxOptions {
   /** Default 127.0.0.1. */
   host?: string;
@@ -70,6 +80,8 @@ export interface SandboxOptions {
    * original result (same out_id), nothing moves. '60070': retcode 60070 with the original result.
    */
   paidReplay?: 'original' | '60070';
+  /** How error envelopes carry `request` (default `absent`); an `emptyRequest` fault overrides it per call. */
+  errorRequestField?: ErrorRequestField;
   now?: () => Date;
   /** Replaces the demo accounts. */
   accounts?: readonly SandboxAccountSeed[];
@@ -106,7 +118,13 @@ export type SandboxFault =
   /** The request is processed; `+` in base64 values is sent as a space (form-encoded as `+`). */
   | { readonly type: 'plusAsSpace' }
   /** The request is processed; errcode 0 with a signed but undecryptable `request` value. */
-  | { readonly type: 'garbled' };
+  | { readonly type: 'garbled' }
+  /**
+   * Shapes the next error envelopes (errcode ≠ 0) only, whatever else fires: `request=` sent empty,
+   * signed with the empty field left out (`omitted`: `errcode40017`) or its name kept (`named`:
+   * `errcode40017request`). Counted per error envelope, not per call.
+   */
+  | { readonly type: 'emptyRequest'; readonly signing: 'omitted' | 'named' };
 
 export type SandboxFaultType = SandboxFault['type'];
 
@@ -121,6 +139,7 @@ export const FAULT_PROCESSES_REQUEST: Readonly<Record<SandboxFaultType, boolean>
   invalidateToken: false,
   plusAsSpace: true,
   garbled: true,
+  emptyRequest: true,
 };
 
 export interface FaultInjectOptions {
@@ -200,6 +219,8 @@ export interface SandboxCall {
   readonly fault?: SandboxFaultType;
   /** Set when a latency fault delayed the answer. */
   readonly latencyMs?: number;
+  /** How the answer's `request` was sent when it was an error envelope (absent when not one). */
+  readonly errorRequestField?: ErrorRequestField;
   /** The request passed the system checks and its business handler ran (state may have changed). */
   readonly processed: boolean;
   readonly at: Date;

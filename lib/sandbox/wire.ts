@@ -58,10 +58,13 @@ export function encryptBillText(text: string, key8: Buffer): string {
   return desEcbEncrypt(padded, key8).toString('base64');
 }
 
-/** Sorted (byte order) name+value of every field but `sign`, empty values left out. */
-export function signString(fields: ReadonlyMap<string, string>): string {
+/**
+ * Sorted (byte order) name+value of every field but `sign`; empty values left out, or (with
+ * `keepEmptyNames`, the other reading some platforms sign with) kept as the bare name.
+ */
+export function signString(fields: ReadonlyMap<string, string>, keepEmptyNames = false): string {
   return [...fields.entries()]
-    .filter(([name, value]) => name !== 'sign' && value !== '')
+    .filter(([name, value]) => name !== 'sign' && (keepEmptyNames || value !== ''))
     .sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
     .map(([name, value]) => name + value)
     .join('');
@@ -142,6 +145,8 @@ export interface EnvelopeOptions {
   readonly corruptSignature?: boolean;
   /** Send `+` in values as spaces (form-encoded `+`), as a lenient encoder does. */
   readonly plusAsSpace?: boolean;
+  /** With no request value: send `request=` empty, signed with its name left out or kept. */
+  readonly emptyRequest?: 'omitted' | 'named';
 }
 
 /** `errcode=..&request=..&sign=..`, signed over the sorted other fields (decoded values). */
@@ -153,7 +158,8 @@ export function buildEnvelope(
 ): string {
   const fields = new Map<string, string>([['errcode', errcode]]);
   if (requestValue !== undefined && requestValue !== '') fields.set('request', requestValue);
-  const toSign = signString(fields);
+  else if (options.emptyRequest !== undefined) fields.set('request', '');
+  const toSign = signString(fields, options.emptyRequest === 'named');
   const sign = rsaSha1Sign(options.corruptSignature ? `${toSign}#tampered` : toSign, platformKey);
   fields.set('sign', sign);
   const encode = options.plusAsSpace
