@@ -31,9 +31,14 @@ function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-/** Sorted (byte order) `name + value` of every field except `sign` and empty values. */
-export function signString(fields: Readonly<Record<string, string>>): string {
-  const names = Object.keys(fields).filter((name) => name !== 'sign' && fields[name] !== '' && fields[name] !== undefined);
+/**
+ * Sorted (byte order) `name + value` of every field except `sign` and empty values; with
+ * `keepEmptyNames`, an empty field stays in as its bare name (the other reading platforms sign with).
+ */
+export function signString(fields: Readonly<Record<string, string>>, keepEmptyNames = false): string {
+  const names = Object.keys(fields).filter(
+    (name) => name !== 'sign' && fields[name] !== undefined && (keepEmptyNames || fields[name] !== ''),
+  );
   // Field names are ASCII in practice, where code-unit order is byte order; check once, not per comparison.
   if (names.every(isAscii)) names.sort();
   else names.sort(compareBytes);
@@ -169,7 +174,7 @@ export function decodeEnvelope(body: Buffer, options: DecodeEnvelopeOptions): De
     if (signature === undefined || signature === '') {
       throw new SignatureMismatchError('the one-card platform response is not signed');
     }
-    if (!rsaSha1Verify(signString(fields), signature, options.platformPublicKey)) {
+    if (!verifiesUnderEitherReading(fields, signature, options.platformPublicKey)) {
       throw new SignatureMismatchError();
     }
   }
@@ -190,6 +195,16 @@ export function decodeEnvelope(body: Buffer, options: DecodeEnvelopeOptions): De
     throw new GarbledResponseError('response request field does not hold JSON');
   }
   return { errcode, json };
+}
+
+/**
+ * A response signature over the sign string with empty fields left out (`errcode40017`) or, when
+ * the envelope has an empty field, with its name kept (`errcode40017request`); nothing else.
+ */
+function verifiesUnderEitherReading(fields: Readonly<Record<string, string>>, signature: string, key: KeyObject): boolean {
+  if (rsaSha1Verify(signString(fields), signature, key)) return true;
+  const hasEmptyField = Object.keys(fields).some((name) => name !== 'sign' && fields[name] === '');
+  return hasEmptyField && rsaSha1Verify(signString(fields, true), signature, key);
 }
 
 /** Throws the typed error of a system errcode; returns for "0". */

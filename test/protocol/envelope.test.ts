@@ -1,6 +1,6 @@
 // Request building and response decoding against a second, independent platform-side
 // implementation (fake-platform.ts) and node-forge.
-import { randomBytes } from 'node:crypto';
+import { createSign, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -197,6 +197,20 @@ describe('decodeEnvelope', () => {
     expect(decodeEnvelope(absent.body, decodeOptions)).toEqual({ errcode: '40017' });
     const empty = platformResponse({ errcode: '-1', rawRequest: '', tripleDesKey, platformPrivateKey: platform.privateKey });
     expect(decodeEnvelope(empty.body, decodeOptions)).toEqual({ errcode: '-1' });
+  });
+
+  it('verifies an empty field under both readings (left out or name kept), and under nothing else', () => {
+    const signedOver = (data: string): string => createSign('RSA-SHA1').update(data, 'utf8').sign(platform.privateKey, 'base64');
+    const body = (sign: string): Buffer => Buffer.from(`errcode=40017&request=&sign=${encodeURIComponent(sign)}`);
+    expect(decodeEnvelope(body(signedOver('errcode40017')), decodeOptions)).toEqual({ errcode: '40017' });
+    expect(decodeEnvelope(body(signedOver('errcode40017request')), decodeOptions)).toEqual({ errcode: '40017' });
+    for (const wrong of ['errcode40017request=', 'requesterrcode40017', 'errcode=40017&request=', 'errcode40017sign', '']) {
+      expect(thrown(() => decodeEnvelope(body(signedOver(wrong)), decodeOptions))).toBeInstanceOf(SignatureMismatchError);
+    }
+    // With request absent there is no empty field, so the name-kept reading does not apply.
+    const absent = Buffer.from(`errcode=40017&sign=${encodeURIComponent(signedOver('errcode40017request'))}`);
+    expect(thrown(() => decodeEnvelope(absent, decodeOptions))).toBeInstanceOf(SignatureMismatchError);
+    expect(signString({ errcode: '40017', request: '', sign: 'x' }, true)).toBe('errcode40017request');
   });
 
   it('garbled envelopes: errcode 0 without request, undecryptable request, non-JSON, duplicate field', () => {
