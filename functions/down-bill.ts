@@ -11,7 +11,7 @@ import type { DailyRunResult } from '../lib/bills/service.js';
 import { httpHandler, isScheduledEvent, scheduledHandler } from '../lib/http/chain.js';
 import { publishServiceMetric } from '../lib/http/metrics.js';
 import { BillParamsSchema, BillQuerySchema } from '../lib/http/schemas.js';
-import { ValidationError } from '../lib/protocol/errors.js';
+import { ValidationError } from '../lib/errors.js';
 import { getBillService } from '../lib/runtime.js';
 
 /** The EventBridge Scheduler payload; `bill_date` (yyyyMMdd) only for a manual re-run of another day. */

@@ -1,6 +1,6 @@
 // The gateway's configuration: read from the environment once, validated, and handed down as a
 // typed object. Nothing else in lib/ reads process.env.
-import { ConfigurationError } from './protocol/errors.js';
+import { ConfigurationError } from './errors.js';
 import * as z from './protocol/zod.js';
 
 const optionalText = () =>

@@ -8,7 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getConfig, type GatewayConfig } from './config.js';
 import { createPlatformClient, type Transport } from './platform/client.js';
 import type { CredentialsSource, PlatformClient } from './platform/types.js';
-import { ConfigurationError } from './protocol/errors.js';
+import { ConfigurationError } from './errors.js';
 import { createFileSource, createSecretsManagerSource } from './secrets/index.js';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token/manager.js';
 import { createDynamoTokenStore } from './token/store.js';

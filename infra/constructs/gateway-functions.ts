@@ -43,7 +43,7 @@ export const BUNDLE_SETTINGS = {
   mainFields: ['module', 'main'],
   banner: ESM_REQUIRE_BANNER,
   minify: true,
-  // Off: the only names the code reads are the error classes', which lib/protocol/errors.ts pins; the
+  // Off: the only names the code reads are the error classes', which each class declares (lib/errors.ts); the
   // per-function name wrappers cost ~6% of each bundle's bytes and the matching init work.
   keepNames: false,
   sourcemap: true,

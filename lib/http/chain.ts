@@ -5,7 +5,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from '../protocol/zod.js';
 import { getConfig } from '../config.js';
-import { NotFoundError } from '../protocol/errors.js';
+import { NotFoundError } from '../errors.js';
 import { getLogger } from './log.js';
 import { configureMetrics, recordOutcome } from './metrics.js';
 import {

@@ -1,28 +1,21 @@
 // The one place where errors become HTTP responses (API.md "Errors"): gateway error classes,
 // zod validation errors and anything unknown → status, `{error:{code,message,retryable}}`, headers.
 import { $ZodError } from 'zod/v4/core';
+import { ConfigurationError, GatewayError, NotFoundError, ValidationError } from '../errors.js';
+import { LocalContentionError, OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../ledger/errors.js';
+import { PlatformTimeoutError, PlatformUnreachableError } from '../platform/errors.js';
 import {
   BusinessError,
-  ConfigurationError,
-  GatewayError,
   GarbledResponseError,
   KeyFormatError,
   MoneyFormatError,
-  nameErrorClasses,
-  NotFoundError,
-  OrderConflictError,
-  OriginalNotPaidError,
   PlatformBusyError,
   PlatformSystemError,
-  PlatformTimeoutError,
-  PlatformUnreachableError,
-  RefundExceedsPaymentError,
   SignatureMismatchError,
-  TokenUnavailableError,
   UpstreamError,
   UpstreamTextError,
-  ValidationError,
 } from '../protocol/errors.js';
+import { TokenUnavailableError } from '../token/errors.js';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
@@ -36,20 +29,22 @@ export interface HttpErrorResponse {
 
 /** A known path called with a method it does not serve (HTTP 405). */
 export class MethodNotAllowedError extends GatewayError {
+  static override readonly name: string = 'MethodNotAllowedError';
   readonly code = 'METHOD_NOT_ALLOWED';
-  constructor(readonly method: string, readonly allowed: readonly string[]) {
-    super(`method ${method} is not allowed here; use ${allowed.join(', ')}`);
+  constructor(readonly method: string, readonly allowed: readonly string[], options?: ErrorOptions) {
+    super(`method ${method} is not allowed here; use ${allowed.join(', ')}`, undefined, options);
+    this.name = MethodNotAllowedError.name;
   }
 }
 
 /** A request body over the size limit (HTTP 400 VALIDATION, as API.md lists "too large" there). */
 export class BodyTooLargeError extends ValidationError {
-  constructor(readonly limitBytes: number) {
-    super(`request body is too large: the limit is ${limitBytes} bytes`, 'body');
+  static override readonly name: string = 'BodyTooLargeError';
+  constructor(readonly limitBytes: number, options?: ErrorOptions) {
+    super(`request body is too large: the limit is ${limitBytes} bytes`, 'body', options);
+    this.name = BodyTooLargeError.name;
   }
 }
-
-nameErrorClasses({ MethodNotAllowedError, BodyTooLargeError });
 
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
 export const INTERNAL_MESSAGE = 'internal error; the request id identifies it in the logs';
@@ -69,6 +64,10 @@ export function toHttpError(error: unknown): HttpErrorResponse {
     return respond(422, error.code, error.message, false);
   }
   if (error instanceof BusinessError) return respond(422, error.retcode, error.message, error.retryable);
+  // A local contention gets a busy platform's answer (API.md has no code for it); the remedy, wait and retry, is the same.
+  if (error instanceof LocalContentionError) {
+    return respond(503, 'UPSTREAM_BUSY', error.message, true, { 'retry-after': String(error.retryAfterSeconds) });
+  }
   if (error instanceof TokenUnavailableError || error instanceof PlatformBusyError) {
     const seconds = Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
     return respond(503, error.code, error.message, true, { 'retry-after': String(seconds) });

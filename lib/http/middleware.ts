@@ -5,7 +5,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { $ZodError } from 'zod/v4/core';
 import * as z from '../protocol/zod.js';
-import { ValidationError } from '../protocol/errors.js';
+import { ValidationError } from '../errors.js';
 import { BodyTooLargeError, describeZodError, toHttpError } from './errors.js';
 import { getLogger } from './log.js';
 import { outcomeOf, recordOutcome } from './metrics.js';

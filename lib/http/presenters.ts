@@ -1,6 +1,6 @@
 // Turns lib/ results (fen inside) into the JSON of API.md (yuan strings outside): orders, cards,
 // pay.query results and bills, each with the HTTP status API.md gives it.
-import { BUSINESS_RETCODES } from '../protocol/errors.js';
+import { BUSINESS_RETCODES } from '../protocol/codes.js';
 import { formatYuan, parseFenString } from '../protocol/money.js';
 import type { CardRecord, PayQueryResult } from '../platform/types.js';
 import type { OrderRecord } from '../ledger/payments.js';

@@ -23,21 +23,15 @@
 //   is still refundable → the refund record is settled FAILED with REFUND_EXCEEDS_PAYMENT and
 //   RefundExceedsPaymentError is thrown, on the first call and on every replay.
 import { createHash } from 'node:crypto';
+import { ConfigurationError, GatewayError, NotFoundError, ValidationError } from '../errors.js';
+import { LocalContentionError, OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from './errors.js';
 import {
   BusinessError,
-  ConfigurationError,
-  GatewayError,
   KeyFormatError,
-  OrderConflictError,
-  PlatformBusyError,
   PlatformSystemError,
-  TokenUnavailableError,
-  OriginalNotPaidError,
-  RefundExceedsPaymentError,
   UpstreamError,
-  ValidationError,
-  NotFoundError,
 } from '../protocol/errors.js';
+import { TokenUnavailableError } from '../token/errors.js';
 import type {
   MoneyMoved,
   PayQueryItem,
@@ -388,7 +382,7 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
         const outcome = await callMoney(() => platform.pay(input));
         return toOrderRecord(await applyOutcome(created.record, outcome));
       }
-      throw concurrentRetries(order.orderNo);
+      throw new LocalContentionError(order.orderNo);
     },
 
     async refund(input) {
@@ -403,7 +397,7 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
         const attempted = await attemptRefund(input, order);
         if (attempted) return attempted;
       }
-      throw concurrentRetries(order.orderNo);
+      throw new LocalContentionError(order.orderNo);
     },
 
     async getOrder(orderNo) {
@@ -475,10 +469,6 @@ function neverReachedPlatform(error: unknown): boolean {
     error instanceof KeyFormatError ||
     error instanceof ValidationError
   );
-}
-
-function concurrentRetries(orderNo: string): PlatformBusyError {
-  return new PlatformBusyError('-1', `order_no ${orderNo} is being retried by concurrent requests; try again`);
 }
 
 function describeError(error: unknown): LedgerError {

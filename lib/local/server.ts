@@ -15,7 +15,7 @@ import { setLogSink, withLogSink, type LogSink } from '../http/log.js';
 import { chooseRequestId } from '../http/middleware.js';
 import { openApiDocument } from '../http/openapi.js';
 import { matchRoute, type FunctionName } from '../http/routes.js';
-import { ConfigurationError, NotFoundError } from '../protocol/errors.js';
+import { ConfigurationError, NotFoundError } from '../errors.js';
 import { createRuntimeScope, type RuntimeOverrides, type RuntimeScope } from '../runtime.js';
 import { createStaticSource } from '../secrets/index.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.js';

@@ -1,14 +1,14 @@
 // The platform client: builds, signs and sends each call through a Transport, decodes the answer
 // into typed results in fen or typed errors, and applies the only safe retries (40017, 40004).
+import { ValidationError } from '../errors.js';
 import {
   GarbledResponseError,
   PlatformSystemError,
   TokenInvalidError,
-  TokenUnavailableError,
   UpstreamError,
   UpstreamTextError,
-  ValidationError,
 } from '../protocol/errors.js';
+import { TokenUnavailableError } from '../token/errors.js';
 import { decryptBill, parseBill } from '../protocol/bill.js';
 import { decodeBase64Strict } from '../protocol/crypto.js';
 import {

@@ -1,11 +1,8 @@
 // How a signed form body reaches the platform: the Transport port, the default fetch-based one
 // (undici keep-alive, per-call timeout) and the mapping of network failures to DeliveryState.
-import {
-  GatewayError,
-  PlatformTimeoutError,
-  PlatformUnreachableError,
-  type UpstreamError,
-} from '../protocol/errors.js';
+import { GatewayError } from '../errors.js';
+import { PlatformTimeoutError, PlatformUnreachableError } from './errors.js';
+import type { UpstreamError } from '../protocol/errors.js';
 
 export interface TransportRequest {
   readonly url: string;
@@ -65,19 +62,20 @@ export function classifyTransportError(error: unknown, timeoutMs: number): Upstr
   const names = errorNames(error);
   const codes = errorCodes(error);
   if (codes.some((code) => CONNECT_TIMEOUT_CODES.has(code))) {
-    return new PlatformTimeoutError(timeoutMs, 'NOT_SENT');
+    return new PlatformTimeoutError(timeoutMs, 'NOT_SENT', { cause: error });
   }
   if (names.includes('TimeoutError') || names.includes('AbortError') || codes.includes('ABORT_ERR')) {
-    return new PlatformTimeoutError(timeoutMs, 'UNKNOWN');
+    return new PlatformTimeoutError(timeoutMs, 'UNKNOWN', { cause: error });
   }
   const notSent = codes.find((code) => NOT_SENT_CODES.has(code));
   if (notSent) {
-    return new PlatformUnreachableError(`the one-card platform could not be reached (${notSent})`, 'NOT_SENT');
+    return new PlatformUnreachableError(`the one-card platform could not be reached (${notSent})`, 'NOT_SENT', { cause: error });
   }
   const detail = codes[0] ?? (error instanceof Error ? error.message : 'unknown error');
   return new PlatformUnreachableError(
     `the connection to the one-card platform failed after the request may have been sent (${detail})`,
     'UNKNOWN',
+    { cause: error },
   );
 }
 

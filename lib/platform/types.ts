@@ -1,5 +1,5 @@
 // The platform client's contract, as the rest of lib/ sees it: typed calls in integer fen,
-// typed errors (lib/protocol/errors.ts). The wire format stays inside lib/protocol and the client.
+// typed errors (lib/protocol/errors.ts, ./errors.ts). The wire format stays inside lib/protocol and the client.
 import type { KeyObject } from 'node:crypto';
 
 /** Everything needed to sign, encrypt, verify and decrypt; loaded from the secret (lib/secrets). */
@@ -128,7 +128,7 @@ export interface DownloadedBill {
   readonly text: string;
 }
 
-/** The platform, as lib/ calls it. Every method throws the typed errors of lib/protocol/errors.ts. */
+/** The platform, as lib/ calls it. Every method throws the typed errors of lib/protocol/errors.ts and ./errors.ts. */
 export interface PlatformClient {
   /** The token call itself (access_token = 128 zeros). Only lib/token calls this. */
   fetchAccessToken(): Promise<IssuedToken>;

@@ -1,7 +1,8 @@
 // The protocol's ciphers and signatures on node:crypto: 3DES-CBC payloads, RSA-SHA1 signatures,
 // and single DES-ECB for bills (as 3DES-ECB with key K|K|K, which equals DES: E_K(D_K(E_K(x))) = E_K(x)).
 import { createCipheriv, createDecipheriv, sign, verify, type KeyObject } from 'node:crypto';
-import { ConfigurationError, GarbledResponseError } from './errors.js';
+import { ConfigurationError } from '../errors.js';
+import { GarbledResponseError } from './errors.js';
 
 const ZERO_IV = Buffer.alloc(8);
 const NON_BASE64_BODY = /[^A-Za-z0-9+/]/;

@@ -1,6 +1,6 @@
 // The Synjones secret (API.md): its JSON schema, and turning it into loaded Credentials.
 // Every error names the offending field and never echoes a value from the secret.
-import { ConfigurationError, GatewayError } from '../protocol/errors.js';
+import { ConfigurationError, GatewayError } from '../errors.js';
 import { billDesKey, tripleDesKey } from '../protocol/crypto.js';
 import { loadPrivateKey, loadPublicKey } from '../protocol/keys.js';
 import * as z from '../protocol/zod.js';

@@ -2,7 +2,7 @@
 // (tests, sandbox). All share one cache: bounded age, single in-flight read, debounced refresh.
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigurationError } from '../protocol/errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { Credentials, CredentialsSource } from '../platform/types.js';
 import { loadCredentials, parseSecretText } from './secret.js';
 

@@ -15,7 +15,8 @@
 //   spacing forbids a call and no valid token exists: TokenUnavailableError at once, with
 //   retryAfterSeconds = time until the next allowed call (HTTP 503 + Retry-After).
 import { createHash, randomUUID } from 'node:crypto';
-import { GarbledResponseError, TokenUnavailableError } from '../protocol/errors.js';
+import { GarbledResponseError } from '../protocol/errors.js';
+import { TokenUnavailableError } from './errors.js';
 import type { AccessTokenSource, IssuedToken } from '../platform/types.js';
 import type { TokenRecord, TokenStore } from './store.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/down-bill.js';
 import { handler as payHandler } from '../../functions/pay.js';
 import { setMetricsOutput } from '../../lib/http/metrics.js';
-import { ValidationError } from '../../lib/protocol/errors.js';
+import { ValidationError } from '../../lib/errors.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { getRuntime } from '../../lib/runtime.js';
 import { sandboxCall } from '../support/sandbox.js';

@@ -8,26 +8,21 @@ import {
   MethodNotAllowedError,
   toHttpError,
 } from '../../lib/http/errors.js';
+import { ConfigurationError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
+import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import {
   BusinessError,
-  ConfigurationError,
   GarbledResponseError,
   KeyFormatError,
   MoneyFormatError,
-  NotFoundError,
-  OrderConflictError,
-  OriginalNotPaidError,
   PlatformBusyError,
   PlatformSystemError,
-  PlatformTimeoutError,
-  PlatformUnreachableError,
-  RefundExceedsPaymentError,
   SignatureMismatchError,
   TokenInvalidError,
-  TokenUnavailableError,
   UpstreamTextError,
-  ValidationError,
 } from '../../lib/protocol/errors.js';
+import { TokenUnavailableError } from '../../lib/token/errors.js';
 
 const cases: [string, unknown, number, string, boolean][] = [
   ['validation', new ValidationError('tranamt: bad', 'tranamt'), 400, 'VALIDATION', false],

@@ -1,7 +1,7 @@
 // The bundles `cdk synth` stages are the deployed artifacts: each loads in a fresh Node process, exports
 // `handler`, does no network I/O while loading, and contains only its own code path.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -10,6 +10,11 @@ import { BUNDLE_SETTINGS } from '../../infra/constructs/gateway-functions.js';
 import { HANDLERS } from '../../infra/constructs/handlers.js';
 import { DUMMY_LAMBDA_ENV, synthGateway, type SynthResult } from './synth.js';
 
+/** Every module that declares error classes (lib/errors.ts and each room's errors.ts), from the repository root. */
+const ERROR_MODULES = readdirSync(fileURLToPath(new URL('../../lib', import.meta.url)), { recursive: true, encoding: 'utf8' })
+  .filter((file) => path.basename(file) === 'errors.ts')
+  .map((file) => `lib/${file.split(path.sep).join('/')}`)
+  .sort();
 
 /**
  * Preloaded before the bundle: every way out to the network throws and is counted, so a module that
@@ -97,12 +102,12 @@ describe('function bundles staged by cdk synth', () => {
   });
 
   it('keeps every error class name through minification (the bundles are built without keepNames)', async () => {
-    // error.name reaches logs and the ledger's stored errors; lib/protocol/errors.ts pins the names.
+    // error.name reaches logs and the ledger's stored errors; each class declares its name (lib/errors.ts).
     expect(BUNDLE_SETTINGS.keepNames).toBe(false);
     const outfile = path.join(synth.assemblyDir, 'error-names', 'index.mjs');
     await build({
       stdin: {
-        contents: "export * from './lib/protocol/errors.ts'; export * from './lib/http/errors.ts';",
+        contents: ERROR_MODULES.map((file) => `export * from './${file}';`).join(' '),
         resolveDir: fileURLToPath(new URL('../..', import.meta.url)),
         loader: 'ts',
       },

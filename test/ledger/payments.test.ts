@@ -13,24 +13,19 @@ import {
   type PaymentServiceOptions,
   type RefundInput,
 } from '../../lib/ledger/payments.js';
+import { GatewayError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
+import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import {
   BusinessError,
   GarbledResponseError,
-  GatewayError,
-  NotFoundError,
-  OrderConflictError,
-  OriginalNotPaidError,
   PlatformBusyError,
   PlatformSystemError,
-  PlatformTimeoutError,
-  PlatformUnreachableError,
-  RefundExceedsPaymentError,
   SignatureMismatchError,
   TokenInvalidError,
-  TokenUnavailableError,
   UpstreamTextError,
-  ValidationError,
 } from '../../lib/protocol/errors.js';
+import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { FakePlatform } from './fake-platform.js';
 
 let dynamo: TestDynamo;

@@ -5,13 +5,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPlatformClient } from '../../lib/platform/client.js';
 import type { AccessTokenSource, Credentials, CredentialsSource, PlatformClient } from '../../lib/platform/types.js';
 import { billDesKey, tripleDesKey } from '../../lib/protocol/crypto.js';
+import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import {
   BusinessError,
   GarbledResponseError,
   PlatformBusyError,
   PlatformSystemError,
-  PlatformTimeoutError,
-  PlatformUnreachableError,
   SignatureMismatchError,
   UpstreamTextError,
 } from '../../lib/protocol/errors.js';

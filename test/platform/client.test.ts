@@ -6,19 +6,18 @@ import { createPlatformClient, defaultBillUrl, type Transport, type TransportReq
 import type { AccessTokenSource, Credentials, CredentialsSource, PlatformClient } from '../../lib/platform/types.js';
 import { formatBill } from '../../lib/protocol/bill.js';
 import { desEcbEncryptNoPadding } from '../../lib/protocol/crypto.js';
+import { ValidationError } from '../../lib/errors.js';
+import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import {
   BusinessError,
   GarbledResponseError,
   PlatformBusyError,
   PlatformSystemError,
-  PlatformTimeoutError,
-  PlatformUnreachableError,
   SignatureMismatchError,
   TokenInvalidError,
-  TokenUnavailableError,
   UpstreamTextError,
-  ValidationError,
 } from '../../lib/protocol/errors.js';
+import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { testKeyPair } from '../support/keys.js';
 import { platformResponse, readClientRequest, type DecodedRequest } from '../protocol/fake-platform.js';
 import { rejection } from '../support/rejection.js';

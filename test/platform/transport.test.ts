@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyTransportError, createFetchTransport } from '../../lib/platform/transport.js';
-import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/protocol/errors.js';
+import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import { rejection } from '../support/rejection.js';
 
 const servers: Server[] = [];

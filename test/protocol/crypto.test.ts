@@ -14,7 +14,8 @@ import {
   rsaSha1Verify,
   tripleDesKey,
 } from '../../lib/protocol/crypto.js';
-import { ConfigurationError, GarbledResponseError } from '../../lib/protocol/errors.js';
+import { ConfigurationError } from '../../lib/errors.js';
+import { GarbledResponseError } from '../../lib/protocol/errors.js';
 import { testKeyPair } from '../support/keys.js';
 import { forgeDesEcb, forgeRsaSha1Sign, forgeRsaSha1Verify, forgeTripleDesCbc } from './forge-reference.js';
 

@@ -4,7 +4,7 @@ import { randomBytes, createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadCredentials, SynjonesSecretSchema } from '../../lib/secrets/secret.js';
-import { ConfigurationError, GatewayError } from '../../lib/protocol/errors.js';
+import { ConfigurationError, GatewayError } from '../../lib/errors.js';
 import { rsaSha1Sign, rsaSha1Verify } from '../../lib/protocol/crypto.js';
 import { testKeyPair } from '../support/keys.js';
 

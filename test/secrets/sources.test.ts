@@ -12,7 +12,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { createFileSource, createSecretsManagerSource, createStaticSource } from '../../lib/secrets/sources.js';
-import { ConfigurationError } from '../../lib/protocol/errors.js';
+import { ConfigurationError } from '../../lib/errors.js';
 import { testKeyPair } from '../support/keys.js';
 
 const client = testKeyPair('client');

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoTokenStore, type TokenStore } from '../../lib/token/store.js';
 import { createTokenManager, tokenFingerprint, type TokenManagerOptions } from '../../lib/token/manager.js';
-import { GarbledResponseError, PlatformBusyError, TokenUnavailableError } from '../../lib/protocol/errors.js';
+import { GarbledResponseError, PlatformBusyError } from '../../lib/protocol/errors.js';
+import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { countingStore, fakeTokenCall, manualClock, type ManualClock } from './fakes.js';
 import { rejection } from '../support/rejection.js';

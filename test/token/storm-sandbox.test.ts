@@ -8,7 +8,7 @@ import type { PlatformClient } from '../../lib/platform/types.js';
 import { createStaticSource } from '../../lib/secrets/sources.js';
 import { createDynamoTokenStore } from '../../lib/token/store.js';
 import { createTokenManager } from '../../lib/token/manager.js';
-import { TokenUnavailableError } from '../../lib/protocol/errors.js';
+import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { manualClock } from './fakes.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoTokenStore } from '../../lib/token/store.js';
 import { createTokenManager, type TokenManager } from '../../lib/token/manager.js';
-import { TokenUnavailableError } from '../../lib/protocol/errors.js';
+import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { fakeTokenCall, manualClock, type FakeTokenCall, type ManualClock } from './fakes.js';
 
