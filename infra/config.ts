@@ -27,7 +27,7 @@ export interface GatewaySettings {
   /** Import an existing secret by name or ARN; neither → an empty secret is created, filled after deploy. */
   readonly secretName?: string;
   readonly secretArn?: string;
-  /** Token renewal schedule period in minutes (see gateway-stack.ts for the reasoning). */
+  /** Token renewal schedule period in minutes (see infra/constructs/schedules.ts for the reasoning). */
   readonly tokenRenewalMinutes: number;
   /** Daily bill download time, China time, "HH:MM". */
   readonly dailyBillAt: { readonly hour: number; readonly minute: number };
@@ -46,9 +46,6 @@ export interface GatewaySettings {
   /** Writes esbuild's metafile next to each bundle (the bench and tests read it to see what got bundled). */
   readonly bundleMetafile: boolean;
 }
-
-export const METRICS_NAMESPACE = 'OnecardGateway';
-export const SERVICE_NAME = 'onecard-gateway';
 
 /** The values CloudWatch Logs accepts for a log group's retention. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

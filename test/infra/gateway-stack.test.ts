@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readGatewaySettings } from '../../infra/config.js';
 import { BILL_PREFIXES, HANDLERS } from '../../infra/constructs/handlers.js';
-import { CUSTOM_METRICS } from '../../infra/gateway-stack.js';
+import { CUSTOM_METRICS } from '../../lib/observability/names.js';
 import { RECONCILIATION_MISMATCHES_METRIC } from '../../lib/bills/service.js';
 import { PENDING_OLDER_THAN_15M_METRIC } from '../../lib/ledger/settler.js';
 import { ROUTES } from '../../lib/http/routes.js';

@@ -1,0 +1,224 @@
+// The IAM-authorized REST API: one method per route of lib/http/routes.ts with its request model, the
+// health mock, API Gateway's own refusals in API.md's error shape, access logs, custom domain and WAF.
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import { ROUTES } from '../../lib/http/routes.js';
+import { SERVICE_NAME } from '../../lib/observability/names.js';
+import type { GatewaySettings } from '../config.js';
+import type { GatewayFunctions } from './gateway-functions.js';
+import { StackLayer } from './layer.js';
+
+/** One request body schema per route, as lib/http/openapi.ts `requestModels()` returns them. */
+export interface RequestModel {
+  /** e.g. 'POST /v1/payments' */
+  readonly routeKey: string;
+  /** Self-contained draft-4 JSON Schema (no external $ref). */
+  readonly schema: object;
+}
+
+export interface GatewayApiProps {
+  readonly settings: Pick<GatewaySettings, 'logRetentionDays' | 'stageName' | 'throttleRateLimit' | 'throttleBurstLimit' | 'customDomain' | 'webAclArn'>;
+  readonly requestModels: readonly RequestModel[];
+  readonly functions: GatewayFunctions;
+}
+
+export class GatewayApi extends StackLayer {
+  readonly restApi: apigw.RestApi;
+
+  constructor(scope: Construct, id: string, props: GatewayApiProps) {
+    super(scope, id);
+    const { settings } = props;
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: settings.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const domain = settings.customDomain;
+    // 'Default': the REST API stands for this layer, so it keeps the logical IDs (and the unique id in
+    // its Lambda permissions) it had when it was the stack's child 'Api' (see layer.ts).
+    const api = new apigw.RestApi(this, 'Default', {
+      restApiName: SERVICE_NAME,
+      description: 'Gateway to the Synjones campus one-card platform (SigV4 / AWS_IAM only)',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: settings.stageName,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        // Never log bodies: they carry pwd, ids and amounts.
+        dataTraceEnabled: false,
+        throttlingRateLimit: settings.throttleRateLimit,
+        throttlingBurstLimit: settings.throttleBurstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat(),
+      },
+      ...(domain
+        ? {
+            domainName: {
+              domainName: domain.domainName,
+              certificate: acm.Certificate.fromCertificateArn(this, 'ApiCertificate', domain.certificateArn),
+              endpointType: apigw.EndpointType.REGIONAL,
+              securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+            },
+          }
+        : {}),
+    });
+    this.restApi = api;
+
+    if (domain?.hostedZoneId && domain.hostedZoneName) {
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'ApiZone', {
+        hostedZoneId: domain.hostedZoneId,
+        zoneName: domain.hostedZoneName,
+      });
+      new route53.ARecord(this, 'ApiAliasRecord', {
+        zone,
+        recordName: domain.domainName,
+        target: route53.RecordTarget.fromAlias(new route53Targets.ApiGateway(api)),
+      });
+    }
+
+    if (settings.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'ApiWebAcl', { resourceArn: api.deploymentStage.stageArn, webAclArn: settings.webAclArn });
+    } else {
+      Validations.of(api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'Every method requires SigV4 (AWS_IAM), so anonymous traffic is refused before any integration runs and stage throttling caps the rest; pass -c webAclArn=<regional WAFv2 web ACL> to associate one.',
+      });
+    }
+    const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The account-level API Gateway logging role needs exactly this AWS managed policy (it lets API Gateway create log groups for any API of the account); it is the documented setup for execution and access logs.',
+      });
+    }
+
+    addGatewayResponses(api);
+    this.addRoutes(props);
+  }
+
+  /** One method per route: the health mock, or a Lambda proxy with the route's request model. */
+  private addRoutes({ requestModels, functions }: GatewayApiProps): void {
+    const api = this.restApi;
+    const validator = new apigw.RequestValidator(this, 'ApiRequestValidator', {
+      restApi: api,
+      requestValidatorName: 'body-and-parameters',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    const modelByRoute = new Map(requestModels.map((model) => [model.routeKey, model.schema]));
+    for (const route of ROUTES) {
+      const resource = api.root.resourceForPath(route.resource);
+      const { routeKey } = route;
+      const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
+      const requestParameters = Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true]));
+
+      if (route.functionName === null) {
+        resource.addMethod(route.method, healthIntegration(), {
+          requestValidator: validator,
+          methodResponses: [{ statusCode: '200', responseParameters: { 'method.response.header.x-request-id': true } }],
+        });
+        continue;
+      }
+
+      const schema = modelByRoute.get(routeKey);
+      if (route.method === 'POST' && !schema) throw new Error(`requestModels() has no schema for ${routeKey}`);
+      const model = schema
+        ? api.addModel(modelId(routeKey), {
+            contentType: 'application/json',
+            modelName: modelId(routeKey),
+            schema: schema as apigw.JsonSchema,
+          })
+        : undefined;
+
+      resource.addMethod(
+        route.method,
+        new apigw.LambdaIntegration(functions.get(route.functionName), { proxy: true, allowTestInvoke: false }),
+        {
+          requestValidator: validator,
+          ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
+          ...(model ? { requestModels: { 'application/json': model } } : {}),
+        },
+      );
+    }
+  }
+}
+
+/** One JSON line per request: who called (IAM identity), what, the outcome and the latencies. Never bodies. */
+function accessLogFormat(): apigw.AccessLogFormat {
+  return apigw.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: apigw.AccessLogField.contextRequestId(),
+      extendedRequestId: apigw.AccessLogField.contextExtendedRequestId(),
+      requestTime: apigw.AccessLogField.contextRequestTime(),
+      sourceIp: apigw.AccessLogField.contextIdentitySourceIp(),
+      caller: apigw.AccessLogField.contextIdentityCaller(),
+      user: apigw.AccessLogField.contextIdentityUser(),
+      userArn: apigw.AccessLogField.contextIdentityUserArn(),
+      httpMethod: apigw.AccessLogField.contextHttpMethod(),
+      resourcePath: apigw.AccessLogField.contextResourcePath(),
+      status: apigw.AccessLogField.contextStatus(),
+      protocol: apigw.AccessLogField.contextProtocol(),
+      responseLength: apigw.AccessLogField.contextResponseLength(),
+      responseLatency: apigw.AccessLogField.contextResponseLatency(),
+      integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+      integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
+      errorMessage: apigw.AccessLogField.contextErrorMessage(),
+      xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
+    }),
+  );
+}
+
+/** GET /v1/health answered by API Gateway itself (IAM-authorized like every route): no cold start, no function. */
+function healthIntegration(): apigw.MockIntegration {
+  return new apigw.MockIntegration({
+    passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+    requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    integrationResponses: [
+      {
+        statusCode: '200',
+        responseTemplates: { 'application/json': '{"status":"ok"}' },
+        responseParameters: { 'method.response.header.x-request-id': 'context.requestId' },
+      },
+    ],
+  });
+}
+
+/** API Gateway's own refusals in API.md's error shape ({"error": {code, message, retryable}}). */
+function addGatewayResponses(api: apigw.RestApi): void {
+  const body = (code: string, message: string, retryable: boolean): Record<string, string> => ({
+    // Gateway response headers map only request parameters or literals, not $context, so API Gateway's
+    // own refusals carry the request id in the body (request_id) rather than in x-request-id.
+    'application/json': `{"error":{"code":${code},"message":${message},"retryable":${retryable}},"request_id":"$context.requestId"}`,
+  });
+  const add = (id: string, type: apigw.ResponseType, statusCode: string | undefined, templates: Record<string, string>): void => {
+    api.addGatewayResponse(id, { type, ...(statusCode ? { statusCode } : {}), templates });
+  };
+  // messageString is the quoted message ("Invalid request body"). validationErrorString would name the
+  // field, but it is unquoted, holds `"` (invalid JSON) and may echo the input (a pwd): not used.
+  add('BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '400', body('"VALIDATION"', '$context.error.messageString', false));
+  add('BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '400', body('"VALIDATION"', '$context.error.messageString', false));
+  add('RequestTooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, '400', body('"VALIDATION"', '"request body too large"', false));
+  add('Throttled', apigw.ResponseType.THROTTLED, '429', body('"THROTTLED"', '$context.error.messageString', true));
+  add('IntegrationTimeout', apigw.ResponseType.INTEGRATION_TIMEOUT, '504', body('"UPSTREAM_TIMEOUT"', '"the request is still being processed; replay it with the same order_no or read GET /v1/payments/{order_no}"', true));
+  add('Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, body('"$context.error.responseType"', '$context.error.messageString', false));
+  add('Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, body('"$context.error.responseType"', '$context.error.messageString', true));
+}
+
+function modelId(routeKey: string): string {
+  return routeKey
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1).toLowerCase())
+    .join('');
+}
