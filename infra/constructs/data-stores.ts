@@ -32,8 +32,8 @@ export class DataStores extends StackLayer {
       partitionKey: { name: TOKEN_TABLE_KEY.partitionKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Token items carry `ttl` (epoch seconds, a while after expires_in runs out): DynamoDB drops stale ones.
-      timeToLiveAttribute: 'ttl',
+      // No TTL: the table holds one item per app_key, replaced in place, and its fetched_at is the clock
+      // of the platform's one-token-per-2-minutes rule, which an expiry must never erase.
       // Tokens are re-issued on demand: losing this table costs one token call, nothing else.
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -57,7 +57,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     description: 'POST /v1/cards/query (synjones.onecard.query.card)',
     memoryMb: 512,
     timeoutSeconds: 30,
-    sizingReason: 'interactive read: enough CPU for a fast cold start; 10 s platform call + one token re-issue retry fits in 30 s',
+    sizingReason: 'interactive read: enough CPU for a fast cold start; the 10 s platform call is sent again only after a REJECTED answer (40017 up to twice, 40004 once: lib/platform/client.ts), and API Gateway cuts at 29 s anyway',
     tokenTable: 'read-write',
     ledger: [],
     ledgerIndexes: [],
@@ -71,7 +71,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     description: 'POST /v1/payments (synjones.onecard.gdccard.pay)',
     memoryMb: 512,
     timeoutSeconds: 40,
-    sizingReason: 'money call: 10 s platform call, at most one retry on a REJECTED token error, ledger writes before and after; outlives API Gateway\'s 29 s so the outcome is recorded',
+    sizingReason: 'money call: 10 s per platform send, sent again only after a REJECTED answer (40017 up to twice, 40004 once: lib/platform/client.ts), ledger writes before and after; outlives API Gateway\'s 29 s so the outcome is recorded, and a run killed mid-call stays PENDING for the settler',
     tokenTable: 'read-write',
     // createPending (conditional Put), settle / notePending (conditional Update), replays (Get),
     // withdraw (conditional Delete while PENDING with attempts 0: the platform never saw the call).

@@ -159,7 +159,8 @@ describe('GatewayStack (default context)', () => {
       'pending',
     ]);
     const token = Object.values(tables).find((table) => JSON.stringify(table.Properties?.KeySchema).includes('app_key'));
-    expect(token?.Properties?.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+    // No TTL: lib/token/store.ts never wrote `ttl`, and an expired item would lose fetched_at (the 2-minute rule's clock).
+    expect(token?.Properties).not.toHaveProperty('TimeToLiveSpecification');
   });
 
   it('schedules token renewal, PENDING settlement and the daily bill in Asia/Shanghai with retries and a dead-letter queue', () => {
