@@ -1,4 +1,7 @@
-// The secrets layer in one import: the secret's schema and loader, and the credential sources.
+// The secrets layer in one import: the secret's schema and loader, the credential sources, and the
+// errors that say why a secret cannot be used.
+export { SecretConfigurationError, SecretUnavailableError } from './errors.js';
+export type { SecretDetails } from './errors.js';
 export { SynjonesSecretSchema, loadCredentials, parseSecretText, validateSecret } from './secret.js';
 export type { LoadCredentialsOptions, SynjonesSecret } from './secret.js';
 export {

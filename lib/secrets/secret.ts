@@ -1,10 +1,11 @@
 // The Synjones secret (API.md): its JSON schema, and turning it into loaded Credentials.
 // Every error names the offending field and never echoes a value from the secret.
-import { ConfigurationError, GatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import { billDesKey, tripleDesKey } from '../protocol/crypto.js';
 import { loadPrivateKey, loadPublicKey } from '../protocol/keys.js';
 import * as z from '../protocol/zod.js';
 import type { Credentials } from '../platform/types.js';
+import { SecretConfigurationError } from './errors.js';
 
 /** An optional field given as "" (or only whitespace) counts as absent. */
 const optionalText = () =>
@@ -42,7 +43,7 @@ export function parseSecretText(text: string, sourceName = 'the secret'): unknow
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new ConfigurationError(`${sourceName} is not valid JSON`);
+    throw new SecretConfigurationError(`${sourceName} is not valid JSON`, { secret: sourceName });
   }
 }
 
@@ -53,8 +54,9 @@ export function loadCredentials(json: unknown, options: LoadCredentialsOptions):
   const secret = validateSecret(input, sourceName);
 
   if (options.requirePlatformKey && secret.platform_public_key === undefined) {
-    throw new ConfigurationError(
+    throw new SecretConfigurationError(
       `${sourceName}: field platform_public_key is required (it may be omitted only for the local sandbox)`,
+      { secret: sourceName },
     );
   }
 
@@ -71,7 +73,7 @@ export function loadCredentials(json: unknown, options: LoadCredentialsOptions):
       ? undefined
       : guardedKey('platform_public_key', sourceName, () => loadPublicKey(platformKeyMaterial, 'platform_public_key'));
   if (privateKey.type !== 'private') {
-    throw new ConfigurationError(`${sourceName}: field private_key is not a private key`);
+    throw new SecretConfigurationError(`${sourceName}: field private_key is not a private key`, { secret: sourceName });
   }
 
   return {
@@ -86,7 +88,7 @@ export function loadCredentials(json: unknown, options: LoadCredentialsOptions):
 /** Schema check with messages built from the field path and the issue kind only (no values). */
 export function validateSecret(input: unknown, sourceName = 'the secret'): SynjonesSecret {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ConfigurationError(`${sourceName} must be a JSON object`);
+    throw new SecretConfigurationError(`${sourceName} must be a JSON object`, { secret: sourceName });
   }
   const result = SynjonesSecretSchema.safeParse(input);
   if (result.success) return result.data;
@@ -99,7 +101,7 @@ export function validateSecret(input: unknown, sourceName = 'the secret'): Synjo
     if (issue.code === 'too_small') return `field ${field} must not be empty`;
     return `field ${field} is invalid`;
   });
-  throw new ConfigurationError(`${sourceName}: ${problems.join('; ')}`);
+  throw new SecretConfigurationError(`${sourceName}: ${problems.join('; ')}`, { secret: sourceName });
 }
 
 function guarded<T>(field: string, sourceName: string, expectation: string, load: () => T): T {
@@ -109,7 +111,7 @@ function guarded<T>(field: string, sourceName: string, expectation: string, load
     // The protocol helpers' ConfigurationError says why (byte counts, "not base64") and never quotes
     // the value; anything else is dropped on purpose, as it might.
     const reason = isConfigurationError(error) ? ` (${error.message.slice(0, 120)})` : '';
-    throw new ConfigurationError(`${sourceName}: field ${field} ${expectation}${reason}`);
+    throw new SecretConfigurationError(`${sourceName}: field ${field} ${expectation}${reason}`, { secret: sourceName });
   }
 }
 
@@ -119,7 +121,7 @@ function guardedKey<T>(field: string, sourceName: string, load: () => T): T {
     return load();
   } catch (error) {
     const reason = isConfigurationError(error) ? ` (${reasonOf(error, field)})` : '';
-    throw new ConfigurationError(`${sourceName}: field ${field} could not be loaded${reason}`);
+    throw new SecretConfigurationError(`${sourceName}: field ${field} could not be loaded${reason}`, { secret: sourceName });
   }
 }
 

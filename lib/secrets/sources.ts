@@ -1,9 +1,9 @@
 // Where Credentials come from: Secrets Manager (deployed), a JSON file (local) or a fixed object
 // (tests, sandbox). All share one cache: bounded age, single in-flight read, debounced refresh.
 import { readFile } from 'node:fs/promises';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigurationError } from '../errors.js';
+import { GetSecretValueCommand, type GetSecretValueCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Credentials, CredentialsSource } from '../platform/types.js';
+import { SecretConfigurationError, SecretUnavailableError } from './errors.js';
 import { loadCredentials, parseSecretText } from './secret.js';
 
 /** Default bounded age of cached credentials: a rotated secret is picked up within 5 minutes. */
@@ -35,11 +35,54 @@ export interface SecretsManagerSourceOptions extends CachedSourceOptions {
 export function createSecretsManagerSource(options: SecretsManagerSourceOptions): CredentialsSource {
   const sourceName = `secret ${options.secretId}`;
   return createCachedSource(options, sourceName, async () => {
-    const output = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
+    let output: GetSecretValueCommandOutput;
+    try {
+      output = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
+    } catch (error) {
+      throw explainReadFailure(error, sourceName);
+    }
     if (typeof output.SecretString === 'string') return output.SecretString;
     if (output.SecretBinary instanceof Uint8Array) return new TextDecoder('utf-8').decode(output.SecretBinary);
-    throw new ConfigurationError(`${sourceName} has no value`);
+    throw new SecretConfigurationError(`${sourceName} has no value`, { secret: sourceName });
   });
+}
+
+/** What a failed GetSecretValue means for the operator, by the service's error name (the SDK's `name`). */
+const READ_FAILURES: Readonly<Record<string, string>> = {
+  AccessDeniedException:
+    'cannot be read: access denied (the function role needs secretsmanager:GetSecretValue on it, and kms:Decrypt on its key if that is a customer-managed KMS key)',
+  DecryptionFailure: 'cannot be decrypted with its KMS key (DecryptionFailure: check that the key is enabled and the function role may use it)',
+  InvalidRequestException: 'cannot be read in its current state (InvalidRequestException: e.g. it is marked for deletion; restore it)',
+  InvalidParameterException: 'is not a valid secret id (InvalidParameterException: check SYNJONES_SECRET_ID)',
+};
+
+/**
+ * Turns a GetSecretValue failure into an error that names the secret and what is wrong. The service's
+ * message stays in `cause` (for the log): it may name the account and role, never the value.
+ * Throttling and server faults reach here only after the SDK's standard retries (3 attempts).
+ */
+function explainReadFailure(error: unknown, sourceName: string): Error {
+  const name = error instanceof Error ? error.name : 'unknown';
+  const serviceMessage = error instanceof Error ? error.message : '';
+  const fault = (error as { $fault?: unknown } | undefined)?.$fault;
+  const details = { secret: sourceName };
+  const options = { cause: error };
+  if (name === 'ResourceNotFoundException') {
+    // "…can't find the specified secret value for staging label: AWSCURRENT": the secret exists, empty.
+    const problem = /secret value/i.test(serviceMessage)
+      ? 'has no value (no version labelled AWSCURRENT): put the secret JSON into it (README "Fill the secret")'
+      : 'does not exist (check SYNJONES_SECRET_ID and the region)';
+    return new SecretConfigurationError(`${sourceName} ${problem}`, details, options);
+  }
+  const explained = READ_FAILURES[name];
+  if (explained) return new SecretConfigurationError(`${sourceName} ${explained}`, details, options);
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+  const tried = typeof attempts === 'number' && attempts > 1 ? ` after ${attempts} attempts` : '';
+  if (name === 'ThrottlingException' || fault === 'server' || fault === undefined) {
+    // Throttled, a service-side fault, or no answer at all (network, timeout): it may work shortly.
+    return new SecretUnavailableError(`${sourceName} could not be read right now (${name}${tried}); try again shortly`, details, options);
+  }
+  return new SecretConfigurationError(`${sourceName} cannot be read (${name})`, details, options);
 }
 
 /** Credentials from a JSON file shaped like the secret (SYNJONES_SECRET_FILE, local only). */
@@ -50,7 +93,7 @@ export function createFileSource(path: string, options: CachedSourceOptions): Cr
       return await readFile(path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unreadable';
-      throw new ConfigurationError(`${sourceName} cannot be read (${code})`);
+      throw new SecretConfigurationError(`${sourceName} cannot be read (${code})`, { secret: sourceName }, { cause: error });
     }
   });
 }

@@ -19,6 +19,7 @@ import {
   TokenInvalidError,
   UpstreamTextError,
 } from '../../lib/protocol/errors.js';
+import { SecretConfigurationError, SecretUnavailableError } from '../../lib/secrets/errors.js';
 import { TokenUnavailableError } from '../../lib/token/errors.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
@@ -46,6 +47,8 @@ const MAKE: Record<string, (options: ErrorOptions) => Error> = {
   LocalContentionError: (options) => new LocalContentionError('P1', options),
   MethodNotAllowedError: (options) => new MethodNotAllowedError('PUT', ['POST'], options),
   BodyTooLargeError: (options) => new BodyTooLargeError(16_384, options),
+  SecretConfigurationError: (options) => new SecretConfigurationError('secret s has no value', { secret: 'secret s' }, options),
+  SecretUnavailableError: (options) => new SecretUnavailableError('secret s could not be read right now', { secret: 'secret s' }, options),
 };
 
 /** The bases, which are abstract and so have no construction of their own. */

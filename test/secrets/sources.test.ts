@@ -1,19 +1,17 @@
 // Proves the credential sources: bounded-age caching, one shared in-flight read, forced and
-// debounced refresh, stale-on-error for periodic re-reads. Secrets Manager is mocked at the SDK.
+// debounced refresh, stale-on-error for periodic re-reads. Secrets Manager is the stand-in of
+// test/support/secrets-manager.ts (the service's real answers and errors, at the SDK boundary).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createFileSource, createSecretsManagerSource, createStaticSource } from '../../lib/secrets/sources.js';
+import { SecretConfigurationError, SecretUnavailableError } from '../../lib/secrets/errors.js';
 import { ConfigurationError } from '../../lib/errors.js';
 import { testKeyPair } from '../support/keys.js';
+import { installSecretsManager, type SecretsManagerFault } from '../support/secrets-manager.js';
 
 const client = testKeyPair('client');
 const platform = testKeyPair('platform');
@@ -27,11 +25,12 @@ function secretJson(appKey: string): string {
   });
 }
 
-const secretsManager = mockClient(SecretsManagerClient);
+const secretsManager = installSecretsManager();
+afterAll(() => secretsManager.restore());
 const smClient = new SecretsManagerClient({ region: 'local' });
 
 function readCount(): number {
-  return secretsManager.commandCalls(GetSecretValueCommand).length;
+  return secretsManager.reads();
 }
 
 function manualClock(start = 1_800_000_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -45,7 +44,7 @@ describe('createSecretsManagerSource', () => {
   beforeEach(() => secretsManager.reset());
 
   it('reads once, then serves from memory until maxAgeMs', async () => {
-    secretsManager.on(GetSecretValueCommand, { SecretId: 'onecard/prod' }).resolves({ SecretString: secretJson('A1') });
+    secretsManager.createSecret('onecard/prod', secretJson('A1'));
     const clock = manualClock();
     const source = createSecretsManagerSource({
       client: smClient,
@@ -59,19 +58,15 @@ describe('createSecretsManagerSource', () => {
     await source.get();
     await source.get();
     expect(readCount()).toBe(1);
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretJson('A2') });
+    secretsManager.putSecretValue('onecard/prod', secretJson('A2'));
     clock.advance(1);
     expect((await source.get()).appKey).toBe('A2');
     expect(readCount()).toBe(2);
   });
 
   it('shares one in-flight read among concurrent callers', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    secretsManager.on(GetSecretValueCommand).callsFake(async () => {
-      await gate;
-      return { SecretString: secretJson('SHARED') };
-    });
+    secretsManager.createSecret('s', secretJson('SHARED'));
+    const release = secretsManager.holdReads();
     const source = createSecretsManagerSource({ client: smClient, secretId: 's', requirePlatformKey: true });
     const callers = Array.from({ length: 25 }, (_, i) => (i % 2 === 0 ? source.get() : source.refresh()));
     await tick();
@@ -82,12 +77,11 @@ describe('createSecretsManagerSource', () => {
   });
 
   it('refresh() forces a re-read (key rotation after 40004), but reuses a read under 5 s old', async () => {
-    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: secretJson('OLD') }).resolves({
-      SecretString: secretJson('ROTATED'),
-    });
+    secretsManager.createSecret('s', secretJson('OLD'));
     const clock = manualClock();
     const source = createSecretsManagerSource({ client: smClient, secretId: 's', requirePlatformKey: true, now: clock.now });
     expect((await source.get()).appKey).toBe('OLD');
+    secretsManager.putSecretValue('s', secretJson('ROTATED'));
     clock.advance(4_999);
     expect((await source.refresh()).appKey).toBe('OLD');
     expect(readCount()).toBe(1);
@@ -101,29 +95,84 @@ describe('createSecretsManagerSource', () => {
   });
 
   it('reads a binary secret as UTF-8 JSON', async () => {
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: new TextEncoder().encode(secretJson('BIN')) });
+    secretsManager.createSecret('s', new TextEncoder().encode(secretJson('BIN')));
     const source = createSecretsManagerSource({ client: smClient, secretId: 's', requirePlatformKey: true });
     expect((await source.get()).appKey).toBe('BIN');
   });
 
-  it('fails the first read with the SDK error, and a secret without a value as a configuration error', async () => {
-    secretsManager
-      .on(GetSecretValueCommand)
-      .rejectsOnce(new ResourceNotFoundException({ message: 'not found', $metadata: {} }))
-      .resolves({});
-    const source = createSecretsManagerSource({ client: smClient, secretId: 'missing', requirePlatformKey: true });
-    await expect(source.get()).rejects.toBeInstanceOf(ResourceNotFoundException);
-    const second = createSecretsManagerSource({ client: smClient, secretId: 'missing', requirePlatformKey: true });
-    await expect(second.get()).rejects.toThrow(/secret missing has no value/);
+  // What the service answers (test/support/secrets-manager.ts), and what the operator is told.
+  const unreadable: ReadonlyArray<{ name: string; arrange: () => void; message: RegExp }> = [
+    {
+      name: 'a secret created without a value (ResourceNotFoundException for AWSCURRENT)',
+      arrange: () => secretsManager.createSecret('onecard/prod'),
+      message: /^secret onecard\/prod has no value \(no version labelled AWSCURRENT\): put the secret JSON/,
+    },
+    {
+      name: 'no such secret (ResourceNotFoundException)',
+      arrange: () => undefined,
+      message: /^secret onecard\/prod does not exist \(check SYNJONES_SECRET_ID/,
+    },
+    {
+      name: 'AccessDeniedException',
+      arrange: () => fail('AccessDeniedException'),
+      message: /^secret onecard\/prod cannot be read: access denied \(the function role needs secretsmanager:GetSecretValue/,
+    },
+    {
+      name: 'DecryptionFailure',
+      arrange: () => fail('DecryptionFailure'),
+      message: /^secret onecard\/prod cannot be decrypted with its KMS key/,
+    },
+    {
+      name: 'a secret marked for deletion (InvalidRequestException)',
+      arrange: () => {
+        secretsManager.createSecret('onecard/prod', secretJson('GONE'));
+        secretsManager.scheduleDeletion('onecard/prod');
+      },
+      message: /^secret onecard\/prod cannot be read in its current state \(InvalidRequestException: e\.g\. it is marked for deletion/,
+    },
+    {
+      name: 'a value that is not JSON',
+      arrange: () => secretsManager.createSecret('onecard/prod', '{"app_secret": "DO-NOT-ECHO"'),
+      message: /^secret onecard\/prod is not valid JSON$/,
+    },
+  ];
+  function fail(fault: SecretsManagerFault): void {
+    secretsManager.createSecret('onecard/prod', secretJson('UNREAD'));
+    secretsManager.failNext(fault);
+  }
+
+  it.each(unreadable)('$name: a configuration error naming the secret and what is wrong', async ({ arrange, message }) => {
+    arrange();
+    const source = createSecretsManagerSource({ client: smClient, secretId: 'onecard/prod', requirePlatformKey: true });
+    const error = await source.get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretConfigurationError);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as SecretConfigurationError).secret).toBe('secret onecard/prod');
+    expect((error as Error).message).toMatch(message);
+    // The service's own words (account, role ARN) stay in the cause, for the log; no value is ever quoted.
+    expect((error as Error).message).not.toMatch(/arn:aws|DO-NOT-ECHO|UNREAD|GONE/);
+    expect(readCount()).toBe(1);
   });
+
+  it.each(['ThrottlingException', 'InternalServiceError'] as const)(
+    '%s (what the SDK gives up with after 3 attempts): retryable, not a configuration error',
+    async (fault) => {
+      fail(fault);
+      const source = createSecretsManagerSource({ client: smClient, secretId: 'onecard/prod', requirePlatformKey: true });
+      const error = await source.get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SecretUnavailableError);
+      expect(error).not.toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ retryable: true, code: 'SECRET_UNAVAILABLE' });
+      expect((error as Error).message).toBe(`secret onecard/prod could not be read right now (${fault} after 3 attempts); try again shortly`);
+      expect(((error as Error).cause as Error).name).toBe(fault);
+      // The next request reads again and succeeds: nothing bad was cached.
+      expect((await source.get()).appKey).toBe('UNREAD');
+    },
+  );
 
   it('keeps serving the previous credentials when a periodic re-read fails, and retries after 5 s', async () => {
     const warnings: string[] = [];
-    secretsManager
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: secretJson('GOOD') })
-      .rejectsOnce(new Error('throttled'))
-      .resolves({ SecretString: secretJson('NEXT') });
+    secretsManager.createSecret('s', secretJson('GOOD'));
     const clock = manualClock();
     const source = createSecretsManagerSource({
       client: smClient,
@@ -135,6 +184,8 @@ describe('createSecretsManagerSource', () => {
     });
     expect((await source.get()).appKey).toBe('GOOD');
     clock.advance(1_000);
+    secretsManager.putSecretValue('s', secretJson('NEXT'));
+    secretsManager.failNext('ThrottlingException');
     expect((await source.get()).appKey).toBe('GOOD');
     expect(warnings).toHaveLength(1);
     // Within 5 s of the failure, no new attempt.
@@ -146,13 +197,11 @@ describe('createSecretsManagerSource', () => {
   });
 
   it('surfaces a failed forced refresh (and a rotated secret that no longer validates)', async () => {
-    secretsManager
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: secretJson('GOOD') })
-      .resolves({ SecretString: JSON.stringify({ app_key: 'X', app_secret: 'SECRET-THAT-MUST-NOT-LEAK' }) });
+    secretsManager.createSecret('s', secretJson('GOOD'));
     const clock = manualClock();
     const source = createSecretsManagerSource({ client: smClient, secretId: 's', requirePlatformKey: true, now: clock.now });
     await source.get();
+    secretsManager.putSecretValue('s', JSON.stringify({ app_key: 'X', app_secret: 'SECRET-THAT-MUST-NOT-LEAK' }));
     clock.advance(10_000);
     const error = await source.refresh().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
@@ -162,7 +211,7 @@ describe('createSecretsManagerSource', () => {
 
   it('refuses a deployed secret without platform_public_key', async () => {
     const { platform_public_key: _dropped, ...local } = JSON.parse(secretJson('LOCAL')) as Record<string, unknown>;
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(local) });
+    secretsManager.createSecret('s', JSON.stringify(local));
     const source = createSecretsManagerSource({ client: smClient, secretId: 's', requirePlatformKey: true });
     await expect(source.get()).rejects.toThrow(/platform_public_key is required/);
   });
