@@ -15,6 +15,7 @@ import {
   UpstreamError,
   UpstreamTextError,
 } from '../protocol/errors.js';
+import { SecretConfigurationError, SecretUnavailableError } from '../secrets/errors.js';
 import { TokenUnavailableError } from '../token/errors.js';
 
 export interface ErrorBody {
@@ -68,7 +69,7 @@ export function toHttpError(error: unknown): HttpErrorResponse {
   if (error instanceof LocalContentionError) {
     return respond(503, 'UPSTREAM_BUSY', error.message, true, { 'retry-after': String(error.retryAfterSeconds) });
   }
-  if (error instanceof TokenUnavailableError || error instanceof PlatformBusyError) {
+  if (error instanceof TokenUnavailableError || error instanceof PlatformBusyError || error instanceof SecretUnavailableError) {
     const seconds = Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
     return respond(503, error.code, error.message, true, { 'retry-after': String(seconds) });
   }
@@ -89,6 +90,9 @@ export function toHttpError(error: unknown): HttpErrorResponse {
     const code = error.code.startsWith('UPSTREAM_') ? error.code : `UPSTREAM_${error.code}`;
     return respond(502, code, error.message, error.retryable);
   }
+  // The secret is the operator's to fix (README "Fill the secret"): say which one and what is wrong.
+  // The message names the secret and the field, never a value (lib/secrets/errors.ts).
+  if (error instanceof SecretConfigurationError) return respond(500, 'CONFIGURATION', error.message, false);
   if (error instanceof ConfigurationError || error instanceof KeyFormatError) {
     return respond(500, 'INTERNAL', 'the gateway is not configured correctly; the request id identifies it in the logs', false);
   }

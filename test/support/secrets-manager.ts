@@ -139,7 +139,7 @@ export function faultError(fault: SecretsManagerFault, secretId: string, operati
   }
 }
 
-export type SecretValue = string | Uint8Array | Readonly<Record<string, unknown>>;
+export type SecretValue = string | Uint8Array | object;
 
 interface StoredVersion {
   readonly versionId: string;
