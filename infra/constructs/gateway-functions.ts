@@ -8,7 +8,6 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -146,7 +145,14 @@ export class GatewayFunctions extends Construct {
     });
 
     this.grantData(spec, role, props);
-    if (spec.readsSecret) props.secret.grantRead(role);
+    if (spec.readsSecret) {
+      // GetSecretValue only (lib/secrets/sources.ts): grantRead would add DescribeSecret, which nothing calls.
+      // A secret imported by name or partial ARN matches any of its 6-character ARN suffixes, as grantRead does.
+      const secretArn = props.secret.secretFullArn ?? `${props.secret.secretArn}-??????`;
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'SynjonesSecret', actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
+      );
+    }
 
     if (spec.scheduled) {
       // Scheduler invokes asynchronously: a function error is retried by Lambda (twice, 1 and 2 min
@@ -154,7 +160,7 @@ export class GatewayFunctions extends Construct {
       fn.configureAsyncInvoke({
         retryAttempts: 2,
         maxEventAge: Duration.hours(spec.name === 'down-bill' ? 6 : 1),
-        onFailure: new destinations.SqsDestination(props.scheduleDeadLetterQueue),
+        onFailure: sendOnlyQueueDestination(props.scheduleDeadLetterQueue),
       });
     }
 
@@ -209,15 +215,40 @@ export class GatewayFunctions extends Construct {
       }
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          sid: 'BillObjects',
-          actions: ['s3:GetObject', 's3:PutObject'],
+          sid: 'BillObjectWrites',
+          actions: ['s3:PutObject'],
           resources: spec.bucketPrefixes.map((prefix) => props.billBucket.arnForObjects(`${prefix}*`)),
         }),
       );
+      if (spec.bucketReads.length > 0) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'BillObjectReads',
+            actions: ['s3:GetObject'],
+            resources: spec.bucketReads.map((prefix) => props.billBucket.arnForObjects(`${prefix}*`)),
+          }),
+        );
+      }
       // Without ListBucket a missing key answers 403 instead of 404 ("not stored yet" must be tellable).
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid: 'BillBucketList', actions: ['s3:ListBucket'], resources: [props.billBucket.bucketArn] }),
       );
     }
   }
+}
+
+/**
+ * Failed asynchronous invocations go to the queue. Like SqsDestination, but the role gets only
+ * sqs:SendMessage, all that Lambda uses to deliver a record (SqsDestination grants GetQueueAttributes
+ * and GetQueueUrl as well).
+ */
+function sendOnlyQueueDestination(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind: (_scope, fn) => {
+      fn.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'ScheduleDeadLetters', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+      );
+      return { destination: queue.queueArn };
+    },
+  };
 }

@@ -19,8 +19,10 @@ export interface HandlerSpec {
   readonly tokenTable: TokenTableAccess;
   readonly ledger: readonly LedgerAction[];
   readonly ledgerIndexes: readonly LedgerIndex[];
-  /** Key prefixes of the bill bucket this function may read and write. */
+  /** Key prefixes of the bill bucket this function may write (PutObject). */
   readonly bucketPrefixes: readonly string[];
+  /** Key prefixes of the bill bucket this function may read (GetObject): a subset of bucketPrefixes. */
+  readonly bucketReads: readonly string[];
   readonly readsSecret: boolean;
   /** Invoked by EventBridge Scheduler (asynchronously): gets Lambda async retries + the DLQ as failure destination. */
   readonly scheduled: boolean;
@@ -48,6 +50,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledger: [],
     ledgerIndexes: [],
     bucketPrefixes: [],
+    bucketReads: [],
     readsSecret: true,
     scheduled: true,
   },
@@ -62,6 +65,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledger: [],
     ledgerIndexes: [],
     bucketPrefixes: [],
+    bucketReads: [],
     readsSecret: true,
     scheduled: false,
   },
@@ -78,6 +82,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     ledgerIndexes: [],
     bucketPrefixes: [],
+    bucketReads: [],
     readsSecret: true,
     scheduled: false,
   },
@@ -93,6 +98,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     ledgerIndexes: [],
     bucketPrefixes: [],
+    bucketReads: [],
     readsSecret: true,
     scheduled: false,
   },
@@ -110,6 +116,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     ledgerIndexes: ['pending'],
     bucketPrefixes: [],
+    bucketReads: [],
     readsSecret: true,
     scheduled: true,
   },
@@ -125,6 +132,8 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     ledgerIndexes: ['by_day'],
     bucketPrefixes: BILL_PREFIXES,
+    // Only reports are read back (a stored final report answers GET /v1/bills/{date}); raw bills are write-only.
+    bucketReads: ['reports/'],
     readsSecret: true,
     scheduled: true,
   },

@@ -1,7 +1,8 @@
 // EventBridge Scheduler in China time: token renewal, PENDING settlement and the daily bill, each an
 // asynchronous invoke with a `{"kind": …}` payload through one role, with retries and the shared DLQ.
-import { Duration, Stack, TimeZone, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -34,17 +35,10 @@ export class GatewaySchedules extends StackLayer {
       }),
       description: 'EventBridge Scheduler: invoke the token renewal, PENDING settlement and daily bill functions',
     });
-    for (const name of ['access-token', 'pay-query', 'down-bill'] as const) {
-      const logicalId = Stack.of(this).getLogicalId(functions.get(name).node.defaultChild as CfnElement);
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason: 'lambda:InvokeFunction on the function and its versions/aliases (ARN:*), as aws-scheduler-targets grants it; one function per statement, no other resources.',
-      });
-    }
     // Every schedule invokes one function asynchronously with a `{"kind": …}` payload that the function
     // recognises (isScheduledEvent), through the shared role, with retries and the shared DLQ.
     const invoke = (name: ScheduledFunction, kind: string, retryAttempts: number, maxEventAge: Duration) =>
-      new schedulerTargets.LambdaInvoke(functions.get(name), {
+      new InvokeUnqualified(functions.get(name), {
         input: scheduler.ScheduleTargetInput.fromObject({ kind }),
         role,
         deadLetterQueue,
@@ -95,5 +89,22 @@ export class GatewaySchedules extends StackLayer {
       }),
       target: invoke('down-bill', 'daily-bill', 10, Duration.hours(6)),
     });
+  }
+}
+
+/**
+ * A LambdaInvoke whose role may invoke the function's unqualified ARN only, which is what the schedule
+ * targets. LambdaInvoke grants `<arn>:*` (every version and alias) as well, which nothing here invokes.
+ */
+class InvokeUnqualified extends schedulerTargets.LambdaInvoke {
+  constructor(
+    private readonly invoked: lambda.IFunction,
+    props: schedulerTargets.ScheduleTargetBaseProps,
+  ) {
+    super(invoked, props);
+  }
+
+  protected override addTargetActionToRole(role: iam.IRole): void {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.invoked.functionArn] }));
   }
 }
