@@ -1,8 +1,8 @@
 // The sandbox platform's business rules, one handler per method: they read the decrypted root
 // object, change the in-memory world, and return the business JSON (retcode/errmsg + data).
-import { formatBill } from '../protocol/bill.js';
-import { formatYuan, parseYuan } from '../protocol/money.js';
-import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
+import { billText } from './bill.js';
+import { chinaDay } from './china-time.js';
+import { platformYuan, yuanToFen } from './money.js';
 import { CARD_ACCTYPE, type OrderRecord, type SandboxWorld } from './state.js';
 
 export type BusinessAnswer = Record<string, unknown> & { retcode: string; errmsg: string };
@@ -67,11 +67,9 @@ function readRequired(root: Record<string, unknown>, name: string, max: number):
 function readAmount(root: Record<string, unknown>): { fen: number; sent: unknown } {
   const sent = root.tranamt;
   if (typeof sent !== 'string' && typeof sent !== 'number') throw new Refusal('60002', '参数错误: tranamt');
-  try {
-    return { fen: parseYuan(sent, 'tranamt'), sent };
-  } catch {
-    throw new Refusal('60002', '参数错误: tranamt 金额不合法');
-  }
+  const fen = yuanToFen(sent);
+  if (fen === undefined) throw new Refusal('60002', '参数错误: tranamt 金额不合法');
+  return { fen, sent };
 }
 
 function readTermid(root: Record<string, unknown>): string | undefined {
@@ -84,18 +82,16 @@ function readTermid(root: Record<string, unknown>): string | undefined {
   return String(Number(text));
 }
 
-/** Yuan as the platform's Java side prints a double: "100.0", "10.5", "0.01". */
-export function platformYuan(fen: number): string {
-  const text = formatYuan(fen);
-  return text.endsWith('0') ? text.slice(0, -1) : text;
-}
+export { platformYuan };
 
 // ---- token ---------------------------------------------------------------------------------
 
 export function issueAccessToken(context: BusinessContext): BusinessAnswer {
   const { world, now } = context;
   const last = world.lastTokenIssuedAt;
-  if (last && now().getTime() - last.getTime() < context.minTokenIntervalMs) {
+  // A clock moved back (control route) does not lock the token call out until it catches up.
+  const elapsed = last ? now().getTime() - last.getTime() : Number.POSITIVE_INFINITY;
+  if (elapsed >= 0 && elapsed < context.minTokenIntervalMs) {
     return refusal('60066', '获取访问令牌间隔时间过短');
   }
   const token = world.issueToken(context.tokenTtlSeconds);
@@ -261,7 +257,7 @@ export function pay(context: BusinessContext, root: Record<string, unknown>): Bu
     if (balance < amount.fen) return refuse('60010', '余额不足');
 
     holder.balances.set(acctype, balance - amount.fen);
-    const outId = context.world.nextOutId(chinaDate(context.now()));
+    const outId = context.world.nextOutId(chinaDay(context.now()));
     return record(context, request, { retcode: '0', errmsg: '', outId }, { retcode: '0', errmsg: '', ...echo, out_id: outId });
   });
 }
@@ -314,7 +310,7 @@ export function refund(context: BusinessContext, root: Record<string, unknown>):
     holder.balances.set(acctype, balance + amount.fen);
     original.refundedFen += amount.fen;
     if (original.refundedFen === original.amountFen) original.status = '80';
-    const outId = context.world.nextOutId(chinaDate(context.now()));
+    const outId = context.world.nextOutId(chinaDay(context.now()));
     return record(context, request, { retcode: '0', errmsg: '', outId }, { retcode: '0', errmsg: '', ...echo, out_id: outId });
   });
 }
@@ -369,24 +365,12 @@ export function downBill(context: BusinessContext, root: Record<string, unknown>
     if (billType !== 'ALL' && billType !== 'SUCCESS') throw new Refusal('60002', '参数错误: bill_type');
     const cryptType = readRequired(root, 'crypt_type', 1);
     if (cryptType !== '0' && cryptType !== '1') throw new Refusal('60002', '参数错误: crypt_type');
-    if (billDate > chinaDate(context.now())) throw new Refusal('60038', '无数据');
+    if (billDate > chinaDay(context.now())) throw new Refusal('60038', '无数据');
     const orders = [...context.world.orders.values()]
-      .filter((order) => chinaDate(order.tradeTime) === billDate)
+      .filter((order) => chinaDay(order.tradeTime) === billDate)
       .filter((order) => billType === 'ALL' || order.status !== '77')
       .sort((a, b) => a.tradeTime.getTime() - b.tradeTime.getTime()); // stable: same second keeps arrival order
-    const rows = orders.map((order) => ({
-      tradeTime: toChinaIso(order.tradeTime),
-      account: order.account,
-      acctype: order.acctype,
-      mercacc: order.mercacc,
-      outId: order.outId ?? '',
-      orderNo: order.orderNo,
-      tradeType: order.type === 'PAYMENT' ? '01' : '02',
-      orderStatus: order.status === '77' ? '77' : '60',
-      amountFen: order.amountFen,
-      attach: order.attach ?? '',
-    }));
-    return { kind: 'bill', text: formatBill(rows), cryptType };
+    return { kind: 'bill', text: billText(orders), cryptType };
   } catch (error) {
     if (error instanceof Refusal) return { kind: 'refused', answer: refusal(error.retcode, error.errmsg) };
     throw error;

@@ -15,6 +15,7 @@ export {
   type SandboxAccountSeed,
   type SandboxAccountView,
   type SandboxCall,
+  type SandboxClock,
   type SandboxFault,
   type SandboxFaultType,
   type SandboxMethodName,
@@ -23,5 +24,7 @@ export {
   type SandboxOrderStatus,
   type SandboxState,
   type SandboxToken,
+  type SeedOptions,
+  type SeedResult,
   type SynjonesSecretJson,
 } from './types.js';

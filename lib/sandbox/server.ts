@@ -4,8 +4,8 @@ import { createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'n
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import iconv from 'iconv-lite';
-import { chinaTimestamp, parseChinaTimestamp } from '../protocol/timestamp.js';
 import { DEMO_ACCOUNTS } from './accounts.js';
+import { parseRequestTimestamp } from './china-time.js';
 import {
   downBill,
   issueAccessToken,
@@ -16,14 +16,19 @@ import {
   type BusinessAnswer,
   type BusinessContext,
 } from './business.js';
+import { CONTROL_PATH, handleControl, type ControlDeps } from './control.js';
 import { FaultQueue } from './faults.js';
+import { seedDay } from './seed.js';
 import { SandboxWorld } from './state.js';
 import {
   ERROR_REQUEST_FIELDS,
   SANDBOX_METHODS,
   type ErrorRequestField,
   type Sandbox,
+  type SandboxClock,
   type SandboxFault,
+  type SeedOptions,
+  type SeedResult,
   type SandboxOptions,
   type SynjonesSecretJson,
 } from './types.js';
@@ -56,7 +61,6 @@ const SYSTEM_FIELD_MAX_BYTES: Readonly<Record<string, number>> = {
 };
 const ZERO_TOKEN = '0'.repeat(128);
 const MAX_BODY_BYTES = 1024 * 1024;
-const TIMESTAMP_SHAPE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 const ROOT_KEYS: Readonly<Record<string, string>> = {
   [SANDBOX_METHODS.accessToken]: 'authorize_access_token',
@@ -111,7 +115,19 @@ function platformPublicKeyPem(privateKey: KeyObject): string {
 
 /** Starts the sandbox platform on a loopback port. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const now = options.now ?? ((): Date => new Date());
+  const baseNow = options.now ?? ((): Date => new Date());
+  let clockOffsetMs = 0;
+  const now = (): Date => new Date(baseNow().getTime() + clockOffsetMs);
+  const clock: SandboxClock = {
+    now,
+    get offsetMs() {
+      return clockOffsetMs;
+    },
+    setOffsetMs(offsetMs) {
+      if (!Number.isSafeInteger(offsetMs)) throw new Error('sandbox clock offset must be integer milliseconds');
+      clockOffsetMs = offsetMs;
+    },
+  };
   const appKey = options.appKey ?? 'onecard-sandbox';
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 7200;
   const minTokenIntervalMs = options.minTokenIntervalMs ?? 120_000;
@@ -142,7 +158,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   /** The system-level checks, then the method's business handler. */
-  function processCall(path: string, fields: ReadonlyMap<string, string>): Outcome {
+  function processCall(path: string, fields: ReadonlyMap<string, string>, fault: SandboxFault | undefined): Outcome {
     const system = (errcode: string, reason: string): Outcome => ({ kind: 'system', errcode, reason });
     const missing = REQUIRED_FIELDS.filter((name) => !fields.get(name));
     if (missing.length > 0) return system('40001', `missing ${missing.join(',')}`);
@@ -153,7 +169,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (field('v') !== '2.0') return system('40016', 'v');
     if (field('sign_method') !== 'rsa') return system('40003', 'sign_method');
     if (field('app_key') !== appKey) return system('40002', 'app_key');
-    const sentAt = parseStrictChinaTimestamp(field('timestamp'));
+    const sentAt = parseRequestTimestamp(field('timestamp'));
     if (!sentAt || Math.abs(now().getTime() - sentAt.getTime()) > maxSkewMs) return system('40018', 'timestamp');
     if (!rsaSha1Verify(signString(fields), field('sign'), keys.clientPublicKey)) return system('40004', 'sign');
     const method = field('method');
@@ -176,6 +192,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const root = isObject(parsed) ? parsed[rootKey] : undefined;
     if (!isObject(root)) return system('40015', `request has no ${rootKey} object`);
+    if (fault?.type === 'retcode') {
+      return { kind: 'business', rootKey, answer: { retcode: fault.retcode, errmsg: fault.errmsg ?? `sandbox fault: retcode ${fault.retcode}` } };
+    }
 
     switch (method) {
       case SANDBOX_METHODS.accessToken:
@@ -216,10 +235,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   const pendingTimers = new Set<NodeJS.Timeout>();
+  const held = new Set<ServerResponse>();
   let closing = false;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
+    if (controlEnabled && (path === CONTROL_PATH || path.startsWith(`${CONTROL_PATH}/`))) {
+      return handleControl(request, response, path, controlDeps);
+    }
     if (path !== GATEWAY_PATH && path !== BILL_PATH) return sendText(response, 404, 'not found');
     if (request.method !== 'POST') {
       response.setHeader('Allow', 'POST');
@@ -258,7 +281,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (fault?.type === 'invalidateToken') world.token = undefined;
       const outcome: Outcome = !form?.ok
         ? { kind: 'system', errcode: '40001', reason: form ? form.reason : 'not a form body' }
-        : processCall(path, fields);
+        : processCall(path, fields, fault);
       if (outcome.kind === 'system') {
         payload = signed(outcome.errcode, undefined);
         answered = { errcode: outcome.errcode, processed: false, reason: outcome.reason };
@@ -268,13 +291,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             ? randomBytes(13).toString('base64') // 13 bytes: never whole 3DES blocks
             : encryptTripleDes(Buffer.from(JSON.stringify({ [outcome.rootKey]: outcome.answer }), 'utf8'), tripleDesKey);
         payload = signed('0', requestValue);
-        answered = { errcode: '0', processed: true, retcode: outcome.answer.retcode };
+        answered = { errcode: '0', processed: fault?.type !== 'retcode', retcode: outcome.answer.retcode };
       } else {
         payload = Buffer.from(fault?.type === 'garbled' ? randomBytes(13).toString('base64') : outcome.body, 'utf8');
         answered = { errcode: 'BILL', processed: true, retcode: '0' };
       }
     }
     if (fault?.type === 'dropAfterCommit') answered = { ...answered, errcode: 'DROPPED' };
+    if (fault?.type === 'timeout') answered = { ...answered, errcode: 'UNANSWERED' };
 
     const faultType = fault?.type ?? (taken.latencyMs === undefined ? undefined : 'latency');
     world.calls.push({
@@ -297,6 +321,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     if (fault?.type === 'dropAfterCommit') {
       request.socket.destroy();
+      return;
+    }
+    if (fault?.type === 'timeout') {
+      // Held open until the client gives up (or the sandbox closes); the answer never comes.
+      held.add(response);
+      response.once('close', () => held.delete(response));
       return;
     }
     const send = (): void => {
@@ -327,6 +357,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   });
   const host = options.host ?? '127.0.0.1';
+  const controlEnabled = options.control ?? true;
+  const seed = (billDate: string, count: number, seedOptions?: SeedOptions): SeedResult =>
+    seedDay(world, billDate, count, seedOptions);
+  const state = world.view();
+  const controlDeps: ControlDeps = { faults, state, clock, seedDay: seed, listenHost: host };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -349,13 +384,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     url: `${origin}${GATEWAY_PATH}`,
     billUrl: `${origin}${BILL_PATH}`,
+    controlUrl: `${origin}${CONTROL_PATH}`,
+    clock,
+    seedDay: seed,
     secret,
     faults,
-    state: world.view(),
+    state,
     async close(): Promise<void> {
       closing = true;
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();
+      for (const response of held) response.destroy();
+      held.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -366,18 +406,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Strict `yyyy-MM-dd HH:mm:ss` China time; undefined for anything else or an impossible date. */
-function parseStrictChinaTimestamp(text: string): Date | undefined {
-  if (!TIMESTAMP_SHAPE.test(text)) return undefined;
-  try {
-    const date = parseChinaTimestamp(text);
-    // Round trip rejects impossible dates such as 2026-02-30 that a parser might roll over.
-    return Number.isNaN(date.getTime()) || chinaTimestamp(date) !== text ? undefined : date;
-  } catch {
-    return undefined;
-  }
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

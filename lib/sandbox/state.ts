@@ -48,6 +48,8 @@ export class SandboxWorld {
   token: SandboxToken | undefined;
   lastTokenIssuedAt: Date | undefined;
   tokenIssueCount = 0;
+  /** How many times a day was seeded (tags the generated order numbers). */
+  seedRuns = 0;
   private serial = 0;
 
   constructor(seeds: readonly SandboxAccountSeed[], readonly appKey: string, private readonly now: () => Date) {

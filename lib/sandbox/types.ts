@@ -80,6 +80,11 @@ export interface SandboxOptions {
    * original result (same out_id), nothing moves. '60070': retcode 60070 with the original result.
    */
   paidReplay?: 'original' | '60070';
+  /**
+   * Serve the fault-control routes (`/control/…`, JSON) on the sandbox's own port. Default true;
+   * they answer 403 unless the sandbox listens on loopback and the caller is on loopback too.
+   */
+  control?: boolean;
   /** How error envelopes carry `request` (default `absent`); an `emptyRequest` fault overrides it per call. */
   errorRequestField?: ErrorRequestField;
   now?: () => Date;
@@ -113,6 +118,10 @@ export type SandboxFault =
   | { readonly type: 'gbkText'; readonly text?: string }
   /** The request is processed, then the socket is destroyed without an answer. */
   | { readonly type: 'dropAfterCommit' }
+  /** The request is processed and never answered: the connection stays open until the client gives up. */
+  | { readonly type: 'timeout' }
+  /** After the system checks pass, errcode 0 with this business retcode (and errmsg); not processed. */
+  | { readonly type: 'retcode'; readonly retcode: string; readonly errmsg?: string }
   /** The live token is killed before handling, so the call gets 40017 (not processed). */
   | { readonly type: 'invalidateToken' }
   /** The request is processed; `+` in base64 values is sent as a space (form-encoded as `+`). */
@@ -136,6 +145,8 @@ export const FAULT_PROCESSES_REQUEST: Readonly<Record<SandboxFaultType, boolean>
   badSignature: true,
   gbkText: false,
   dropAfterCommit: true,
+  timeout: true,
+  retcode: false,
   invalidateToken: false,
   plusAsSpace: true,
   garbled: true,
@@ -250,13 +261,41 @@ export interface SandboxState {
   clearCalls(): void;
 }
 
+/** The sandbox's clock: the `now` it was given (or the system clock) plus an offset. */
+export interface SandboxClock {
+  now(): Date;
+  readonly offsetMs: number;
+  /** Moves the platform's clock (e.g. to try the 6-minute skew rule or a day boundary). */
+  setOffsetMs(offsetMs: number): void;
+}
+
 export interface Sandbox {
   /** http://HOST:PORT/onecard/uap/gateway.action */
   readonly url: string;
   /** http://HOST:PORT/onecard/uap/downbill.do */
   readonly billUrl: string;
+  /** http://HOST:PORT/control (the fault-control routes; see README "The sandbox on its own"). */
+  readonly controlUrl: string;
+  readonly clock: SandboxClock;
+  /** Records `count` generated orders on a China day (yyyyMMdd); balances are not touched. */
+  seedDay(billDate: string, count: number, options?: SeedOptions): SeedResult;
   readonly secret: SynjonesSecretJson;
   readonly faults: FaultInjector;
   readonly state: SandboxState;
   close(): Promise<void>;
+}
+
+export interface SeedOptions {
+  /** PRNG seed: the same seed, day and count give the same orders. Default 1. */
+  readonly seed?: number;
+}
+
+export interface SeedResult {
+  readonly billDate: string;
+  readonly created: number;
+  readonly payments: number;
+  readonly refunds: number;
+  readonly failed: number;
+  /** Orders on that day after seeding (seeded and real). */
+  readonly ordersThatDay: number;
 }

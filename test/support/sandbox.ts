@@ -35,6 +35,9 @@ export async function startTestSandbox(options: TestSandboxOptions = {}): Promis
   return {
     url: sandbox.url,
     billUrl: sandbox.billUrl,
+    controlUrl: sandbox.controlUrl,
+    clock: sandbox.clock,
+    seedDay: (billDate, count, seedOptions) => sandbox.seedDay(billDate, count, seedOptions),
     faults: sandbox.faults,
     state: sandbox.state,
     close: () => sandbox.close(),
