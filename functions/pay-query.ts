@@ -40,14 +40,14 @@ const api = httpHandler({
 const settle = scheduledHandler({
   name: 'settle-pending',
   handle: async (_event: SettlePendingEvent, context: Context) => {
-    const { payments, ledger, now, config } = await getRuntime();
+    const { payments, ledger, now, timings } = await getRuntime();
     return settlePendingOrders({
       payments,
       ledger,
       now,
       ...(typeof context?.getRemainingTimeInMillis === 'function' ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
-      // One more batch must fit: a pay.query (plus one retry after a token re-issue) and its ledger writes.
-      reserveMs: 2 * config.platformTimeoutMs + 10_000,
+      olderThanMs: timings.settleOlderThanMs,
+      reserveMs: timings.settleReserveMs,
       publishMetric: publishServiceMetric,
     });
   },

@@ -2,6 +2,7 @@
 // typed object. Nothing else in lib/ reads process.env.
 import { ConfigurationError } from './errors.js';
 import * as z from './protocol/zod.js';
+import { DEFAULT_PLATFORM_TIMEOUT_MS, MAX_PLATFORM_TIMEOUT_MS, MIN_PLATFORM_TIMEOUT_MS } from './timings.js';
 
 const optionalText = () =>
   z.optional(
@@ -23,7 +24,7 @@ const EnvironmentSchema = z.lazy(() =>
     SYNJONES_BILL_URL: optionalUrl(),
     SYNJONES_SECRET_ID: optionalText(),
     SYNJONES_SECRET_FILE: optionalText(),
-    SYNJONES_TIMEOUT_MS: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(100), z.maximum(60_000))),
+    SYNJONES_TIMEOUT_MS: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(MIN_PLATFORM_TIMEOUT_MS), z.maximum(MAX_PLATFORM_TIMEOUT_MS))),
     BILL_CRYPT_TYPE: optionalTextAs(z.enum(['0', '1'])),
     TOKEN_TABLE: optionalText(),
     LEDGER_TABLE: optionalText(),
@@ -50,6 +51,7 @@ export interface GatewayConfig {
   readonly secretId?: string;
   /** Path of a secret JSON file (local). */
   readonly secretFile?: string;
+  /** Per send; every duration that depends on it comes from lib/timings.ts (deriveTimings). */
   readonly platformTimeoutMs: number;
   /** Default crypt_type of bill downloads. */
   readonly billCryptType: '0' | '1';
@@ -87,7 +89,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     billUrl: e.SYNJONES_BILL_URL,
     secretId: e.SYNJONES_SECRET_ID,
     secretFile: e.SYNJONES_SECRET_FILE,
-    platformTimeoutMs: e.SYNJONES_TIMEOUT_MS ?? 10_000,
+    platformTimeoutMs: e.SYNJONES_TIMEOUT_MS ?? DEFAULT_PLATFORM_TIMEOUT_MS,
     billCryptType: e.BILL_CRYPT_TYPE ?? '1',
     tokenTable: e.TOKEN_TABLE ?? DEFAULT_TOKEN_TABLE,
     ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,

@@ -17,6 +17,7 @@ import { createPaymentService, type PaymentService } from './ledger/payments.js'
 import { createBillService, type BillService } from './bills/service.js';
 import type { BillArchive } from './bills/archive.js';
 import { getLogger } from './http/log.js';
+import { deriveTimings, type Timings } from './timings.js';
 
 export interface Runtime {
   readonly config: GatewayConfig;
@@ -26,6 +27,8 @@ export interface Runtime {
   readonly platform: PlatformClient;
   readonly ledger: LedgerStore;
   readonly payments: PaymentService;
+  /** Every duration that depends on config.platformTimeoutMs. */
+  readonly timings: Timings;
   readonly now: () => Date;
 }
 
@@ -54,6 +57,7 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
   const now = overrides.now ?? (() => new Date());
   const logger = logAdapter();
   if (!config.apiUrl) throw new ConfigurationError('SYNJONES_API_URL is not set');
+  const timings = deriveTimings({ platformTimeoutMs: config.platformTimeoutMs });
 
   const dynamo = overrides.dynamo ?? createDynamoClient(config);
   const credentials = overrides.credentials ?? createCredentialsSource(config, logger);
@@ -68,6 +72,7 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
       return platform.fetchAccessToken();
     },
     now: () => now().getTime(),
+    leaseMs: timings.tokenLeaseMs,
     ...(overrides.instanceId ? { instanceId: overrides.instanceId } : {}),
     ...overrides.tokenOptions,
     logger,
@@ -77,7 +82,7 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
     ...(config.billUrl ? { billUrl: config.billUrl } : {}),
     credentials,
     tokens,
-    timeoutMs: config.platformTimeoutMs,
+    timeoutMs: timings.platformTimeoutMs,
     ...(overrides.transport ? { transport: overrides.transport } : {}),
     now,
   });
@@ -86,10 +91,12 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
     ledger,
     platform,
     now,
+    notFoundGraceMs: timings.notFoundGraceMs,
+    inFlightWindowMs: timings.inFlightWindowMs,
     ...(overrides.notFoundGraceMs !== undefined ? { notFoundGraceMs: overrides.notFoundGraceMs } : {}),
     ...(overrides.replayWaitMs !== undefined ? { replayWaitMs: overrides.replayWaitMs } : {}),
   });
-  return { config, dynamo, credentials, tokens, platform, ledger, payments, now };
+  return { config, dynamo, credentials, tokens, platform, ledger, payments, timings, now };
 }
 
 

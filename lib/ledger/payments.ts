@@ -11,8 +11,9 @@
 //   (timeout, UNKNOWN delivery, busy, bad signature, garbled, text, any other error) → PENDING with
 //   last_error; never FAILED while money may have moved.
 // - pay.query order_status: 60/80 → SUCCESS, 77 → FAILED (ORDER_STATUS_77), 78 → FAILED (ORDER_STATUS_78)
-//   only once the order is older than notFoundGraceMs (which must exceed the platform call timeout, so a
-//   call still in flight is never failed), anything else or a query failure → stays PENDING.
+//   only once the order is older than notFoundGraceMs (lib/timings.ts: longer than the longest client
+//   call plus a platform timeout, so a call still in flight is never failed), anything else or a query
+//   failure → stays PENDING.
 // - Replays: same parameters → the stored record (waiting up to replayWaitMs for a winner still calling the
 //   platform, then resolving a PENDING one with pay.query); different parameters → OrderConflictError naming
 //   the first differing wire field (type, account, acctype, mercacc, tranamt, remark, attach, termid,
@@ -41,6 +42,7 @@ import type {
   RefundRequest,
 } from '../platform/types.js';
 import type { LedgerError, LedgerRecord, LedgerStore, NewOrder, OrderStatus, OrderType } from './store.js';
+import { DEFAULT_TIMINGS } from '../timings.js';
 
 export type PaymentInput = PayRequest;
 export type RefundInput = RefundRequest;
@@ -113,16 +115,15 @@ export interface PaymentServiceOptions {
   readonly ledger: LedgerStore;
   readonly platform: PlatformClient;
   readonly now?: () => Date;
-  /** A 78 ("no such order") fails an order only once it is this old. Default 60 000; must exceed the platform timeout. */
+  /** A 78 ("no such order") fails an order only once it is this old. Default: lib/timings.ts notFoundGraceMs. */
   readonly notFoundGraceMs?: number;
+  /** A PENDING order without outcome this young may still be in its winner's call. Default: lib/timings.ts. */
+  readonly inFlightWindowMs?: number;
   /** How long a replay waits for the winning request's outcome. Default 3 000. */
   readonly replayWaitMs?: number;
   /** Poll interval while waiting. Default 50. */
   readonly replayPollMs?: number;
 }
-
-/** Longer than any platform call (client timeout 10 s by default): a younger unresolved order may be in flight. */
-const IN_FLIGHT_WINDOW_MS = 30_000;
 
 /** pay.query accepts at most this many orders per call. */
 export const PAY_QUERY_BATCH = 50;
@@ -148,7 +149,8 @@ const CREATE_ROUNDS = 3;
 export function createPaymentService(options: PaymentServiceOptions): PaymentService {
   const { ledger, platform } = options;
   const now = options.now ?? (() => new Date());
-  const notFoundGraceMs = options.notFoundGraceMs ?? 60_000;
+  const notFoundGraceMs = options.notFoundGraceMs ?? DEFAULT_TIMINGS.notFoundGraceMs;
+  const inFlightWindowMs = options.inFlightWindowMs ?? DEFAULT_TIMINGS.inFlightWindowMs;
   const replayWaitMs = options.replayWaitMs ?? 3_000;
   const replayPollMs = options.replayPollMs ?? 50;
 
@@ -273,7 +275,7 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     const mayBeInFlight = (record: LedgerRecord): boolean =>
       record.status === 'PENDING' &&
       record.attempts === 0 &&
-      now().getTime() - Date.parse(record.createdAt) < IN_FLIGHT_WINDOW_MS;
+      now().getTime() - Date.parse(record.createdAt) < inFlightWindowMs;
     while (mayBeInFlight(current) && Date.now() < deadline) {
       await sleep(replayPollMs);
       const latest = await ledger.get(current.orderNo);

@@ -1,4 +1,4 @@
-// The scheduled settlement sweep: resolves PENDING orders older than a minute with pay.query (50 per
+// The scheduled settlement sweep: resolves PENDING orders past the in-flight window (lib/timings.ts) with pay.query (50 per
 // call, oldest first, inside the invocation's time budget), then gauges what is still PENDING after 15 min.
 //
 // Decisions:
@@ -11,6 +11,7 @@
 //   PENDING, and is published even when the sweep failed (then the failure is rethrown).
 import { addSettleSummaries, PAY_QUERY_BATCH, type PaymentService, type SettleSummary } from './payments.js';
 import type { LedgerStore } from './store.js';
+import { DEFAULT_TIMINGS, OVERDUE_AFTER_MS } from '../timings.js';
 
 /** CloudWatch metric name of the gauge (infra/gateway-stack.ts CUSTOM_METRICS.pendingOlderThan15m alarms on it). */
 export const PENDING_OLDER_THAN_15M_METRIC = 'PendingOlderThan15m';
@@ -22,13 +23,13 @@ export interface SettlementOptions {
   readonly payments: Pick<PaymentService, 'resolvePending'>;
   readonly ledger: Pick<LedgerStore, 'listPending' | 'getMany'>;
   readonly now?: () => Date;
-  /** Only orders created at least this long ago are queried (younger ones may still be in flight). Default 60 000. */
+  /** Only orders created at least this long ago are queried (younger ones may still be in flight). Default: lib/timings.ts. */
   readonly olderThanMs?: number;
   /** Age from which a PENDING order counts in the gauge. Default 15 minutes. */
   readonly overdueAfterMs?: number;
   /** Milliseconds left in the invocation (Lambda context.getRemainingTimeInMillis); absent = no budget. */
   readonly remainingMs?: () => number;
-  /** No batch is started with less than this left. Default 30 000. */
+  /** No batch is started with less than this left. Default: lib/timings.ts settleReserveMs. */
   readonly reserveMs?: number;
   readonly publishMetric?: PublishMetric;
 }
@@ -42,9 +43,9 @@ export interface SettlementReport extends SettleSummary {
   readonly overdueOrderNos: readonly string[];
 }
 
-export const DEFAULT_SETTLE_OLDER_THAN_MS = 60_000;
-export const DEFAULT_OVERDUE_AFTER_MS = 15 * 60_000;
-const DEFAULT_RESERVE_MS = 30_000;
+export const DEFAULT_SETTLE_OLDER_THAN_MS = DEFAULT_TIMINGS.settleOlderThanMs;
+export const DEFAULT_OVERDUE_AFTER_MS = OVERDUE_AFTER_MS;
+const DEFAULT_RESERVE_MS = DEFAULT_TIMINGS.settleReserveMs;
 const OVERDUE_SAMPLE = 10;
 
 /** One settlement run: sweep, gauge, publish. */

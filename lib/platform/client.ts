@@ -22,7 +22,9 @@ import {
 } from '../protocol/envelope.js';
 import { METHODS, readAccessToken, readCards, readMoneyMoved, readPayQueryResults, type MethodKey } from '../protocol/methods.js';
 import { formatYuan } from '../protocol/money.js';
+import { MAX_CREDENTIAL_REFRESHES, MAX_TOKEN_RETRIES } from './sends.js';
 import { classifyTransportError, createFetchTransport, type Transport, type TransportResponse } from './transport.js';
+import { DEFAULT_PLATFORM_TIMEOUT_MS } from '../timings.js';
 import type {
   AccessTokenSource,
   BillRequest,
@@ -42,7 +44,7 @@ export interface PlatformClientOptions {
   readonly billUrl?: string;
   readonly credentials: CredentialsSource;
   readonly tokens: AccessTokenSource;
-  /** Per-call timeout; default 10 000 ms. */
+  /** Per-send timeout; default DEFAULT_PLATFORM_TIMEOUT_MS (lib/timings.ts). */
   readonly timeoutMs?: number;
   readonly transport?: Transport;
   readonly now?: () => Date;
@@ -55,20 +57,13 @@ export function defaultBillUrl(apiUrl: string): string {
 
 type ResponseHandler<T> = (response: TransportResponse, credentials: Credentials) => T;
 
-/**
- * Retries after 40017. One is the rule; the second covers a token the table still held that was
- * itself killed by a token call whose answer never arrived (the platform issued a token nobody
- * received). Every 40017 is a rejection at the gate, so even money calls may repeat.
- */
-const MAX_TOKEN_RETRIES = 2;
-
 /** Retry-After for a failed token call: the spacing rule lets the next one go soon after. */
 const TOKEN_RETRY_AFTER_SECONDS = 5;
 
 export function createPlatformClient(options: PlatformClientOptions): PlatformClient {
   const apiUrl = options.apiUrl;
   const billUrl = options.billUrl ?? defaultBillUrl(apiUrl);
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PLATFORM_TIMEOUT_MS;
   const transport = options.transport ?? createFetchTransport();
   const now = options.now ?? (() => new Date());
 
@@ -107,8 +102,9 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
   }
 
   /**
-   * One logical call: at most MAX_TOKEN_RETRIES retries after 40017 (token invalidated) and one after 40004
-   * (credentials re-read). Both are REJECTED answers, so even money calls may repeat them; no
+   * One logical call: at most MAX_TOKEN_RETRIES retries after 40017 (token invalidated) and
+   * MAX_CREDENTIAL_REFRESHES after 40004 (credentials re-read), so at most MAX_SENDS_PER_CALL sends
+   * (lib/platform/sends.ts). Both are REJECTED answers, so even money calls may repeat them; no
    * other failure is retried here.
    */
   async function call<T>(key: MethodKey, body: object, handle: ResponseHandler<T>): Promise<T> {
@@ -117,7 +113,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     const url = spec.billEndpoint ? billUrl : apiUrl;
     let credentials = await options.credentials.get();
     let tokenRetries = 0;
-    let credentialsRefreshed = false;
+    let credentialRefreshes = 0;
     for (;;) {
       const accessToken = key === 'accessToken' ? INITIAL_ACCESS_TOKEN : await getToken();
       const request = buildRequest({
@@ -142,11 +138,11 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
           error instanceof PlatformSystemError &&
           !(error instanceof TokenInvalidError) &&
           error.errcode === '40004' &&
-          !credentialsRefreshed &&
+          credentialRefreshes < MAX_CREDENTIAL_REFRESHES &&
           // Never for the token call itself: a second token call would break the one-per-2-minutes rule.
           key !== 'accessToken'
         ) {
-          credentialsRefreshed = true;
+          credentialRefreshes += 1;
           credentials = await options.credentials.refresh();
           continue;
         }

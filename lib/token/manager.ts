@@ -3,12 +3,14 @@
 //
 // Decisions (see also lib/token/store.ts):
 // - Request path renews inside refreshMarginSeconds (5 min) of expiry; the scheduled renewIfDue()
-//   inside min(proactiveMarginSeconds = 30 min, half the token's lifetime). With a 2 h token and a
-//   schedule every ≤ 15 min, requests almost never renew themselves. Each new token kills the old
-//   one at once, so a warm container still holding the old one gets one 40017 after a renewal;
-//   the client absorbs it (invalidate → conditional no-op → re-read → one retry).
-// - Lease 15 s (> the client's 10 s call timeout). Takeover after a crash needs the lease lapsed
-//   AND the spacing since fetched_at elapsed, so even a takeover never breaks the 2-minute rule.
+//   inside min(proactiveMarginSeconds = 30 min, half the token's lifetime). With a 2 h token and the
+//   renewal schedule (infra context tokenRenewalMinutes, default every 10 min), requests almost never
+//   renew themselves. Each new token kills the old one at once, so a warm container still holding the
+//   old one gets one 40017 after a renewal; the client absorbs it (invalidate → conditional no-op →
+//   re-read → one retry).
+// - Lease: the token call plus a margin (lib/timings.ts tokenLeaseMs, derived from the platform
+//   timeout). Takeover after a crash needs the lease lapsed AND the spacing since fetched_at
+//   elapsed, so even a takeover never breaks the 2-minute rule.
 // - Waiting: while another instance holds a live lease, serve a still-valid token if there is one,
 //   else poll the table (50 ms doubling to 500 ms, jittered, never faster than 2x the read's own
 //   latency) for at most maxWaitMs (10 s) of sleeping, then TokenUnavailableError. When the
@@ -19,17 +21,18 @@ import { GarbledResponseError } from '../protocol/errors.js';
 import { TokenUnavailableError } from './errors.js';
 import type { AccessTokenSource, IssuedToken } from '../platform/types.js';
 import type { TokenRecord, TokenStore } from './store.js';
+import { DEFAULT_TIMINGS, TOKEN_MAX_WAIT_MS, TOKEN_SPACING_MS } from '../timings.js';
 
 /** Request path: renew when the token has less than this left (default 5 min). */
 export const DEFAULT_REFRESH_MARGIN_SECONDS = 300;
 /** Scheduled path: renew when less than this is left, capped at half the token's lifetime (default 30 min). */
 export const DEFAULT_PROACTIVE_MARGIN_SECONDS = 1800;
-/** The platform's rule: one token call per 2 minutes per app_key. */
-export const DEFAULT_MIN_ISSUE_INTERVAL_MS = 120_000;
-/** Renewal lease: longer than the client's default 10 s call timeout plus a store round trip. */
-export const DEFAULT_LEASE_MS = 15_000;
-/** How long a request waits (polling the table) for another instance's renewal (default 10 s). */
-export const DEFAULT_MAX_WAIT_MS = 10_000;
+/** The platform's rule: one token call per 2 minutes per app_key (lib/timings.ts). */
+export const DEFAULT_MIN_ISSUE_INTERVAL_MS = TOKEN_SPACING_MS;
+/** Renewal lease at the default platform timeout (lib/timings.ts tokenLeaseMs). */
+export const DEFAULT_LEASE_MS = DEFAULT_TIMINGS.tokenLeaseMs;
+/** How long a request waits (polling the table) for another instance's renewal (lib/timings.ts). */
+export const DEFAULT_MAX_WAIT_MS = TOKEN_MAX_WAIT_MS;
 
 export interface TokenLogger {
   info(message: string, ...attributes: Array<Record<string, unknown>>): void;
@@ -46,6 +49,7 @@ export interface TokenManagerOptions {
   readonly refreshMarginSeconds?: number;
   readonly proactiveMarginSeconds?: number;
   readonly minIssueIntervalMs?: number;
+  /** The renewal lease; the runtime passes lib/timings.ts tokenLeaseMs for its platform timeout. */
   readonly leaseMs?: number;
   /** Upper bound on the time get() spends sleeping between table polls while another instance renews. */
   readonly maxWaitMs?: number;

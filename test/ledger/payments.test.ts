@@ -27,6 +27,7 @@ import {
 } from '../../lib/protocol/errors.js';
 import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { FakePlatform } from './fake-platform.js';
+import { DEFAULT_TIMINGS } from '../../lib/timings.js';
 
 let dynamo: TestDynamo;
 let store: LedgerStore;
@@ -271,8 +272,12 @@ describe('PENDING: never FAILED while money may have moved', () => {
     expect((await young.service.getOrder(input.orderNo)).status).toBe('PENDING');
     expect((await store.get(input.orderNo))?.lastError?.code).toBe('ORDER_STATUS_78');
 
-    // Same order, read later: a clock 61 s ahead.
-    const later = createPaymentService({ ledger: store, platform: young.platform, now: () => new Date(Date.now() + 61_000) });
+    // Same order, read later: a clock 1 s past the grace (lib/timings.ts).
+    const later = createPaymentService({
+      ledger: store,
+      platform: young.platform,
+      now: () => new Date(Date.now() + DEFAULT_TIMINGS.notFoundGraceMs + 1_000),
+    });
     const failed = await later.getOrder(input.orderNo);
     expect(failed.status).toBe('FAILED');
     expect(failed.error?.code).toBe('ORDER_STATUS_78');

@@ -18,6 +18,7 @@ import {
   UpstreamTextError,
 } from '../../lib/protocol/errors.js';
 import { TokenUnavailableError } from '../../lib/token/errors.js';
+import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from '../../lib/platform/sends.js';
 import { testKeyPair } from '../support/keys.js';
 import { platformResponse, readClientRequest, type DecodedRequest } from '../protocol/fake-platform.js';
 import { rejection } from '../support/rejection.js';
@@ -318,6 +319,22 @@ describe('retries', () => {
     const h = harness([system('40017'), system('40004'), ok('gdccard_pay', { out_id: 'O' })]);
     await expect(h.client.pay(payRequest)).resolves.toEqual({ outId: 'O', amountFen: 1050 });
     expect(h.sent).toHaveLength(3);
+  });
+
+  it('one call sends at most MAX_SENDS_PER_CALL times (lib/timings.ts derives from it); the token call TOKEN_CALL_SENDS', async () => {
+    // Every retry the client allows, in the order that uses them all: 40017, 40017, 40004, then 40017 again.
+    const rejections = [system('40017'), system('40017'), system('40004'), system('40017'), system('40004'), system('40017')];
+    const h = harness(rejections);
+    expect(await rejection(h.client.pay(payRequest))).toBeInstanceOf(TokenInvalidError);
+    expect(h.sent).toHaveLength(MAX_SENDS_PER_CALL);
+    const h2 = harness([system('40004'), system('40017'), system('40017'), system('40017'), system('40004')]);
+    await rejection(h2.client.queryCard({ idtype: 'sno', id: '1' }));
+    expect(h2.sent).toHaveLength(MAX_SENDS_PER_CALL);
+    for (const responder of [system('40017'), system('40004'), system('-1')]) {
+      const token = harness([responder, ok('authorize_access_token', { access_token: 'never', expires_in: '7200' })]);
+      await rejection(token.client.fetchAccessToken());
+      expect(token.sent).toHaveLength(TOKEN_CALL_SENDS);
+    }
   });
 
   it('the token call never invalidates a token', async () => {

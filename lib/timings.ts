@@ -1,0 +1,139 @@
+// Every duration that depends on the platform timeout, derived in one place from it and from the
+// sends per client call, with their relations checked when derived. Nothing else writes these numbers.
+//
+// The model (T = platform timeout per send, S = sends per business call, lib/platform/sends.ts):
+// - The token call sends once (TOKEN_CALL_SENDS) and lasts at most T. Its holder's lease covers that
+//   send plus MARGIN_MS (DynamoDB round trips, the credentials read, signing, clock skew between
+//   instances); the holder starts the send only while the whole send still fits inside its lease.
+// - One token read (AccessTokenSource.get) lasts at most the bounded wait for another instance's
+//   renewal (TOKEN_MAX_WAIT_MS), then a renewal of its own under a lease, plus MARGIN_MS.
+// - One client call lasts at most S sends and one slow token read (after one renewal or one wait the
+//   fleet's token is fresh; a later read in the same call is served from the table or refused at once).
+// - Everything the ledger and the settler decide from "an order this young may still be in flight"
+//   follows from that longest call.
+import { ConfigurationError } from './errors.js';
+import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from './platform/sends.js';
+
+/** SYNJONES_TIMEOUT_MS when unset. */
+export const DEFAULT_PLATFORM_TIMEOUT_MS = 10_000;
+/** The smallest and largest SYNJONES_TIMEOUT_MS the configuration accepts. */
+export const MIN_PLATFORM_TIMEOUT_MS = 100;
+export const MAX_PLATFORM_TIMEOUT_MS = 60_000;
+
+/** The platform's rule: one token call per 2 minutes per app_key (a rule, not derived). */
+export const TOKEN_SPACING_MS = 120_000;
+/** How long a token read sleeps, polling the table, for another instance's renewal (a policy). */
+export const TOKEN_MAX_WAIT_MS = 10_000;
+/** Slack on top of the platform's share: DynamoDB round trips, credentials, signing, clock skew. */
+export const MARGIN_MS = 5_000;
+/** From this age a PENDING order counts as overdue (the PendingOlderThan15m gauge and alarm). */
+export const OVERDUE_AFTER_MS = 15 * 60_000;
+
+export interface Timings {
+  /** Per send (SYNJONES_TIMEOUT_MS). */
+  readonly platformTimeoutMs: number;
+  /** Sends of one business call at most. */
+  readonly sendsPerCall: number;
+  /** The longest the token call may run once sent: TOKEN_CALL_SENDS × T. */
+  readonly tokenCallMs: number;
+  /** The renewal lease: the token call plus MARGIN_MS. */
+  readonly tokenLeaseMs: number;
+  /** The longest one token read may take: the bounded wait, a renewal under a lease, MARGIN_MS. */
+  readonly tokenReadMs: number;
+  /** The longest one client call may take: S × T plus one slow token read. */
+  readonly callMs: number;
+  /** A PENDING order without an outcome this young may still be in its winner's call (replays wait). */
+  readonly inFlightWindowMs: number;
+  /** pay.query's 78 ("no such order") fails an order only once it is this old. */
+  readonly notFoundGraceMs: number;
+  /** The settler queries only orders at least this old. */
+  readonly settleOlderThanMs: number;
+  /**
+   * The settler starts no batch with less than this left: the sends of one pay.query and its ledger
+   * writes. A slow token read is not reserved for: the scheduled renewal keeps the token fresh, and a
+   * run cut short only leaves its orders PENDING for the next run.
+   */
+  readonly settleReserveMs: number;
+}
+
+export interface TimingInputs {
+  readonly platformTimeoutMs: number;
+  /** Default MAX_SENDS_PER_CALL. */
+  readonly sendsPerCall?: number;
+}
+
+/**
+ * Derives every dependent duration, then checks their relations.
+ * @throws ConfigurationError when the inputs are out of range or a relation does not hold.
+ */
+export function deriveTimings(inputs: TimingInputs): Timings {
+  const { platformTimeoutMs: t, sendsPerCall: s } = { sendsPerCall: MAX_SENDS_PER_CALL, ...inputs };
+  if (!Number.isSafeInteger(t) || t < 1 || t > MAX_PLATFORM_TIMEOUT_MS) {
+    throw new ConfigurationError(`the platform timeout must be an integer from 1 to ${MAX_PLATFORM_TIMEOUT_MS} ms`);
+  }
+  if (!Number.isSafeInteger(s) || s < 1) throw new ConfigurationError('the sends per call must be a positive integer');
+  const tokenCallMs = TOKEN_CALL_SENDS * t;
+  const tokenLeaseMs = tokenCallMs + MARGIN_MS;
+  const tokenReadMs = TOKEN_MAX_WAIT_MS + tokenLeaseMs + MARGIN_MS;
+  const callMs = s * t + tokenReadMs;
+  const timings: Timings = {
+    platformTimeoutMs: t,
+    sendsPerCall: s,
+    tokenCallMs,
+    tokenLeaseMs,
+    tokenReadMs,
+    callMs,
+    inFlightWindowMs: callMs,
+    // The platform may still act on the last send after the client gave up on it: one more T.
+    notFoundGraceMs: callMs + t + MARGIN_MS,
+    settleOlderThanMs: callMs,
+    settleReserveMs: s * t + MARGIN_MS,
+  };
+  checkTimings(timings);
+  return Object.freeze(timings);
+}
+
+/** One relation the timings must satisfy, named as the configuration error says it. */
+interface Relation {
+  readonly name: string;
+  readonly holds: (timings: Timings) => boolean;
+}
+
+const RELATIONS: readonly Relation[] = [
+  { name: 'tokenCallMs >= TOKEN_CALL_SENDS x platformTimeoutMs', holds: (x) => x.tokenCallMs >= TOKEN_CALL_SENDS * x.platformTimeoutMs },
+  { name: 'tokenLeaseMs >= tokenCallMs + MARGIN_MS', holds: (x) => x.tokenLeaseMs >= x.tokenCallMs + MARGIN_MS },
+  // A crashed holder then delays the next renewal by no more than the spacing already does.
+  { name: 'tokenLeaseMs <= TOKEN_SPACING_MS', holds: (x) => x.tokenLeaseMs <= TOKEN_SPACING_MS },
+  { name: 'tokenReadMs >= TOKEN_MAX_WAIT_MS + tokenLeaseMs', holds: (x) => x.tokenReadMs >= TOKEN_MAX_WAIT_MS + x.tokenLeaseMs },
+  { name: 'callMs >= sendsPerCall x platformTimeoutMs + tokenReadMs', holds: (x) => x.callMs >= x.sendsPerCall * x.platformTimeoutMs + x.tokenReadMs },
+  { name: 'inFlightWindowMs >= callMs', holds: (x) => x.inFlightWindowMs >= x.callMs },
+  { name: 'notFoundGraceMs > callMs + platformTimeoutMs', holds: (x) => x.notFoundGraceMs > x.callMs + x.platformTimeoutMs },
+  // An order the platform does not know is failed before it counts as overdue.
+  { name: 'notFoundGraceMs < OVERDUE_AFTER_MS', holds: (x) => x.notFoundGraceMs < OVERDUE_AFTER_MS },
+  { name: 'settleOlderThanMs >= inFlightWindowMs', holds: (x) => x.settleOlderThanMs >= x.inFlightWindowMs },
+  { name: 'settleReserveMs > sendsPerCall x platformTimeoutMs', holds: (x) => x.settleReserveMs > x.sendsPerCall * x.platformTimeoutMs },
+];
+
+/**
+ * Checks every relation between the timings.
+ * @throws ConfigurationError naming the first relation that does not hold.
+ */
+export function checkTimings(timings: Timings): void {
+  for (const relation of RELATIONS) {
+    if (!relation.holds(timings)) {
+      throw new ConfigurationError(`timing relation violated: ${relation.name} (${describe(timings)})`, {
+        relation: relation.name,
+        timings: { ...timings },
+      });
+    }
+  }
+}
+
+function describe(timings: Timings): string {
+  return Object.entries(timings)
+    .map(([name, value]) => `${name}=${String(value)}`)
+    .join(', ');
+}
+
+/** The timings of the default platform timeout; checked when this module loads. */
+export const DEFAULT_TIMINGS: Timings = deriveTimings({ platformTimeoutMs: DEFAULT_PLATFORM_TIMEOUT_MS });

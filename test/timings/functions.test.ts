@@ -1,0 +1,21 @@
+// The Lambda sizing in infra/constructs/handlers.ts against lib/timings.ts at the default platform
+// timeout: the scheduled functions must outlive what they wait for, or they end without finishing.
+import { describe, expect, it } from 'vitest';
+import { HANDLERS, type HandlerName } from '../../infra/constructs/handlers.js';
+import { DEFAULT_TIMINGS } from '../../lib/timings.js';
+
+const timeoutMs = (name: HandlerName): number => {
+  const spec = HANDLERS.find((handler) => handler.name === name);
+  if (!spec) throw new Error(`no handler ${name}`);
+  return spec.timeoutSeconds * 1000;
+};
+
+describe('function timeouts and the derived timings', () => {
+  it('the settlement run has time to sweep before its reserve', () => {
+    expect(timeoutMs('pay-query')).toBeGreaterThan(DEFAULT_TIMINGS.settleReserveMs);
+  });
+
+  it('the scheduled token renewal outlives one token read (a wait, then a renewal under a lease)', () => {
+    expect(timeoutMs('access-token')).toBeGreaterThan(DEFAULT_TIMINGS.tokenReadMs);
+  });
+});
