@@ -1,13 +1,25 @@
 // `npm start`: the whole gateway on this machine (dynalite + sandbox platform + the handlers
 // behind an API-Gateway-shaped HTTP server on 127.0.0.1:PORT). Ctrl-C stops it.
+import { parseArgs } from 'node:util';
 import { getConfig } from '../config.js';
 import { formatYuan } from '../protocol/money.js';
 import { DEMO_ACCOUNTS } from '../sandbox/index.js';
 import { startLocalServer, type LocalServer } from './server.js';
 
+/** `--sandbox-port N` fixes the built-in sandbox's port (default: any free one). */
+function sandboxPortOf(argv: readonly string[]): number | undefined {
+  const { values } = parseArgs({ args: [...argv], options: { 'sandbox-port': { type: 'string' } }, strict: true });
+  const text = values['sandbox-port'];
+  if (text === undefined) return undefined;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) throw new Error(`--sandbox-port must be a number from 0 to 65535, got ${JSON.stringify(text)}`);
+  return port;
+}
+
 async function main(): Promise<void> {
   const config = getConfig();
-  const server = await startLocalServer({ config });
+  const sandboxPort = sandboxPortOf(process.argv.slice(2));
+  const server = await startLocalServer({ config, ...(sandboxPort === undefined ? {} : { sandboxOptions: { port: sandboxPort } }) });
   printBanner(server);
 
   let stopping = false;
@@ -35,6 +47,7 @@ function printBanner(server: LocalServer): void {
   lines.push(`  OpenAPI    ${server.url}/openapi.json`);
   lines.push(`  health     ${server.url}/v1/health`);
   lines.push(`  platform   ${server.sandbox ? `built-in sandbox at ${server.apiUrl}` : `external ${server.apiUrl}`}`);
+  if (server.sandbox) lines.push(`  control    ${server.sandbox.controlUrl} (sandbox faults, accounts, clock: README "The sandbox on its own")`);
   lines.push(`  DynamoDB   ${server.embeddedDynamo ? 'embedded dynalite (in memory)' : 'shared'} at ${server.dynamoEndpoint} (tables ${server.tables.tokenTable}, ${server.tables.ledgerTable})`);
   lines.push(`  bills      ${server.billDir}`);
   if (server.sandbox && server.ownsSandbox) {

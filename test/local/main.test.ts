@@ -1,0 +1,69 @@
+// `npm start` as a user runs it: the banner names the built-in sandbox's control URL, and
+// `--sandbox-port` puts the sandbox on the port asked for.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function run(args: readonly string[]): Promise<{ out: string; code: number | null; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', ...args], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ out, code: null, stop }), 40_000);
+    const collect = (chunk: Buffer): void => {
+      out += chunk.toString('utf8');
+      if (out.includes('Ctrl-C stops it.')) {
+        clearTimeout(timer);
+        resolve({ out, code: null, stop });
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ out, code, stop });
+    });
+  });
+}
+
+describe('npm start', () => {
+  it('prints the sandbox control URL, on the port --sandbox-port gives, and it answers', async () => {
+    const port = await freePort();
+    const started = await run(['--sandbox-port', String(port)]);
+    try {
+      expect(started.out).toContain(`platform   built-in sandbox at http://127.0.0.1:${port}/onecard/uap/gateway.action`);
+      expect(started.out).toContain(`control    http://127.0.0.1:${port}/control`);
+      const response = await fetch(`http://127.0.0.1:${port}/control/accounts/32719`);
+      expect(((await response.json()) as { balance: string }).balance).toBe('50.00');
+    } finally {
+      await started.stop();
+    }
+  }, 60_000);
+
+  it('refuses a --sandbox-port that is not a port', async () => {
+    const started = await run(['--sandbox-port', '70000']);
+    await started.stop();
+    expect(started.code).toBe(1);
+    expect(started.out).toContain('--sandbox-port must be a number from 0 to 65535');
+  }, 60_000);
+});
