@@ -60,7 +60,7 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
   const timings = deriveTimings({ platformTimeoutMs: config.platformTimeoutMs });
 
   const dynamo = overrides.dynamo ?? createDynamoClient(config);
-  const credentials = overrides.credentials ?? createCredentialsSource(config, logger);
+  const credentials = overrides.credentials ?? createCredentialsSource(config, logger, () => now().getTime());
   const { appKey } = await credentials.get();
 
   let platform: PlatformClient | undefined;
@@ -120,16 +120,18 @@ function logAdapter(): { info(message: string, attributes?: Record<string, unkno
   };
 }
 
-function createCredentialsSource(config: GatewayConfig, logger: ReturnType<typeof logAdapter>): CredentialsSource {
+/** The secret's source; its cache ages and rate limits run on the runtime's clock. */
+function createCredentialsSource(config: GatewayConfig, logger: ReturnType<typeof logAdapter>, now: () => number): CredentialsSource {
   if (config.secretId) {
     return createSecretsManagerSource({
       client: new SecretsManagerClient(config.region ? { region: config.region } : {}),
       secretId: config.secretId,
       requirePlatformKey: true,
       logger,
+      now,
     });
   }
-  if (config.secretFile) return createFileSource(config.secretFile, { requirePlatformKey: true, logger });
+  if (config.secretFile) return createFileSource(config.secretFile, { requirePlatformKey: true, logger, now });
   throw new ConfigurationError('no secret configured: set SYNJONES_SECRET_ID (deployed) or SYNJONES_SECRET_FILE (local)');
 }
 

@@ -1,9 +1,10 @@
-// The platform client: builds, signs and sends each call through a Transport, decodes the answer
-// into typed results in fen or typed errors, and applies the only safe retries (40017, 40004).
+// The platform client: builds, signs and sends each call through a Transport, decodes the answer into
+// typed results in fen or typed errors, applies the only safe retries (40017, 40004), re-reads a rotated key.
 import { ValidationError } from '../errors.js';
 import {
   GarbledResponseError,
   PlatformSystemError,
+  SignatureMismatchError,
   TokenInvalidError,
   UpstreamError,
   UpstreamTextError,
@@ -145,6 +146,12 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
           credentialRefreshes += 1;
           credentials = await options.credentials.refresh();
           continue;
+        }
+        if (error instanceof SignatureMismatchError) {
+          // Perhaps the platform rotated its key and the secret already holds the new one: re-read it in
+          // the background (rate-limited by the source, as after 40004) so the next call verifies with
+          // it. This answer is still untrusted, so this call fails; a failed re-read is the source's to log.
+          options.credentials.refresh().catch(() => undefined);
         }
         throw error;
       }

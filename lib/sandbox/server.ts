@@ -145,7 +145,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const defaultErrorRequest = options.errorRequestField ?? 'absent';
   if (!ERROR_REQUEST_FIELDS.includes(defaultErrorRequest)) throw new Error(`sandbox errorRequestField must be one of ${ERROR_REQUEST_FIELDS.join(', ')}`);
-  const keys = await resolveKeys(options);
+  let keys = await resolveKeys(options);
 
   const world = new SandboxWorld(options.accounts ?? DEMO_ACCOUNTS, appKey, now);
   const faults = new FaultQueue();
@@ -390,6 +390,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     secret,
     faults,
     state,
+    rotatePlatformKey(privateKeyPem: string): string {
+      const platformPrivateKey = loadPrivateKeyMaterial(privateKeyPem);
+      keys = { ...keys, platformPrivateKey, platformPublicPem: platformPublicKeyPem(platformPrivateKey) };
+      return keys.platformPublicPem;
+    },
     async close(): Promise<void> {
       closing = true;
       for (const timer of pendingTimers) clearTimeout(timer);

@@ -282,6 +282,11 @@ export interface Sandbox {
   readonly secret: SynjonesSecretJson;
   readonly faults: FaultInjector;
   readonly state: SandboxState;
+  /**
+   * The platform rotates its key: every later answer is signed with `privateKeyPem` (PEM). Returns the
+   * new public key (SPKI PEM), what the operator puts into the client's secret. `secret` is not changed.
+   */
+  rotatePlatformKey(privateKeyPem: string): string;
   close(): Promise<void>;
 }
 

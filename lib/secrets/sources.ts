@@ -107,9 +107,12 @@ export function createStaticSource(json: unknown, options: CachedSourceOptions):
  * The shared cache. `read` returns the secret (text or object); it is validated and loaded here.
  * - get(): the cached credentials while younger than maxAgeMs; else one read shared by all callers.
  *   If that periodic re-read fails and earlier credentials exist, they keep serving (a Secrets Manager
- *   hiccup must not fail requests) and the next attempt waits minRefreshIntervalMs.
- * - refresh(): forces a read (errors surface), unless one is in flight (joined) or the last read
- *   finished less than minRefreshIntervalMs ago (reused).
+ *   hiccup must not fail requests) and the next attempt waits minRefreshIntervalMs. While a re-read
+ *   is in flight, get() waits for it (a rotated key is used by the very next call), falling back to
+ *   the previous credentials if it fails.
+ * - refresh(): forces a read (errors surface), unless one is in flight (joined) or the last attempt,
+ *   successful or not, finished less than minRefreshIntervalMs ago (the credentials held are
+ *   returned). So a storm of 40004s or of signatures that do not verify reads at most once per window.
  */
 function createCachedSource(
   options: CachedSourceOptions,
@@ -145,8 +148,14 @@ function createCachedSource(
     return attempt;
   };
 
+  const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : 'unknown');
+
   return {
     async get() {
+      if (inFlight && cached) {
+        const previous = cached.credentials;
+        return inFlight.catch(() => previous);
+      }
       const at = now();
       if (cached && at - cached.loadedAt < maxAgeMs) return cached.credentials;
       if (!cached) return load();
@@ -157,15 +166,19 @@ function createCachedSource(
       } catch (error) {
         options.logger?.warn('re-reading the secret failed; still using the previous credentials', {
           source: sourceName,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown',
+          error: describe(error),
         });
         return stale;
       }
     },
     async refresh() {
       if (inFlight) return inFlight;
-      if (cached && now() - cached.loadedAt < minRefreshIntervalMs) return cached.credentials;
-      return load();
+      const lastAttemptAt = Math.max(cached?.loadedAt ?? -Infinity, lastFailureAt ?? -Infinity);
+      if (cached && now() - lastAttemptAt < minRefreshIntervalMs) return cached.credentials;
+      return load().catch((error: unknown) => {
+        options.logger?.warn('a forced re-read of the secret failed', { source: sourceName, error: describe(error) });
+        throw error;
+      });
     },
   };
 }

@@ -196,6 +196,48 @@ describe('createSecretsManagerSource', () => {
     expect(readCount()).toBe(3);
   });
 
+  it('after a failed refresh, a storm of refreshes reads once per window, serving the previous credentials', async () => {
+    secretsManager.createSecret('s', secretJson('GOOD'));
+    const clock = manualClock();
+    const source = createSecretsManagerSource({ client: smClient, secretId: 's', requirePlatformKey: true, now: clock.now });
+    await source.get();
+    clock.advance(10_000);
+    secretsManager.failNext('AccessDeniedException', { times: Infinity });
+    await expect(source.refresh()).rejects.toBeInstanceOf(SecretConfigurationError);
+    expect(readCount()).toBe(2);
+    // 40 failures in the same window (e.g. every call answering a signature that does not verify).
+    const storm = await Promise.all(Array.from({ length: 40 }, () => source.refresh()));
+    expect(storm.every((credentials) => credentials.appKey === 'GOOD')).toBe(true);
+    clock.advance(4_999);
+    await source.refresh();
+    expect(readCount()).toBe(2);
+    clock.advance(1);
+    await expect(source.refresh()).rejects.toBeInstanceOf(SecretConfigurationError);
+    expect(readCount()).toBe(3);
+  });
+
+  it('get() waits for a re-read in flight, so the call after a rotation uses the new key', async () => {
+    secretsManager.createSecret('s', secretJson('OLD'));
+    const clock = manualClock();
+    const source = createSecretsManagerSource({ client: smClient, secretId: 's', requirePlatformKey: true, now: clock.now });
+    await source.get();
+    clock.advance(10_000);
+    secretsManager.putSecretValue('s', secretJson('NEW'));
+    const release = secretsManager.holdReads();
+    const refreshing = source.refresh();
+    const next = source.get();
+    await tick();
+    release();
+    expect((await next).appKey).toBe('NEW');
+    expect((await refreshing).appKey).toBe('NEW');
+    // A re-read in flight that fails leaves get() with the previous credentials, not an error.
+    clock.advance(10_000);
+    secretsManager.failNext('ThrottlingException');
+    const failing = source.refresh().catch((e: unknown) => e);
+    expect((await source.get()).appKey).toBe('NEW');
+    expect(await failing).toBeInstanceOf(SecretUnavailableError);
+  });
+
   it('surfaces a failed forced refresh (and a rotated secret that no longer validates)', async () => {
     secretsManager.createSecret('s', secretJson('GOOD'));
     const clock = manualClock();

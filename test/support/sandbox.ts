@@ -16,6 +16,7 @@ export interface TestSandboxOptions extends Omit<SandboxOptions, 'clientPublicKe
 export interface TestSandbox extends Sandbox {
   readonly secret: SynjonesSecretJson & { private_key: string; platform_public_key: string };
   readonly clientPrivateKey: KeyObject;
+  /** The platform key at start (sandboxCall verifies with it; not updated by rotatePlatformKey). */
   readonly platformPublicKey: KeyObject;
   /** The 24-byte 3DES key (base64-decoded app_secret, 16 bytes expanded K1K2K1). */
   readonly tripleDesKey: Buffer;
@@ -40,6 +41,7 @@ export async function startTestSandbox(options: TestSandboxOptions = {}): Promis
     seedDay: (billDate, count, seedOptions) => sandbox.seedDay(billDate, count, seedOptions),
     faults: sandbox.faults,
     state: sandbox.state,
+    rotatePlatformKey: (privateKeyPem) => sandbox.rotatePlatformKey(privateKeyPem),
     close: () => sandbox.close(),
     secret: {
       ...sandbox.secret,
