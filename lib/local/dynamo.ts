@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ensureTables, type TableNames } from '../tables.js';
+import { returnItemOnConditionFailure } from './dynalite-fidelity.js';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -17,6 +18,7 @@ export async function startLocalDynamo(options: { endpoint?: string; tables: Tab
   let endpoint = options.endpoint;
   let stop: () => Promise<void> = async () => {};
   if (!endpoint) {
+    returnItemOnConditionFailure();
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,10 +1,12 @@
 // Starts a real DynamoDB implementation (dynalite, in memory) on a random loopback port for a
-// test file, with the project's tables created from lib/tables.ts.
+// test file, with the project's tables created from lib/tables.ts; a failed condition returns the
+// stored item when asked (ReturnValuesOnConditionCheckFailure), as DynamoDB does (lib/local/dynalite-fidelity.ts).
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ensureTables, type TableNames } from '../../lib/tables.js';
+import { returnItemOnConditionFailure } from '../../lib/local/dynalite-fidelity.js';
 
 export interface TestDynamo {
   readonly endpoint: string;
@@ -18,6 +20,7 @@ export interface TestDynamo {
 let tableCounter = 0;
 
 export async function startDynalite(): Promise<TestDynamo> {
+  returnItemOnConditionFailure();
   const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
