@@ -1,12 +1,7 @@
 // The fleet-wide access token in DynamoDB: one item per app_key, changed only by single-item
 // conditional writes (take the renewal lease, publish, release, invalidate). No transactions.
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type AttributeValue, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { writeIf } from '../dynamo/conditional.js';
 import { TOKEN_TABLE_KEY } from '../tables.js';
 
 /**
@@ -71,16 +66,9 @@ export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenS
   const { client, tableName } = options;
   const key = (appKey: string): Record<string, AttributeValue> => ({ [TOKEN_TABLE_KEY.partitionKey]: { S: appKey } });
 
-  /** Runs a conditional update; false when the condition did not hold. */
-  const conditionalUpdate = async (command: UpdateItemCommand): Promise<boolean> => {
-    try {
-      await client.send(command);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  };
+  /** Runs a conditional update; false when the condition did not hold (the stored item is not needed). */
+  const conditionalUpdate = async (update: UpdateItemCommandInput & { ConditionExpression: string }): Promise<boolean> =>
+    (await writeIf(client, { update }, { needStored: false })).written;
 
   return {
     async read(appKey) {
@@ -92,100 +80,85 @@ export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenS
       // An absent version counts as 0 (the item does not exist yet, or was never published).
       const versionCondition =
         input.expectedVersion === 0 ? '(attribute_not_exists(#version) OR #version = :expected)' : '#version = :expected';
-      return conditionalUpdate(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: key(appKey),
-          UpdateExpression:
-            'SET #lease_owner = :owner, #lease_until = :lease_until, #fetched_at = :now, #version = if_not_exists(#version, :zero)',
-          ConditionExpression:
-            '(attribute_not_exists(#lease_until) OR #lease_until <= :now) AND ' +
-            '(attribute_not_exists(#fetched_at) OR #fetched_at <= :spacing_start) AND ' +
-            versionCondition,
-          ExpressionAttributeNames: {
-            '#lease_owner': 'lease_owner',
-            '#lease_until': 'lease_until',
-            '#fetched_at': 'fetched_at',
-            '#version': 'version',
-          },
-          ExpressionAttributeValues: {
-            ':owner': { S: input.owner },
-            ':lease_until': num(input.now + input.leaseMs),
-            ':now': num(input.now),
-            ':spacing_start': num(input.now - input.minIssueIntervalMs),
-            ':expected': num(input.expectedVersion),
-            ':zero': num(0),
-          },
-        }),
-      );
+      return conditionalUpdate({
+        TableName: tableName,
+        Key: key(appKey),
+        UpdateExpression:
+          'SET #lease_owner = :owner, #lease_until = :lease_until, #fetched_at = :now, #version = if_not_exists(#version, :zero)',
+        ConditionExpression:
+          '(attribute_not_exists(#lease_until) OR #lease_until <= :now) AND ' +
+          '(attribute_not_exists(#fetched_at) OR #fetched_at <= :spacing_start) AND ' +
+          versionCondition,
+        ExpressionAttributeNames: {
+          '#lease_owner': 'lease_owner',
+          '#lease_until': 'lease_until',
+          '#fetched_at': 'fetched_at',
+          '#version': 'version',
+        },
+        ExpressionAttributeValues: {
+          ':owner': { S: input.owner },
+          ':lease_until': num(input.now + input.leaseMs),
+          ':now': num(input.now),
+          ':spacing_start': num(input.now - input.minIssueIntervalMs),
+          ':expected': num(input.expectedVersion),
+          ':zero': num(0),
+        },
+      });
     },
 
     publish(appKey, input) {
-      return conditionalUpdate(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: key(appKey),
-          UpdateExpression:
-            'SET #token = :token, #expires_at = :expires_at, #issued_at = :issued_at, #version = :next ' +
-            'REMOVE #lease_owner, #lease_until',
-          ConditionExpression: '#lease_owner = :owner AND #version = :version',
-          ExpressionAttributeNames: {
-            '#token': 'token',
-            '#expires_at': 'expires_at',
-            '#issued_at': 'issued_at',
-            '#version': 'version',
-            '#lease_owner': 'lease_owner',
-            '#lease_until': 'lease_until',
-          },
-          ExpressionAttributeValues: {
-            ':token': { S: input.token },
-            ':expires_at': num(input.expiresAt),
-            ':issued_at': num(input.issuedAt),
-            ':version': num(input.version),
-            ':next': num(input.version + 1),
-            ':owner': { S: input.owner },
-          },
-        }),
-      );
+      return conditionalUpdate({
+        TableName: tableName,
+        Key: key(appKey),
+        UpdateExpression:
+          'SET #token = :token, #expires_at = :expires_at, #issued_at = :issued_at, #version = :next ' +
+          'REMOVE #lease_owner, #lease_until',
+        ConditionExpression: '#lease_owner = :owner AND #version = :version',
+        ExpressionAttributeNames: {
+          '#token': 'token',
+          '#expires_at': 'expires_at',
+          '#issued_at': 'issued_at',
+          '#version': 'version',
+          '#lease_owner': 'lease_owner',
+          '#lease_until': 'lease_until',
+        },
+        ExpressionAttributeValues: {
+          ':token': { S: input.token },
+          ':expires_at': num(input.expiresAt),
+          ':issued_at': num(input.issuedAt),
+          ':version': num(input.version),
+          ':next': num(input.version + 1),
+          ':owner': { S: input.owner },
+        },
+      });
     },
 
     releaseLease(appKey, owner) {
-      return conditionalUpdate(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: key(appKey),
-          UpdateExpression: 'REMOVE #lease_owner, #lease_until',
-          ConditionExpression: '#lease_owner = :owner',
-          ExpressionAttributeNames: { '#lease_owner': 'lease_owner', '#lease_until': 'lease_until' },
-          ExpressionAttributeValues: { ':owner': { S: owner } },
-        }),
-      );
+      return conditionalUpdate({
+        TableName: tableName,
+        Key: key(appKey),
+        UpdateExpression: 'REMOVE #lease_owner, #lease_until',
+        ConditionExpression: '#lease_owner = :owner',
+        ExpressionAttributeNames: { '#lease_owner': 'lease_owner', '#lease_until': 'lease_until' },
+        ExpressionAttributeValues: { ':owner': { S: owner } },
+      });
     },
 
     invalidate(appKey, failedToken) {
-      return conditionalUpdate(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: key(appKey),
-          UpdateExpression: 'REMOVE #token, #expires_at, #issued_at',
-          ConditionExpression: '#token = :failed',
-          ExpressionAttributeNames: { '#token': 'token', '#expires_at': 'expires_at', '#issued_at': 'issued_at' },
-          ExpressionAttributeValues: { ':failed': { S: failedToken } },
-        }),
-      );
+      return conditionalUpdate({
+        TableName: tableName,
+        Key: key(appKey),
+        UpdateExpression: 'REMOVE #token, #expires_at, #issued_at',
+        ConditionExpression: '#token = :failed',
+        ExpressionAttributeNames: { '#token': 'token', '#expires_at': 'expires_at', '#issued_at': 'issued_at' },
+        ExpressionAttributeValues: { ':failed': { S: failedToken } },
+      });
     },
   };
 }
 
 function num(value: number): AttributeValue {
   return { N: String(Math.trunc(value)) };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
 }
 
 function toRecord(item: Record<string, AttributeValue>): TokenRecord {
