@@ -12,7 +12,7 @@
 // matched counts the order_nos present in both whose status agrees and whose fields all agree.
 import { formatYuan } from '../protocol/money.js';
 import type { BillRow } from '../platform/types.js';
-import type { LedgerRecord } from '../ledger/store.js';
+import { OrderStatus, OrderType, type LedgerRecord } from '../ledger/records.js';
 
 export interface ReconcileMismatch {
   readonly orderNo: string;
@@ -47,7 +47,7 @@ export interface ReconcileResult {
 
 /** Bill statuses meaning the money moved: 60 paid, 80 paid and later refunded. */
 const PAID_STATUSES: ReadonlySet<string> = new Set(['60', '80']);
-const TRADE_TYPES: Readonly<Record<string, LedgerRecord['type']>> = { '01': 'PAYMENT', '02': 'REFUND' };
+const TRADE_TYPES: Readonly<Record<string, LedgerRecord['type']>> = { '01': OrderType.PAYMENT, '02': OrderType.REFUND };
 
 function byOrderNo(a: BillRow, b: BillRow): number {
   return a.orderNo < b.orderNo ? -1 : a.orderNo > b.orderNo ? 1 : 0;
@@ -89,13 +89,13 @@ export async function reconcile(
   const compare = (record: LedgerRecord, row: BillRow): void => {
     const differences = fieldMismatches(record, row);
     const paid = PAID_STATUSES.has(row.orderStatus);
-    if (record.status === 'PENDING') {
+    if (record.status === OrderStatus.PENDING) {
       result.mismatched.push(...differences);
       if (paid && differences.length === 0) result.settleable.push({ orderNo: record.orderNo, outId: row.outId });
       else result.unresolved.push({ orderNo: record.orderNo, billStatus: row.orderStatus });
       return;
     }
-    if ((record.status === 'SUCCESS') !== paid) {
+    if ((record.status === OrderStatus.SUCCESS) !== paid) {
       differences.push({ orderNo: record.orderNo, field: 'status', ledger: record.status, bill: row.orderStatus });
     } else if (paid && (record.outId ?? '') !== row.outId) {
       differences.push({ orderNo: record.orderNo, field: 'out_id', ledger: record.outId ?? '', bill: row.outId });
@@ -129,7 +129,7 @@ export async function reconcile(
     if (row !== undefined && row.orderNo === record.orderNo) {
       compare(record, row);
       next = skipDuplicates(next + 1, row.orderNo);
-    } else if (record.status === 'SUCCESS') {
+    } else if (record.status === OrderStatus.SUCCESS) {
       result.missingRemote.push(record.orderNo);
     }
   }

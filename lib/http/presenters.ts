@@ -3,7 +3,7 @@
 import { BUSINESS_RETCODES } from '../protocol/codes.js';
 import { formatYuan, parseFenString } from '../protocol/money.js';
 import type { CardRecord, PayQueryResult } from '../platform/types.js';
-import type { OrderRecord } from '../ledger/payments.js';
+import type { OrderRecord } from '../presenters/order.js';
 import type { HttpResult } from './chain.js';
 
 export interface OrderJson {

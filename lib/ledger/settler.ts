@@ -3,13 +3,16 @@
 //
 // Decisions:
 // - Orders come from the sparse `pending` index (listPending, created_at ascending) and are resolved through
-//   PaymentService.resolvePending in batches of PAY_QUERY_BATCH: it re-reads them consistently (the index
-//   lags), so an order another request settled meanwhile is skipped, and its settle writes are conditional.
+//   PaymentService.resolvePending in batches of PAY_QUERY_BATCH (settlement.ts `batches`, the one batching):
+//   it re-reads them consistently (the index lags), so an order another request settled meanwhile is
+//   skipped, and its settle writes are conditional.
 // - No new batch starts when less than `reserveMs` of the invocation is left: the run ends cleanly (the
 //   next one continues) instead of being killed mid-way without its metric.
 // - The gauge counts orders created more than `overdueAfterMs` ago that a consistent read still shows
 //   PENDING, and is published even when the sweep failed (then the failure is rethrown).
-import { addSettleSummaries, PAY_QUERY_BATCH, type PaymentService, type SettleSummary } from './payments.js';
+import type { PaymentService } from './payments.js';
+import { addSettleSummaries, batches, NOTHING_SETTLED, PAY_QUERY_BATCH, type SettleSummary } from './settlement.js';
+import { OrderStatus } from './records.js';
 import type { LedgerStore } from './store.js';
 import { DEFAULT_TIMINGS, OVERDUE_AFTER_MS } from '../timings.js';
 
@@ -73,23 +76,13 @@ async function sweepPending(options: SettlementOptions, now: () => Date): Promis
   const cutoff = new Date(now().getTime() - (options.olderThanMs ?? DEFAULT_SETTLE_OLDER_THAN_MS));
   const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
   const outOfTime = (): boolean => options.remainingMs !== undefined && options.remainingMs() < reserveMs;
-  let total: SettleSummary = { examined: 0, succeeded: 0, failed: 0, stillPending: 0, queryErrors: 0 };
-  const settleBatch = async (orderNos: readonly string[]): Promise<void> => {
-    total = addSettleSummaries(total, await options.payments.resolvePending(orderNos));
+  let total = NOTHING_SETTLED;
+  const orderNos = async function* (): AsyncIterable<string> {
+    for await (const record of options.ledger.listPending(cutoff)) yield record.orderNo;
   };
-
-  let batch: string[] = [];
-  for await (const record of options.ledger.listPending(cutoff)) {
-    if (batch.length === PAY_QUERY_BATCH) {
-      if (outOfTime()) return { summary: total, complete: false };
-      await settleBatch(batch);
-      batch = [];
-    }
-    batch.push(record.orderNo);
-  }
-  if (batch.length > 0) {
+  for await (const batch of batches(orderNos(), PAY_QUERY_BATCH)) {
     if (outOfTime()) return { summary: total, complete: false };
-    await settleBatch(batch);
+    total = addSettleSummaries(total, await options.payments.resolvePending(batch));
   }
   return { summary: total, complete: true };
 }
@@ -101,6 +94,6 @@ async function countOverdue(options: SettlementOptions, now: () => Date): Promis
   if (candidates.length === 0) return { count: 0, sample: [] };
   // The index is eventually consistent: count only what a consistent read still shows PENDING.
   const current = await options.ledger.getMany(candidates);
-  const still = candidates.filter((orderNo) => current.get(orderNo)?.status === 'PENDING');
+  const still = candidates.filter((orderNo) => current.get(orderNo)?.status === OrderStatus.PENDING);
   return { count: still.length, sample: still.slice(0, OVERDUE_SAMPLE) };
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { reconcile } from '../../lib/bills/reconcile.js';
-import type { LedgerRecord } from '../../lib/ledger/store.js';
+import type { LedgerRecord } from '../../lib/ledger/records.js';
 import { decryptBill, formatBill, parseBill } from '../../lib/protocol/bill.js';
 import { desEcbEncryptNoPadding } from '../../lib/protocol/crypto.js';
 import type { BillRow } from '../../lib/platform/types.js';

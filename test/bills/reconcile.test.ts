@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { reconcile, type ReconcileResult } from '../../lib/bills/reconcile.js';
-import type { LedgerRecord } from '../../lib/ledger/store.js';
+import type { LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
 
 interface Order {

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { createLedgerStore, type LedgerStore } from '../../lib/ledger/store.js';
+import { classifyMoneyError } from '../../lib/ledger/outcome.js';
+import { requestHash } from '../../lib/ledger/identity.js';
 import {
-  classifyMoneyError,
   createPaymentService,
-  requestHash,
   type PaymentInput,
   type PaymentService,
   type PaymentServiceOptions,
@@ -361,32 +361,6 @@ describe('PENDING: never FAILED while money may have moved', () => {
 });
 
 describe('settler', () => {
-  it('resolves every PENDING order with pay.query in batches of at most 50', async () => {
-    const own = await startDynalite();
-    try {
-      const ledger = createLedgerStore({ client: own.client, tableName: own.tables.ledgerTable });
-      const platform = new FakePlatform();
-      const service = createPaymentService({ ledger, platform, notFoundGraceMs: 0 });
-      const inputs = Array.from({ length: 75 }, () => payInput());
-      for (const [i, input] of inputs.entries()) {
-        platform.script.push({ kind: 'throw', error: () => new PlatformTimeoutError(10_000), committed: i % 3 !== 0 });
-      }
-      await Promise.all(inputs.map((input) => service.pay(input)));
-      await service.pay(payInput()); // one settled order the settler must not touch
-      platform.queryCalls.length = 0;
-
-      const summary = await service.settlePending({ olderThanMs: 0 });
-      expect(summary).toEqual({ examined: 75, succeeded: 50, failed: 25, stillPending: 0, queryErrors: 0 });
-      expect(platform.queryCalls.map((call) => call.length)).toEqual([50, 25]);
-      for (const input of inputs) {
-        expect((await ledger.get(input.orderNo))?.status).toBe(platform.orders.has(input.orderNo) ? 'SUCCESS' : 'FAILED');
-      }
-      expect(await service.settlePending({ olderThanMs: 0 })).toMatchObject({ examined: 0 });
-    } finally {
-      await own.close();
-    }
-  });
-
   it('completes a payment whose process died between the ledger write and the platform call', async () => {
     const { platform, service } = setup({ notFoundGraceMs: 0, replayWaitMs: 50 });
     const input = payInput();

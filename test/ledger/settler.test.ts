@@ -1,10 +1,10 @@
 // lib/ledger/settler.ts against dynalite and the sandbox platform over HTTP: old PENDING orders resolved by
 // pay.query in batches of 50 (oldest first, young ones left alone), the run's time budget, and the
-// PendingOlderThan15m gauge — published after every run, even a failing one.
+// PendingOlderThan15m gauge — published after every run, even a failing one; and the batching with a scripted platform.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { setLogSink } from '../../lib/http/log.js';
-import { createPaymentService, type PaymentService } from '../../lib/ledger/payments.js';
+import { createPaymentService, type PaymentInput, type PaymentService } from '../../lib/ledger/payments.js';
 import { PENDING_OLDER_THAN_15M_METRIC, settlePendingOrders } from '../../lib/ledger/settler.js';
 import { createLedgerStore, type LedgerStore } from '../../lib/ledger/store.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
@@ -12,6 +12,8 @@ import { createStaticSource } from '../../lib/secrets/index.js';
 import { ensureTables } from '../../lib/tables.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { PlatformTimeoutError } from '../../lib/platform/errors.js';
+import { FakePlatform } from './fake-platform.js';
 
 const PAY_METHOD = 'synjones.onecard.gdccard.pay';
 const PAY_QUERY_METHOD = 'synjones.onecard.pay.query';
@@ -180,5 +182,41 @@ describe('settlePendingOrders', () => {
       'ledger write failed',
     );
     expect(metrics.published).toEqual([[PENDING_OLDER_THAN_15M_METRIC, 1]]);
+  });
+});
+
+describe('settlePendingOrders with a scripted platform', () => {
+  let orderCounter = 0;
+  const payInput = (): PaymentInput => {
+    orderCounter += 1;
+    return { orderNo: `SP${Date.now().toString(36)}${orderCounter}`, account: '1001', acctype: '###', mercacc: '9001', amountFen: 1000 };
+  };
+
+  it('resolves every PENDING order with pay.query in batches of at most 50', async () => {
+    const own = await startDynalite();
+    try {
+      const ledger = createLedgerStore({ client: own.client, tableName: own.tables.ledgerTable });
+      const platform = new FakePlatform();
+      const service = createPaymentService({ ledger, platform, notFoundGraceMs: 0 });
+      const inputs = Array.from({ length: 75 }, () => payInput());
+      for (const [i, input] of inputs.entries()) {
+        platform.script.push({ kind: 'throw', error: () => new PlatformTimeoutError(10_000), committed: i % 3 !== 0 });
+      }
+      await Promise.all(inputs.map((input) => service.pay(input)));
+      await service.pay(payInput()); // one settled order the settler must not touch
+      platform.queryCalls.length = 0;
+
+      const { complete, overdue, overdueOrderNos, ...summary } = await settlePendingOrders({ payments: service, ledger, olderThanMs: 0 });
+      expect(complete).toBe(true);
+      expect(summary).toEqual({ examined: 75, succeeded: 50, failed: 25, stillPending: 0, queryErrors: 0 });
+      expect(platform.queryCalls.map((call) => call.length)).toEqual([50, 25]);
+      for (const input of inputs) {
+        expect((await ledger.get(input.orderNo))?.status).toBe(platform.orders.has(input.orderNo) ? 'SUCCESS' : 'FAILED');
+      }
+      expect(await settlePendingOrders({ payments: service, ledger, olderThanMs: 0 })).toMatchObject({ examined: 0 });
+      expect([overdue, overdueOrderNos]).toEqual([0, []]);
+    } finally {
+      await own.close();
+    }
   });
 });

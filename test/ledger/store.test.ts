@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
-import { createLedgerStore, type LedgerRecord, type LedgerStore, type NewOrder } from '../../lib/ledger/store.js';
+import { createLedgerStore, type LedgerStore } from '../../lib/ledger/store.js';
+import type { LedgerRecord, NewOrder } from '../../lib/ledger/records.js';
 
 let dynamo: TestDynamo;
 let store: LedgerStore;

@@ -1,0 +1,121 @@
+// The ledger's DynamoDB item form, in one place: the key, the item a new order is written as, and
+// the record read back from any item (low-level AttributeValues; amounts integer fen as N).
+//
+// Item: order_no S (PK) · type S PAYMENT|REFUND · status S PENDING|SUCCESS|FAILED · account S · acctype S ·
+//   mercacc S · amount_fen N · remark S? · attach S? · termid N? · out_id S? (SUCCESS) ·
+//   refund_order_no S? (refunds: the original payment) · payments only: refundable_fen N (what refunds may
+//   still reserve), refunded_fen N (SUCCESS refunds so far), refund_reservations SS? (refund order_nos
+//   holding a reservation; absent when empty) · error_code S / error_message S (FAILED) ·
+//   last_error_code S / last_error_message S (why it is still PENDING) · created_at S / updated_at S (ISO 8601
+//   +08:00) · trade_day S (China yyyyMMdd of created_at; GSI by_day) · pending S = "PENDING" only while
+//   status is PENDING (sparse GSI pending, sorted by created_at) · request_hash S · version N · attempts N.
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Item } from '../dynamo/conditional.js';
+import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
+import { LEDGER_TABLE_KEY } from '../tables.js';
+import { isOrderStatus, isOrderType, OrderStatus, OrderType, type LedgerRecord, type NewOrder } from './records.js';
+
+const { partitionKey, byDayIndex, pendingIndex } = LEDGER_TABLE_KEY;
+
+/** The value of the sparse `pending` index key while an order is PENDING. */
+export const PENDING_MARK = OrderStatus.PENDING;
+
+/** The item's DynamoDB key. */
+export function orderKey(orderNo: string): Item {
+  return { [partitionKey]: { S: orderNo } };
+}
+
+/** The item createPending writes: PENDING, in the pending index, version 1, no attempts yet. */
+export function newItem(order: NewOrder, at: Date): Item {
+  const stamp = toChinaIso(at);
+  const item: Item = {
+    ...orderKey(order.orderNo),
+    type: { S: order.type },
+    status: { S: OrderStatus.PENDING },
+    [pendingIndex.partitionKey]: { S: PENDING_MARK },
+    account: { S: order.account },
+    acctype: { S: order.acctype },
+    mercacc: { S: order.mercacc },
+    amount_fen: { N: String(order.amountFen) },
+    [pendingIndex.sortKey]: { S: stamp },
+    updated_at: { S: stamp },
+    [byDayIndex.partitionKey]: { S: chinaDate(at) },
+    request_hash: { S: order.requestHash },
+    version: { N: '1' },
+    attempts: { N: '0' },
+  };
+  if (order.remark !== undefined && order.remark !== '') item.remark = { S: order.remark };
+  if (order.attach !== undefined && order.attach !== '') item.attach = { S: order.attach };
+  if (order.termid !== undefined) item.termid = { N: String(order.termid) };
+  if (order.type === OrderType.PAYMENT) {
+    item.refundable_fen = { N: String(order.amountFen) };
+    item.refunded_fen = { N: '0' };
+  } else if (order.refundOrderNo !== undefined) {
+    item.refund_order_no = { S: order.refundOrderNo };
+  }
+  return item;
+}
+
+/** Parses a stored item; throws on an item this module did not write. */
+export function recordFromItem(item: Record<string, AttributeValue>): LedgerRecord {
+  const text = (name: string): string => {
+    const value = item[name]?.S;
+    if (value === undefined) throw new Error(`ledger item lacks ${name}`);
+    return value;
+  };
+  const optionalText = (name: string): string | undefined => item[name]?.S;
+  const integer = (name: string): number => {
+    const value = optionalInteger(name);
+    if (value === undefined) throw new Error(`ledger item lacks ${name}`);
+    return value;
+  };
+  const optionalInteger = (name: string): number | undefined => {
+    const raw = item[name]?.N;
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value)) throw new Error(`ledger item ${name} is not an integer`);
+    return value;
+  };
+  const type = text('type');
+  const status = text('status');
+  if (!isOrderType(type)) throw new Error(`ledger item has unknown type ${type}`);
+  if (!isOrderStatus(status)) throw new Error(`ledger item has unknown status ${status}`);
+  const errorCode = optionalText('error_code');
+  const lastErrorCode = optionalText('last_error_code');
+  const reservations = item.refund_reservations?.SS;
+  const record: { -readonly [K in keyof LedgerRecord]: LedgerRecord[K] } = {
+    orderNo: text(partitionKey),
+    type,
+    status,
+    account: text('account'),
+    acctype: text('acctype'),
+    mercacc: text('mercacc'),
+    amountFen: integer('amount_fen'),
+    createdAt: text(pendingIndex.sortKey),
+    updatedAt: text('updated_at'),
+    tradeDay: text(byDayIndex.partitionKey),
+    requestHash: text('request_hash'),
+    version: integer('version'),
+    attempts: integer('attempts'),
+  };
+  const remark = optionalText('remark');
+  if (remark !== undefined) record.remark = remark;
+  const attach = optionalText('attach');
+  if (attach !== undefined) record.attach = attach;
+  const termid = optionalInteger('termid');
+  if (termid !== undefined) record.termid = termid;
+  const outId = optionalText('out_id');
+  if (outId !== undefined) record.outId = outId;
+  const refundOrderNo = optionalText('refund_order_no');
+  if (refundOrderNo !== undefined) record.refundOrderNo = refundOrderNo;
+  const refundableFen = optionalInteger('refundable_fen');
+  if (refundableFen !== undefined) record.refundableFen = refundableFen;
+  const refundedFen = optionalInteger('refunded_fen');
+  if (refundedFen !== undefined) record.refundedFen = refundedFen;
+  if (reservations && reservations.length > 0) record.refundReservations = [...reservations].sort();
+  if (errorCode !== undefined) record.error = { code: errorCode, message: optionalText('error_message') ?? '' };
+  if (lastErrorCode !== undefined) {
+    record.lastError = { code: lastErrorCode, message: optionalText('last_error_message') ?? '' };
+  }
+  return record;
+}

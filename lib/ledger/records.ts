@@ -1,0 +1,72 @@
+// What the ledger holds, as TypeScript sees it: order types and statuses as data, one record per
+// order_no, and the new order a request defines. The DynamoDB item form is in items.ts.
+
+export const OrderType = { PAYMENT: 'PAYMENT', REFUND: 'REFUND' } as const;
+export type OrderType = (typeof OrderType)[keyof typeof OrderType];
+
+export const OrderStatus = { PENDING: 'PENDING', SUCCESS: 'SUCCESS', FAILED: 'FAILED' } as const;
+export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
+
+export function isOrderType(value: string): value is OrderType {
+  return Object.values<string>(OrderType).includes(value);
+}
+
+export function isOrderStatus(value: string): value is OrderStatus {
+  return Object.values<string>(OrderStatus).includes(value);
+}
+
+export interface LedgerError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** One ledger item, as TypeScript sees it. */
+export interface LedgerRecord {
+  readonly orderNo: string;
+  readonly type: OrderType;
+  readonly status: OrderStatus;
+  readonly account: string;
+  readonly acctype: string;
+  readonly mercacc: string;
+  readonly amountFen: number;
+  readonly remark?: string;
+  readonly attach?: string;
+  readonly termid?: number;
+  readonly outId?: string;
+  /** Refunds: the original payment's order_no. */
+  readonly refundOrderNo?: string;
+  /** Payments: what refunds may still reserve. */
+  readonly refundableFen?: number;
+  /** Payments: the sum of SUCCESS refunds. */
+  readonly refundedFen?: number;
+  /** Payments: refund order_nos currently holding a reservation. */
+  readonly refundReservations?: readonly string[];
+  /** FAILED: why (the platform's code, or ORDER_STATUS_77/78, or REFUND_EXCEEDS_PAYMENT). */
+  readonly error?: LedgerError;
+  /** PENDING: the last reason the outcome is still unknown. */
+  readonly lastError?: LedgerError;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly tradeDay: string;
+  readonly requestHash: string;
+  /** Writes to the item so far (1 when created). A write counter, not a lock: see store.ts. */
+  readonly version: number;
+  /** Outcome writes for this order (the money call's result, each pay.query pass, a refund refused for
+   *  exceeding its payment). 0 = nothing recorded yet: the request that created it may still be calling. */
+  readonly attempts: number;
+}
+
+/** What createPending writes. */
+export interface NewOrder {
+  readonly orderNo: string;
+  readonly type: OrderType;
+  readonly account: string;
+  readonly acctype: string;
+  readonly mercacc: string;
+  readonly amountFen: number;
+  readonly remark?: string;
+  readonly attach?: string;
+  readonly termid?: number;
+  readonly refundOrderNo?: string;
+  readonly requestHash: string;
+}
