@@ -45,6 +45,11 @@ export interface GatewaySettings {
   readonly customDomain?: CustomDomain;
   /** Writes esbuild's metafile next to each bundle (the bench and tests read it to see what got bundled). */
   readonly bundleMetafile: boolean;
+  /**
+   * Create the API Gateway CloudWatch Logs role and set it on the account. That setting is one per account
+   * and region, shared by every REST API there: off by default, so the stack never takes it over unasked.
+   */
+  readonly apiGatewayCloudWatchRole: boolean;
 }
 
 /** The values CloudWatch Logs accepts for a log group's retention. */
@@ -159,5 +164,6 @@ export function readGatewaySettings(node: Node): GatewaySettings {
     ...(vpc ? { vpc } : {}),
     ...(customDomain ? { customDomain } : {}),
     bundleMetafile: text('bundleMetafile') === 'true',
+    apiGatewayCloudWatchRole: text('apiGatewayCloudWatchRole') === 'true',
   };
 }

@@ -23,7 +23,7 @@ export interface RequestModel {
 }
 
 export interface GatewayApiProps {
-  readonly settings: Pick<GatewaySettings, 'logRetentionDays' | 'stageName' | 'throttleRateLimit' | 'throttleBurstLimit' | 'customDomain' | 'webAclArn'>;
+  readonly settings: Pick<GatewaySettings, 'logRetentionDays' | 'stageName' | 'throttleRateLimit' | 'throttleBurstLimit' | 'customDomain' | 'webAclArn' | 'apiGatewayCloudWatchRole'>;
   readonly requestModels: readonly RequestModel[];
   readonly functions: GatewayFunctions;
 }
@@ -46,8 +46,10 @@ export class GatewayApi extends StackLayer {
       restApiName: SERVICE_NAME,
       description: 'Gateway to the Synjones campus one-card platform (SigV4 / AWS_IAM only)',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // Stage logging needs the account's API Gateway CloudWatch Logs role (one per account and region,
+      // shared by every REST API there): created and set only when asked (context apiGatewayCloudWatchRole).
+      cloudWatchRole: settings.apiGatewayCloudWatchRole,
+      ...(settings.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       deployOptions: {
         stageName: settings.stageName,

@@ -1,6 +1,6 @@
 // Where the functions run when the platform sits on a campus intranet: an existing VPC, subnets and
 // security group, imported by id (no lookups, so synth stays offline).
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import type { VpcPlacement } from '../config.js';
@@ -18,7 +18,14 @@ export class FunctionNetwork extends StackLayer {
       vpcId: placement.vpcId,
       availabilityZones: Stack.of(this).availabilityZones,
     });
-    this.subnets = placement.subnetIds.map((subnetId, index) => ec2.Subnet.fromSubnetId(this, `Subnet${index}`, subnetId));
+    this.subnets = placement.subnetIds.map((subnetId, index) => {
+      const subnet = ec2.Subnet.fromSubnetId(this, `Subnet${index}`, subnetId);
+      Annotations.of(subnet).acknowledgeWarning(
+        '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'The functions only put their network interfaces in these subnets; nothing here reads a route table.',
+      );
+      return subnet;
+    });
     this.securityGroups = placement.securityGroupId
       ? [ec2.SecurityGroup.fromSecurityGroupId(this, 'FunctionSecurityGroup', placement.securityGroupId)]
       : [

@@ -24,6 +24,7 @@ const CONTEXTS: Record<string, Record<string, unknown>> = {
     hostedZoneName: 'example.edu.cn',
     tokenRenewalMinutes: '5',
     dailyBillAt: '04:15',
+    apiGatewayCloudWatchRole: 'true',
   },
   other: {
     secretArn: 'arn:aws:secretsmanager:ap-east-1:123456789012:secret:onecard-AbCdEf',

@@ -27,12 +27,18 @@ export interface SynthResult {
   readonly nag: PolicyValidationPluginReport;
 }
 
+/** cdk.json's context (the feature flags): what `cdk synth` hands the app, so tests synthesize the same. */
+export const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
+).context;
+
 export function synthGateway(options: SynthOptions): SynthResult {
   const assemblyDir = mkdtempSync(path.join(tmpdir(), 'onecard-cdk-'));
   const app = new App({
     outdir: assemblyDir,
     builtinCloudFormationValidation: options.cfnValidation ?? false,
     context: {
+      ...CDK_JSON_CONTEXT,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       ...options.context,
     },
