@@ -67,12 +67,13 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
   const tokens = createTokenManager({
     store: createDynamoTokenStore({ client: dynamo, tableName: config.tokenTable }),
     appKey,
-    fetchToken: () => {
+    fetchToken: (call) => {
       if (!platform) throw new Error('platform client not ready');
-      return platform.fetchAccessToken();
+      return platform.fetchAccessToken(call);
     },
     now: () => now().getTime(),
     leaseMs: timings.tokenLeaseMs,
+    tokenCallMs: timings.tokenCallMs,
     ...(overrides.instanceId ? { instanceId: overrides.instanceId } : {}),
     ...overrides.tokenOptions,
     logger,

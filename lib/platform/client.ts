@@ -33,6 +33,7 @@ import type {
   CredentialsSource,
   DownloadedBill,
   PlatformClient,
+  TokenCallOptions,
 } from './types.js';
 
 export type { Transport, TransportRequest, TransportResponse } from './transport.js';
@@ -108,7 +109,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
    * (lib/platform/sends.ts). Both are REJECTED answers, so even money calls may repeat them; no
    * other failure is retried here.
    */
-  async function call<T>(key: MethodKey, body: object, handle: ResponseHandler<T>): Promise<T> {
+  async function call<T>(key: MethodKey, body: object, handle: ResponseHandler<T>, beforeSend?: () => void): Promise<T> {
     const spec = METHODS[key];
     const wireBody = validate(key, body);
     const url = spec.billEndpoint ? billUrl : apiUrl;
@@ -127,6 +128,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
         tripleDesKey: credentials.tripleDesKey,
         at: now(),
       });
+      beforeSend?.(); // may refuse: then nothing is sent
       try {
         return handle(await send(url, request.body), credentials);
       } catch (error) {
@@ -210,8 +212,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
   }
 
   return {
-    async fetchAccessToken() {
-      const root = await call('accessToken', {}, businessRoot(METHODS.accessToken.rootKey));
+    async fetchAccessToken(tokenCall: TokenCallOptions = {}) {
+      const root = await call('accessToken', {}, businessRoot(METHODS.accessToken.rootKey), tokenCall.beforeSend);
       return readAccessToken(root);
     },
 

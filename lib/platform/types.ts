@@ -27,6 +27,12 @@ export interface AccessTokenSource {
   invalidate(failedToken: string): Promise<void>;
 }
 
+/** How the token call's caller keeps a say until the call leaves. */
+export interface TokenCallOptions {
+  /** Runs right before the request is sent; if it throws, nothing is sent and the call fails with its error. */
+  readonly beforeSend?: () => void;
+}
+
 export interface IssuedToken {
   readonly accessToken: string;
   readonly expiresInSeconds: number;
@@ -131,7 +137,7 @@ export interface DownloadedBill {
 /** The platform, as lib/ calls it. Every method throws the typed errors of lib/protocol/errors.ts and ./errors.ts. */
 export interface PlatformClient {
   /** The token call itself (access_token = 128 zeros). Only lib/token calls this. */
-  fetchAccessToken(): Promise<IssuedToken>;
+  fetchAccessToken(options?: TokenCallOptions): Promise<IssuedToken>;
   queryCard(request: QueryCardRequest): Promise<readonly CardRecord[]>;
   pay(request: PayRequest): Promise<MoneyMoved>;
   refund(request: RefundRequest): Promise<MoneyMoved>;

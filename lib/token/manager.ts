@@ -17,9 +17,10 @@
 //   spacing forbids a call and no valid token exists: TokenUnavailableError at once, with
 //   retryAfterSeconds = time until the next allowed call (HTTP 503 + Retry-After).
 import { createHash, randomUUID } from 'node:crypto';
+import { ConfigurationError } from '../errors.js';
 import { GarbledResponseError } from '../protocol/errors.js';
 import { TokenUnavailableError } from './errors.js';
-import type { AccessTokenSource, IssuedToken } from '../platform/types.js';
+import type { AccessTokenSource, IssuedToken, TokenCallOptions } from '../platform/types.js';
 import type { TokenRecord, TokenStore } from './store.js';
 import { DEFAULT_TIMINGS, TOKEN_MAX_WAIT_MS, TOKEN_SPACING_MS } from '../timings.js';
 
@@ -42,8 +43,11 @@ export interface TokenLogger {
 export interface TokenManagerOptions {
   readonly store: TokenStore;
   readonly appKey: string;
-  /** The platform's token call (PlatformClient.fetchAccessToken). Only the lease holder calls it. */
-  readonly fetchToken: () => Promise<IssuedToken>;
+  /**
+   * The platform's token call (PlatformClient.fetchAccessToken). Only the lease holder calls it, and
+   * its beforeSend refuses the send once the call could no longer end inside the lease.
+   */
+  readonly fetchToken: (call: TokenCallOptions) => Promise<IssuedToken>;
   /** Epoch ms. */
   readonly now?: () => number;
   readonly refreshMarginSeconds?: number;
@@ -51,6 +55,8 @@ export interface TokenManagerOptions {
   readonly minIssueIntervalMs?: number;
   /** The renewal lease; the runtime passes lib/timings.ts tokenLeaseMs for its platform timeout. */
   readonly leaseMs?: number;
+  /** The longest the token call may run once sent (lib/timings.ts tokenCallMs); at most leaseMs. */
+  readonly tokenCallMs?: number;
   /** Upper bound on the time get() spends sleeping between table polls while another instance renews. */
   readonly maxWaitMs?: number;
   /** First and largest pause between polls (default 50 ms doubling to 500 ms, ±25% jitter). */
@@ -96,6 +102,14 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const proactiveMarginMs = (options.proactiveMarginSeconds ?? DEFAULT_PROACTIVE_MARGIN_SECONDS) * 1000;
   const minIssueIntervalMs = options.minIssueIntervalMs ?? DEFAULT_MIN_ISSUE_INTERVAL_MS;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const tokenCallMs = options.tokenCallMs ?? DEFAULT_TIMINGS.tokenCallMs;
+  if (!(leaseMs >= tokenCallMs)) {
+    throw new ConfigurationError('timing relation violated: leaseMs >= tokenCallMs (the lease must outlast its token call)', {
+      relation: 'leaseMs >= tokenCallMs',
+      leaseMs,
+      tokenCallMs,
+    });
+  }
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   const pollInitialMs = options.pollInitialMs ?? 50;
   const pollMaxMs = options.pollMaxMs ?? 500;
@@ -137,9 +151,18 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   /** Makes the token call under a lease already taken; publishes; returns what is now current. */
   const renewUnderLease = async (owner: string, leaseVersion: number, startedAt: number): Promise<HeldToken | undefined> => {
+    const leaseUntil = startedAt + leaseMs;
+    // The send goes out only if, run to its timeout, it still ends inside the lease: after that
+    // another instance may hold the lease and make the fleet's token call.
+    const beforeSend = (): void => {
+      const at = now();
+      if (at + tokenCallMs > leaseUntil) {
+        throw unavailable('the renewal lease ran out before the token call was sent; it was not sent', startedAt + minIssueIntervalMs - at);
+      }
+    };
     let issued: IssuedToken;
     try {
-      issued = await fetchToken();
+      issued = await fetchToken({ beforeSend });
       if (typeof issued.accessToken !== 'string' || issued.accessToken === '') {
         throw new GarbledResponseError('the access token response has no access_token');
       }
