@@ -59,7 +59,7 @@ export function defaultBillUrl(apiUrl: string): string {
 
 type ResponseHandler<T> = (response: TransportResponse, credentials: Credentials) => T;
 
-/** Retry-After for a failed token call: the spacing rule lets the next one go soon after. */
+/** Retry-After for a failed token call when neither the token source nor the error knows better. */
 const TOKEN_RETRY_AFTER_SECONDS = 5;
 
 export function createPlatformClient(options: PlatformClientOptions): PlatformClient {
@@ -97,7 +97,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     } catch (error) {
       // NOT_SENT already says the call never left; anything else upstream becomes "no token".
       if (!(error instanceof UpstreamError) || error.delivery === 'NOT_SENT') throw error;
-      throw new TokenUnavailableError(`no access token: ${error.message}`, error.retryAfterSeconds ?? TOKEN_RETRY_AFTER_SECONDS, {
+      const retryAfterSeconds = options.tokens.retryAfterSeconds?.(error) ?? error.retryAfterSeconds ?? TOKEN_RETRY_AFTER_SECONDS;
+      throw new TokenUnavailableError(`no access token: ${error.message}`, retryAfterSeconds, {
         cause: error,
       });
     }

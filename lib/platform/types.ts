@@ -25,6 +25,11 @@ export interface AccessTokenSource {
   get(): Promise<string>;
   /** Called after a 40017 with the token that failed; only that token is invalidated. */
   invalidate(failedToken: string): Promise<void>;
+  /**
+   * After get() failed with `error`: the seconds until a token can next be had (a failed token call
+   * starts the 2-minute window), or undefined when the source does not know.
+   */
+  retryAfterSeconds?(error: unknown): number | undefined;
 }
 
 /** How the token call's caller keeps a say until the call leaves. */

@@ -15,7 +15,9 @@
 //   else poll the table (50 ms doubling to 500 ms, jittered, never faster than 2x the read's own
 //   latency) for at most maxWaitMs (10 s) of sleeping, then TokenUnavailableError. When the
 //   spacing forbids a call and no valid token exists: TokenUnavailableError at once, with
-//   retryAfterSeconds = time until the next allowed call (HTTP 503 + Retry-After).
+//   retryAfterSeconds = time until the next allowed call (HTTP 503 + Retry-After). A token call
+//   that fails (refused, busy, timed out…) is rethrown as is; retryAfterSeconds(error) then gives the
+//   client the rest of the 2-minute window that call started.
 import { createHash, randomUUID } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
 import { GarbledResponseError } from '../protocol/errors.js';
@@ -123,6 +125,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   /** One resolution in flight per container and margin: concurrent callers join it. */
   const inFlight = new Map<number, Promise<Resolution>>();
   let attemptCounter = 0;
+  /** Errors of failed token calls → when the next call is allowed (their Retry-After, see retryAfterSeconds). */
+  const nextCallAfterFailure = new WeakMap<object, number>();
 
   const rememberInvalid = (token: string): void => {
     knownInvalid.add(token);
@@ -175,6 +179,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         error: error instanceof Error ? error.name : 'unknown',
       });
       await store.releaseLease(appKey, owner).catch(() => undefined);
+      // The call counts for the spacing whatever its answer: no token before the window ends.
+      if (typeof error === 'object' && error !== null) nextCallAfterFailure.set(error, startedAt + minIssueIntervalMs);
       throw error;
     }
     // Expiry counts from before the call: conservative by the call's duration.
@@ -327,6 +333,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
           error: error instanceof Error ? error.name : 'unknown',
         });
       }
+    },
+
+    retryAfterSeconds(error) {
+      const nextCallAt = typeof error === 'object' && error !== null ? nextCallAfterFailure.get(error) : undefined;
+      return nextCallAt === undefined ? undefined : Math.max(1, Math.ceil((nextCallAt - now()) / 1000));
     },
 
     async renewIfDue() {
