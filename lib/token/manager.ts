@@ -10,7 +10,10 @@
 //   re-read → one retry).
 // - Lease: the token call plus a margin (lib/timings.ts tokenLeaseMs, derived from the platform
 //   timeout). Takeover after a crash needs the lease lapsed AND the spacing since fetched_at
-//   elapsed, so even a takeover never breaks the 2-minute rule.
+//   elapsed, so even a takeover never breaks the 2-minute rule. The holder sends only while its call,
+//   run to its timeout (tokenCallMs), still ends inside the lease; else a retryable 503, nothing sent.
+// - Publishing: a publish that throws after a successful token call is retried with bounded backoff
+//   (the platform already killed the old token); one refused by its condition (lease lost) is not.
 // - Waiting: while another instance holds a live lease, serve a still-valid token if there is one,
 //   else poll the table (50 ms doubling to 500 ms, jittered, never faster than 2x the read's own
 //   latency) for at most maxWaitMs (10 s) of sleeping, then TokenUnavailableError. When the
@@ -23,7 +26,7 @@ import { ConfigurationError } from '../errors.js';
 import { GarbledResponseError } from '../protocol/errors.js';
 import { TokenUnavailableError } from './errors.js';
 import type { AccessTokenSource, IssuedToken, TokenCallOptions } from '../platform/types.js';
-import type { TokenRecord, TokenStore } from './store.js';
+import type { PublishInput, TokenRecord, TokenStore } from './store.js';
 import { DEFAULT_TIMINGS, TOKEN_MAX_WAIT_MS, TOKEN_SPACING_MS } from '../timings.js';
 
 /** Request path: renew when the token has less than this left (default 5 min). */
@@ -36,6 +39,14 @@ export const DEFAULT_MIN_ISSUE_INTERVAL_MS = TOKEN_SPACING_MS;
 export const DEFAULT_LEASE_MS = DEFAULT_TIMINGS.tokenLeaseMs;
 /** How long a request waits (polling the table) for another instance's renewal (lib/timings.ts). */
 export const DEFAULT_MAX_WAIT_MS = TOKEN_MAX_WAIT_MS;
+
+/**
+ * Publishing after a successful token call: the platform has already killed the old token, so a
+ * throwing write (throttling, a network blip) is retried, 100 ms doubling, at most 5 attempts
+ * (1.5 s of pauses, inside lib/timings.ts MARGIN_MS). A refused condition (lease lost) is not retried.
+ */
+const PUBLISH_ATTEMPTS = 5;
+const PUBLISH_FIRST_PAUSE_MS = 100;
 
 export interface TokenLogger {
   info(message: string, ...attributes: Array<Record<string, unknown>>): void;
@@ -153,6 +164,24 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const unavailable = (message: string, waitMs: number): TokenUnavailableError =>
     new TokenUnavailableError(message, Math.max(1, Math.ceil(waitMs / 1000)));
 
+  /** store.publish, retried with bounded backoff while it throws; its last error when it never succeeds. */
+  const publishWithRetry = async (input: PublishInput): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await store.publish(appKey, input);
+      } catch (error) {
+        logger?.warn('publishing the new access token failed', {
+          appKey,
+          token: tokenFingerprint(input.token),
+          attempt,
+          error: error instanceof Error ? error.name : 'unknown',
+        });
+        if (attempt >= PUBLISH_ATTEMPTS) throw error;
+        await sleep(PUBLISH_FIRST_PAUSE_MS * 2 ** (attempt - 1));
+      }
+    }
+  };
+
   /** Makes the token call under a lease already taken; publishes; returns what is now current. */
   const renewUnderLease = async (owner: string, leaseVersion: number, startedAt: number): Promise<HeldToken | undefined> => {
     const leaseUntil = startedAt + leaseMs;
@@ -185,7 +214,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
     // Expiry counts from before the call: conservative by the call's duration.
     const held: HeldToken = { token: issued.accessToken, expiresAt: startedAt + issued.expiresInSeconds * 1000 };
-    const published = await store.publish(appKey, {
+    const published = await publishWithRetry({
       owner,
       version: leaseVersion,
       token: held.token,
