@@ -1,6 +1,10 @@
 // The platform client's contract, as the rest of lib/ sees it: typed calls in integer fen,
 // typed errors (lib/protocol/errors.ts, ./errors.ts). The wire format stays inside lib/protocol and the client.
 import type { KeyObject } from 'node:crypto';
+import type { Bill, CardRecord, IssuedToken, PayQueryItem, PayQueryResult } from '../protocol/types.js';
+
+// What the platform's answers decode to is declared beside their decoders (lib/protocol/types.ts).
+export type { Bill, BillRow, CardRecord, IssuedToken, OrderStatusCode, PayQueryItem, PayQueryResult } from '../protocol/types.js';
 
 /** Everything needed to sign, encrypt, verify and decrypt; loaded from the secret (lib/secrets). */
 export interface Credentials {
@@ -38,11 +42,6 @@ export interface TokenCallOptions {
   readonly beforeSend?: () => void;
 }
 
-export interface IssuedToken {
-  readonly accessToken: string;
-  readonly expiresInSeconds: number;
-}
-
 export type IdType = 'sno' | 'id' | 'phone' | 'acc' | 'cardid' | 'barcode';
 
 export interface QueryCardRequest {
@@ -51,9 +50,6 @@ export interface QueryCardRequest {
   readonly getMerge?: boolean;
   readonly pwd?: string;
 }
-
-/** One card as the platform returned it (all fields kept, strings as sent). */
-export type CardRecord = Readonly<Record<string, unknown>> & { readonly account: string };
 
 export interface PayRequest {
   readonly orderNo: string;
@@ -83,54 +79,11 @@ export interface MoneyMoved {
   readonly amountFen: number;
 }
 
-export interface PayQueryItem {
-  readonly account: string;
-  readonly acctype: string;
-  readonly orderNo: string;
-}
-
-/** pay.query order_status: 20 processing · 60 paid · 77 failed · 78 no such order · 80 refunded. */
-export type OrderStatusCode = '20' | '60' | '77' | '78' | '80' | (string & {});
-
-export interface PayQueryResult {
-  readonly orderNo: string;
-  readonly account: string;
-  readonly acctype: string;
-  readonly amountFen?: number;
-  readonly outId?: string;
-  readonly orderStatus: OrderStatusCode;
-  readonly orderDesc?: string;
-  /** Per-item retcode/errmsg when the platform gives one. */
-  readonly retcode?: string;
-  readonly errmsg?: string;
-}
-
 export interface BillRequest {
   /** yyyyMMdd, China date. */
   readonly billDate: string;
   readonly billType: 'ALL' | 'SUCCESS';
   readonly cryptType: '0' | '1';
-}
-
-export interface BillRow {
-  /** ISO 8601 with +08:00. */
-  readonly tradeTime: string;
-  readonly account: string;
-  readonly acctype: string;
-  readonly mercacc: string;
-  readonly outId: string;
-  readonly orderNo: string;
-  /** 01 payment, 02 refund. */
-  readonly tradeType: string;
-  readonly orderStatus: string;
-  readonly amountFen: number;
-  readonly attach: string;
-}
-
-export interface Bill {
-  readonly rows: readonly BillRow[];
-  readonly count: number;
-  readonly totalFen: number;
 }
 
 export interface DownloadedBill {

@@ -1,6 +1,6 @@
 // The daily bill (对账单): text decoding, DES-ECB decryption, the row/footer parser with its
 // corruption checks, and the formatter the sandbox and tests use to produce bills.
-import type { Bill, BillRow } from '../platform/types.js';
+import type { Bill, BillRow } from './types.js';
 import { decodeBase64Strict, desEcbDecryptNoPadding } from './crypto.js';
 import { GarbledResponseError } from './errors.js';
 import { formatYuan, parseSignedYuan } from './money.js';

@@ -1,6 +1,6 @@
 // The six platform methods as a typed catalogue: method name, JSON root key, zod schema of the wire
 // request body (the spec's field limits, zod mini API) and tolerant readers of their responses.
-import type { CardRecord, IssuedToken, PayQueryItem, PayQueryResult } from '../platform/types.js';
+import type { CardRecord, IssuedToken, PayQueryItem, PayQueryResult } from './types.js';
 import { GarbledResponseError } from './errors.js';
 import { parseSignedYuan, parseYuan } from './money.js';
 import * as z from './zod.js';
