@@ -3,15 +3,13 @@
 // the PENDING orders it proves and publishes ReconciliationMismatches ("bill_date" re-runs another day).
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createDirectoryArchive, createS3Archive } from '../lib/bills/archive.js';
+import { createDirectoryArchive, createS3Archive, localBillDir } from '../lib/bills/archive.js';
 import type { GatewayConfig } from '../lib/config.js';
 import type { DailyRunResult } from '../lib/bills/service.js';
 import { httpHandler, isScheduledEvent, scheduledHandler } from '../lib/http/chain.js';
 import { publishServiceMetric } from '../lib/http/metrics.js';
 import { BillParamsSchema, BillQuerySchema } from '../lib/http/schemas.js';
-import { ValidationError } from '../lib/errors.js';
+import { ConfigurationError, ValidationError } from '../lib/errors.js';
 import { getBillService } from '../lib/runtime.js';
 
 /** The EventBridge Scheduler payload; `bill_date` (yyyyMMdd) only for a manual re-run of another day. */
@@ -20,10 +18,14 @@ export interface DailyBillEvent {
   readonly bill_date?: string;
 }
 
-const archiveFor = (config: GatewayConfig) =>
-  config.billBucket
-    ? createS3Archive({ client: new S3Client(config.region ? { region: config.region } : {}), bucket: config.billBucket })
-    : createDirectoryArchive(config.billDir ?? join(tmpdir(), 'onecard-bills'));
+/** S3 when deployed (BILL_BUCKET); a local data directory otherwise, never a guessed temp directory. */
+const archiveFor = (config: GatewayConfig) => {
+  if (config.billBucket) {
+    return createS3Archive({ client: new S3Client(config.region ? { region: config.region } : {}), bucket: config.billBucket });
+  }
+  if (config.dataDir) return createDirectoryArchive(localBillDir(config.dataDir));
+  throw new ConfigurationError('bills need BILL_BUCKET (deployed) or ONECARD_DATA_DIR (local)');
+};
 
 const api = httpHandler({
   name: 'down-bill',

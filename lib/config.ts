@@ -29,7 +29,7 @@ const EnvironmentSchema = z.lazy(() =>
     TOKEN_TABLE: optionalText(),
     LEDGER_TABLE: optionalText(),
     BILL_BUCKET: optionalText(),
-    BILL_DIR: optionalText(),
+    ONECARD_DATA_DIR: optionalText(),
     POWERTOOLS_SERVICE_NAME: optionalText(),
     POWERTOOLS_METRICS_NAMESPACE: optionalText(),
     LOG_LEVEL: optionalTextAs(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])),
@@ -59,8 +59,8 @@ export interface GatewayConfig {
   readonly ledgerTable: string;
   /** S3 bucket of the bill archive (deployed). */
   readonly billBucket?: string;
-  /** Directory of the bill archive when there is no bucket (local). */
-  readonly billDir?: string;
+  /** Local state directory (bills, reports) when there is no bucket; `npm start` defaults to .local/data. */
+  readonly dataDir?: string;
   readonly serviceName: string;
   readonly metricsNamespace: string;
   readonly logLevel: LogLevelName;
@@ -94,7 +94,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     tokenTable: e.TOKEN_TABLE ?? DEFAULT_TOKEN_TABLE,
     ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,
     billBucket: e.BILL_BUCKET,
-    billDir: e.BILL_DIR,
+    dataDir: e.ONECARD_DATA_DIR,
     serviceName: e.POWERTOOLS_SERVICE_NAME ?? 'onecard-gateway',
     metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE ?? 'OnecardGateway',
     logLevel: (e.LOG_LEVEL?.toUpperCase() as LogLevelName | undefined) ?? 'INFO',

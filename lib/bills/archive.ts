@@ -66,6 +66,11 @@ export function createS3Archive(options: { readonly client: S3Client; readonly b
   };
 }
 
+/** Where the bills live inside a local data directory (ONECARD_DATA_DIR): `<dataDir>/bills/{raw,reports}/…`. */
+export function localBillDir(dataDir: string): string {
+  return join(dataDir, 'bills');
+}
+
 /** Bills under a local directory, same key layout as S3 (files written atomically). */
 export function createDirectoryArchive(root: string): BillArchive {
   const write = async (key: string, content: string): Promise<void> => {

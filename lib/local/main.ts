@@ -49,7 +49,7 @@ function printBanner(server: LocalServer): void {
   lines.push(`  platform   ${server.sandbox ? `built-in sandbox at ${server.apiUrl}` : `external ${server.apiUrl}`}`);
   if (server.sandbox) lines.push(`  control    ${server.sandbox.controlUrl} (sandbox faults, accounts, clock: README "The sandbox on its own")`);
   lines.push(`  DynamoDB   ${server.embeddedDynamo ? 'embedded dynalite (in memory)' : 'shared'} at ${server.dynamoEndpoint} (tables ${server.tables.tokenTable}, ${server.tables.ledgerTable})`);
-  lines.push(`  bills      ${server.billDir}`);
+  lines.push(`  data       ${server.dataDir} (bills and reports, kept across runs; ONECARD_DATA_DIR)`);
   if (server.sandbox && server.ownsSandbox) {
     lines.push('', 'Sandbox demo accounts (lib/sandbox/accounts.ts; merchant account: any, e.g. 1001):', '');
     lines.push(`  ${'account'.padEnd(8)} ${'name'.padEnd(6)} ${'sno'.padEnd(11)} ${'balance'.padStart(10)}  notes`);

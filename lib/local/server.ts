@@ -2,13 +2,13 @@
 // sandbox platform (or an external one), and an HTTP server on 127.0.0.1 that turns each request
 // into the API Gateway REST proxy event the deployed API sends and invokes the same handlers.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createDirectoryArchive } from '../bills/archive.js';
+import { createDirectoryArchive, localBillDir } from '../bills/archive.js';
 import { getConfig, type GatewayConfig } from '../config.js';
 import { errorResponse, MethodNotAllowedError, toHttpError, type HttpErrorResponse } from '../http/errors.js';
 import { setLogSink, withLogSink, type LogSink } from '../http/log.js';
@@ -39,8 +39,8 @@ export interface LocalServerOptions {
   /** A shared DynamoDB (DYNAMODB_ENDPOINT); absent: an embedded dynalite. */
   readonly dynamoEndpoint?: string;
   readonly tables?: TableNames;
-  /** Bill archive directory; default a fresh temp directory. */
-  readonly billDir?: string;
+  /** Where local state (bills, reports) is written; default ONECARD_DATA_DIR, else DEFAULT_DATA_DIR. */
+  readonly dataDir?: string;
   /** Receives every log line of the gateway and the sandbox (default: stdout/stderr). */
   readonly logSink?: LogSink;
   /** Other runtime overrides (e.g. now, notFoundGraceMs, transport). */
@@ -61,6 +61,9 @@ export interface LocalServer {
   readonly dynamoEndpoint: string;
   readonly embeddedDynamo: boolean;
   readonly tables: TableNames;
+  /** The data directory in use (created at start, reused across runs). */
+  readonly dataDir: string;
+  /** The bill archive inside it. */
   readonly billDir: string;
   /** This instance's runtime (as one Lambda container's). */
   readonly scope: RuntimeScope;
@@ -68,6 +71,9 @@ export interface LocalServer {
   invoke(functionName: FunctionName, event: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
+
+/** The project's git-ignored .local/data: one place for everything `npm start` writes, reused across runs. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.local/data', import.meta.url));
 
 /** Largest body the local server reads (API Gateway's own limit is 10 MB; the chain's is 16 KB). */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -108,7 +114,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     }
     const apiUrl = sandbox ? sandbox.url : (externalApiUrl as string);
     const billUrl = sandbox ? sandbox.billUrl : (options.billUrl ?? base.billUrl);
-    const billDir = options.billDir ?? base.billDir ?? (await mkdtemp(join(tmpdir(), 'onecard-bills-')));
+    const dataDir = resolve(options.dataDir ?? base.dataDir ?? DEFAULT_DATA_DIR);
+    await mkdir(dataDir, { recursive: true });
+    const billDir = localBillDir(dataDir);
 
     const scope = createRuntimeScope({
       ...options.runtime,
@@ -121,7 +129,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         tokenTable: tables.tokenTable,
         ledgerTable: tables.ledgerTable,
         dynamoEndpoint: dynamo.endpoint,
-        billDir,
+        dataDir,
         onLambda: false,
       },
       dynamo: dynamo.client,
@@ -160,6 +168,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       dynamoEndpoint: dynamo.endpoint,
       embeddedDynamo: dynamo.embedded,
       tables,
+      dataDir,
       billDir,
       scope,
       invoke,

@@ -3,6 +3,9 @@
 // fleet-wide token, exactly-once charging under concurrency, and — in a seeded campaign of random
 // platform faults — zero double charges and zero lost orders once PENDING orders are resolved.
 // Every log line of the run is kept and scanned for secrets at the end.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadConfig } from '../../lib/config.js';
@@ -19,8 +22,11 @@ const logs: string[] = [];
 const tokensSeen = new Set<string>();
 let dynamo: TestDynamo;
 let sandbox: TestSandbox;
+/** The instances' data directories live under this one, removed at the end. */
+let dataRoot: string;
 
 beforeAll(async () => {
+  dataRoot = await mkdtemp(join(tmpdir(), 'onecard-fleet-test-'));
   dynamo = await startDynalite();
   // A lenient token spacing on both sides, so token kills recover without waiting 2 minutes.
   sandbox = await startTestSandbox({ minTokenIntervalMs: 0, logger: (line) => logs.push(`[sandbox] ${line}`) });
@@ -29,11 +35,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox?.close();
   await dynamo?.close();
+  if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
 });
 
 /** Three local servers on the shared table and sandbox, closed after the enclosing describe. */
+let fleets = 0;
 function useFleet(platformTimeoutMs: number): LocalServer[] {
   const fleet: LocalServer[] = [];
+  const fleetNumber = ++fleets;
   beforeAll(async () => {
     fleet.push(
       ...(await Promise.all(
@@ -41,6 +50,7 @@ function useFleet(platformTimeoutMs: number): LocalServer[] {
           startLocalServer({
             port: 0,
             sandbox,
+            dataDir: join(dataRoot, `fleet-${fleetNumber}`, `gateway-${instance}`),
             dynamoEndpoint: dynamo.endpoint,
             tables: dynamo.tables,
             logSink: (line) => logs.push(`[gateway ${instance}] ${line}`),

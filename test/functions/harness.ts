@@ -1,6 +1,6 @@
 // Runs the real handlers in-process against dynalite and the sandbox platform: the container
 // runtime is replaced (setRuntimeForLocal) and every log line is captured.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDirectoryArchive } from '../../lib/bills/archive.js';
@@ -52,6 +52,7 @@ export async function startHarness(
       await scope.dispose();
       await sandbox.close();
       await dynamo.close();
+      await rm(billDir, { recursive: true, force: true });
       setLogSink(undefined);
     },
   };

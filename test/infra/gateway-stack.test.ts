@@ -2,7 +2,9 @@
 // least privilege, alarms, and a clean cdk-nag AwsSolutions report (defaults and every context switch).
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { App } from 'aws-cdk-lib';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readGatewaySettings } from '../../infra/config.js';
 import { BILL_PREFIXES, HANDLERS } from '../../infra/constructs/handlers.js';
@@ -344,7 +346,10 @@ describe('GatewayStack (every context switch)', () => {
 });
 
 describe('readGatewaySettings', () => {
-  const settingsWith = (context: Record<string, unknown>) => readGatewaySettings(new App({ context }).node);
+  // An App without outdir makes a fresh cdk.outXXXX in the system temp directory; these never synthesize.
+  const outdir = mkdtempSync(join(tmpdir(), 'onecard-settings-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  const settingsWith = (context: Record<string, unknown>) => readGatewaySettings(new App({ context, outdir }).node);
 
   it('rejects switches that would deploy something broken, naming the key', () => {
     expect(() => settingsWith({ tokenRenewalMinutes: '2' })).toThrow(ContextError);

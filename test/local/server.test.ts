@@ -1,7 +1,7 @@
 // The local stack over real HTTP: every route, 404/405, the OpenAPI document, log capture, an
 // external platform configured by URL + secret file, a shared database, and a fuzz of malformed
 // requests that never produces a 5xx.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +14,17 @@ import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 const logs: string[] = [];
 let sandbox: TestSandbox;
 let server: LocalServer;
+/** This file's data directory (every server here writes under it), removed at the end. */
+let dataRoot: string;
 
 beforeAll(async () => {
+  dataRoot = await mkdtemp(join(tmpdir(), 'onecard-local-test-'));
   // A lenient token rule on both sides, so the token-invalidation recovery does not wait 2 minutes.
   sandbox = await startTestSandbox({ minTokenIntervalMs: 0, logger: (line) => logs.push(`[sandbox] ${line}`) });
   server = await startLocalServer({
     port: 0,
     sandbox,
+    dataDir: join(dataRoot, 'main'),
     logSink: (line) => logs.push(line),
     config: { ...loadConfig({}), platformTimeoutMs: 1_000 },
     runtime: { tokenOptions: { minIssueIntervalMs: 0 } },
@@ -29,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await sandbox?.close();
+  if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
 });
 
 interface Answer {
@@ -97,6 +102,15 @@ describe('every route over HTTP', () => {
     expect(bill.status).toBe(200);
     expect(bill.body.rows.map((row: { order_no: string }) => row.order_no).sort()).toEqual(['loc-1', 'loc-r1']);
     expect(bill.body.reconciliation.matched).toBe(2);
+  });
+
+  it('keeps what it writes (the bill above, raw and reconciled) in its data directory', async () => {
+    expect(server.dataDir).toBe(join(dataRoot, 'main'));
+    expect(server.billDir).toBe(join(dataRoot, 'main', 'bills'));
+    const files = async (dir: string) => (await readdir(dir, { recursive: true })).filter((entry) => /\.(txt|json)$/.test(entry));
+    expect(await files(join(server.billDir, 'raw'))).toEqual([expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/ALL\.txt$/)]);
+    expect(await files(join(server.billDir, 'reports'))).toEqual([expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/ALL\.json$/)]);
+    expect((await readdir(dataRoot)).sort()).toEqual(['main']);
   });
 
   it('decodes percent-encoded path parameters', async () => {
@@ -204,7 +218,7 @@ describe('fuzz over HTTP (2,000 malformed requests)', () => {
 
 describe('other ways to run it', () => {
   it('starts its own sandbox and dynalite when given nothing, and stops them', async () => {
-    const own = await startLocalServer({ port: 0, config: loadConfig({}), logSink: () => undefined });
+    const own = await startLocalServer({ port: 0, config: loadConfig({}), dataDir: join(dataRoot, 'own'), logSink: () => undefined });
     try {
       expect(own.ownsSandbox).toBe(true);
       expect(own.embeddedDynamo).toBe(true);
@@ -217,12 +231,14 @@ describe('other ways to run it', () => {
   });
 
   it('talks to an external platform from SYNJONES_API_URL + SYNJONES_SECRET_FILE, sharing one database', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'onecard-secret-'));
+    const dir = join(dataRoot, 'secret');
+    await mkdir(dir);
     const secretFile = join(dir, 'secret.json');
     await writeFile(secretFile, JSON.stringify(sandbox.secret));
     const external = await startLocalServer({
       port: 0,
       config: loadConfig({ SYNJONES_API_URL: sandbox.url, SYNJONES_SECRET_FILE: secretFile, DYNAMODB_ENDPOINT: server.dynamoEndpoint }),
+      dataDir: join(dataRoot, 'external'),
       tables: server.tables,
       logSink: () => undefined,
     });
@@ -240,7 +256,7 @@ describe('other ways to run it', () => {
 
   it('refuses to start against an external platform without a secret file', async () => {
     await expect(
-      startLocalServer({ port: 0, config: loadConfig({ SYNJONES_API_URL: sandbox.url }), dynamoEndpoint: server.dynamoEndpoint, tables: server.tables, logSink: () => undefined }),
+      startLocalServer({ port: 0, config: loadConfig({ SYNJONES_API_URL: sandbox.url }), dataDir: join(dataRoot, 'refused'), dynamoEndpoint: server.dynamoEndpoint, tables: server.tables, logSink: () => undefined }),
     ).rejects.toThrow(/SYNJONES_SECRET_FILE/);
   });
 
