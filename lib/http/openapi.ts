@@ -82,6 +82,8 @@ function operation(route: RouteSpec): JsonSchema {
         headers: requestIdHeader,
         content: { 'application/json': { schema: { oneOf: [{ $ref: `#/components/schemas/${name}` }, { $ref: '#/components/schemas/Error' }] } } },
       };
+    } else if (route.method === 'HEAD') {
+      responses['200'] = { description: 'OK (no body)', headers: requestIdHeader };
     } else {
       responses['200'] = { description: 'OK', headers: requestIdHeader, content };
     }

@@ -14,7 +14,7 @@ import {
 /** The handler files under functions/ (each `export const handler`). */
 export type FunctionName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pay-query' | 'down-bill';
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 
 export interface RouteSpec {
   /** "POST /v1/payments": method + API Gateway resource path. */
@@ -44,6 +44,15 @@ export const ROUTES: readonly RouteSpec[] = [
     functionName: null,
     operationId: 'health',
     summary: 'Liveness; the local server is ready when this answers',
+    responses: ['health'],
+  }),
+  // Health checks and uptime monitors probe with HEAD: the same answer as GET, without a body.
+  route({
+    method: 'HEAD',
+    resource: '/v1/health',
+    functionName: null,
+    operationId: 'healthHead',
+    summary: 'Liveness as GET /v1/health answers it, without a body',
     responses: ['health'],
   }),
   route({

@@ -9,6 +9,7 @@ describe('route table', () => {
       [
         'GET /v1/bills/{bill_date}',
         'GET /v1/health',
+        'HEAD /v1/health',
         'GET /v1/payments/{order_no}',
         'POST /v1/cards/query',
         'POST /v1/payments',
@@ -35,6 +36,13 @@ describe('matchRoute', () => {
     const post = matchRoute('POST', '/v1/payments/query');
     expect(post.kind === 'found' && post.route.routeKey).toBe('POST /v1/payments/query');
     expect(matchRoute('GET', '/v1/payments/query')).toEqual({ kind: 'method-not-allowed', allowed: ['POST'] });
+  });
+
+  it('answers HEAD on the health route (monitors probe with it), and names it among the allowed methods', () => {
+    const head = matchRoute('HEAD', '/v1/health');
+    expect(head.kind === 'found' && head.route.functionName).toBeNull();
+    expect(matchRoute('POST', '/v1/health')).toEqual({ kind: 'method-not-allowed', allowed: ['GET', 'HEAD'] });
+    expect(matchRoute('HEAD', '/v1/payments/P-1')).toEqual({ kind: 'method-not-allowed', allowed: ['GET'] });
   });
 
   it('405 and 404', () => {

@@ -94,6 +94,21 @@ describe('GatewayStack (default context)', () => {
     }
   });
 
+  it('answers HEAD /v1/health like GET (API Gateway itself, IAM-authorized): uptime monitors probe with HEAD', () => {
+    const resources = resourcesOf(synth.json, 'AWS::ApiGateway::Resource');
+    const healthIds = Object.keys(resources).filter((id) => resources[id]?.Properties?.PathPart === 'health');
+    expect(healthIds).toHaveLength(1);
+    const onHealth = Object.values(resourcesOf(synth.json, 'AWS::ApiGateway::Method')).filter(
+      (method) => (method.Properties?.ResourceId as { Ref?: string } | undefined)?.Ref === healthIds[0],
+    );
+    expect(onHealth.map((method) => method.Properties?.HttpMethod).sort()).toEqual(['GET', 'HEAD']);
+    const [get, head] = ['GET', 'HEAD'].map((verb) => onHealth.find((method) => method.Properties?.HttpMethod === verb)?.Properties);
+    expect(head?.AuthorizationType).toBe('AWS_IAM');
+    expect((head?.Integration as { Type: string }).Type).toBe('MOCK');
+    expect(head?.Integration).toEqual(get?.Integration);
+    expect(head?.MethodResponses).toEqual(get?.MethodResponses);
+  });
+
   it('validates request bodies against models generated from the same schemas as the handlers', () => {
     const bodyRoutes = ROUTES.filter((route) => route.body !== undefined);
     const models = Object.values(resourcesOf(synth.json, 'AWS::ApiGateway::Model'));

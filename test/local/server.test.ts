@@ -2,6 +2,7 @@
 // external platform configured by URL + secret file, a shared database, and a fuzz of malformed
 // requests that never produces a 5xx.
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,12 +60,38 @@ async function http(method: string, path: string, body?: unknown, headers: Recor
   return { status: response.status, headers: response.headers, body: parsed, text };
 }
 
+/** Sends raw bytes and returns everything the server writes until it closes the connection. */
+function rawRequest(request: string): Promise<string> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.end(request));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
 describe('every route over HTTP', () => {
   it('GET /v1/health', async () => {
     const answer = await http('GET', '/v1/health');
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ status: 'ok' });
     expect(answer.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('HEAD /v1/health: the status and headers of GET, and not one byte of body on the wire', async () => {
+    const get = await http('GET', '/v1/health');
+    const raw = await rawRequest(`HEAD /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    const [head = '', ...rest] = raw.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(rest.join('\r\n\r\n')).toBe('');
+    const headers = Object.fromEntries(
+      head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+    );
+    expect(headers['content-type']).toBe(get.headers.get('content-type'));
+    expect(headers['content-length']).toBe(get.headers.get('content-length'));
+    expect(headers['x-request-id']).toBeTruthy();
   });
 
   it('GET /openapi.json', async () => {
