@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    // Fails the run if any test leaves something in the run's own temporary directory.
+    globalSetup: ['test/support/tmpdir-guard.ts'],
   },
 });
