@@ -16,11 +16,27 @@ function sandboxPortOf(argv: readonly string[]): number | undefined {
   return port;
 }
 
+/** @aws-sdk/core's emitWarningIfUnsupportedVersion: its releases after the first week of January 2027 need this. */
+const SDK_NODE_MAJOR = 22;
+
+/**
+ * On Node < 22 the AWS SDK prints an eight-line NodeVersionSupportWarning at the first client. It is
+ * said once, in one banner line, instead: the SDK's own opt-out (its documented environment
+ * variable) is set before any client exists. A user who already set it gets neither.
+ */
+function sdkNodeVersionNote(): string | undefined {
+  if (Number(process.versions.node.split('.')[0]) >= SDK_NODE_MAJOR) return undefined;
+  if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === 'true') return undefined;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  return `Node ${process.version}: AWS SDK releases after January 2027 need Node >= ${SDK_NODE_MAJOR}; this one works (README, Quick start)`;
+}
+
 async function main(): Promise<void> {
+  const note = sdkNodeVersionNote();
   const config = getConfig();
   const sandboxPort = sandboxPortOf(process.argv.slice(2));
   const server = await startLocalServer({ config, ...(sandboxPort === undefined ? {} : { sandboxOptions: { port: sandboxPort } }) });
-  printBanner(server);
+  printBanner(server, note);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -41,7 +57,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-function printBanner(server: LocalServer): void {
+function printBanner(server: LocalServer, note: string | undefined): void {
   const lines: string[] = [];
   lines.push('', `onecard-gateway listening on ${server.url}`, '');
   lines.push(`  OpenAPI    ${server.url}/openapi.json`);
@@ -50,6 +66,7 @@ function printBanner(server: LocalServer): void {
   if (server.sandbox) lines.push(`  control    ${server.sandbox.controlUrl} (sandbox faults, accounts, clock: README "The sandbox on its own")`);
   lines.push(`  DynamoDB   ${server.embeddedDynamo ? 'embedded dynalite (in memory)' : 'shared'} at ${server.dynamoEndpoint} (tables ${server.tables.tokenTable}, ${server.tables.ledgerTable})`);
   lines.push(`  data       ${server.dataDir} (bills and reports, kept across runs; ONECARD_DATA_DIR)`);
+  if (note) lines.push(`  note       ${note}`);
   if (server.sandbox && server.ownsSandbox) {
     lines.push('', 'Sandbox demo accounts (lib/sandbox/accounts.ts; merchant account: any, e.g. 1001):', '');
     lines.push(`  ${'account'.padEnd(8)} ${'name'.padEnd(6)} ${'sno'.padEnd(11)} ${'balance'.padStart(10)}  notes`);
