@@ -1,4 +1,9 @@
 // The OpenAPI document and the API Gateway request models come from the validating schemas.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument, requestModels } from '../../lib/http/openapi.js';
 import { ROUTES } from '../../lib/http/routes.js';
@@ -22,6 +27,13 @@ describe('openApiDocument', () => {
     expect(pay.required).toEqual(['order_no', 'account', 'tranamt', 'mercacc']);
     expect(document.components.schemas.QueryCardRequest.properties.idtype.enum).toEqual(['sno', 'id', 'phone', 'acc', 'cardid', 'barcode']);
     expect(document.components.schemas.QueryPaymentsRequest.properties.queries).toMatchObject({ minItems: 1, maxItems: 50 });
+  });
+
+  it('documents HEAD /v1/health as GET without a body', () => {
+    const { get, head } = document.paths['/v1/health'];
+    expect(get.responses['200'].content['application/json']).toBeDefined();
+    expect(head.responses['200'].headers).toEqual(get.responses['200'].headers);
+    expect(head.responses['200'].content).toBeUndefined();
   });
 
   it('documents statuses: 202 for orders, 503 with Retry-After, path and query parameters', () => {
@@ -48,6 +60,25 @@ describe('requestModels', () => {
       expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
       expect(schema.additionalProperties).toBe(false);
       expect(JSON.stringify(schema)).not.toContain('$ref');
+    }
+  });
+});
+
+describe('npm run --silent openapi', () => {
+  it('writes the document and nothing else to stdout, so `> openapi.json` is valid JSON', () => {
+    // The CLI runs under tsx, whose compile cache goes to the temp directory: give it one of its own.
+    const cacheDir = mkdtempSync(join(tmpdir(), 'onecard-openapi-cli-'));
+    try {
+      const result = spawnSync('npm', ['run', '--silent', 'openapi'], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { ...process.env, TMPDIR: cacheDir, TMP: cacheDir, TEMP: cacheDir },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual(openApiDocument());
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 });
