@@ -1,9 +1,11 @@
 // Logical IDs are what CloudFormation keys resources by: a changed one replaces the resource on deploy
 // (a new, empty table or bucket). The fixture holds every logical ID of three syntheses; change it only on purpose.
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { logicalIdWithoutLayers, StackLayer } from '../../infra/constructs/layer.js';
 import { synthGateway } from './synth.js';
 
@@ -44,6 +46,11 @@ const stableId = (logicalId: string): string => logicalId.replace(/^(ApiDeployme
 const belowStack = (element: CfnResource): IConstruct[] => element.node.scopes.slice(element.node.scopes.indexOf(element.stack) + 1);
 
 describe('logical IDs', () => {
+  // An App without outdir makes a fresh cdk.outXXXX in the system temp directory; these never synthesize.
+  const outdir = mkdtempSync(join(tmpdir(), 'onecard-logical-ids-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  const app = (): App => new App({ outdir });
+
   for (const [name, context] of Object.entries(CONTEXTS)) {
     it(`are those of the fixture (${name} context)`, () => {
       const synth = synthGateway({ bundle: false, context });
@@ -58,7 +65,7 @@ describe('logical IDs', () => {
   }
 
   it('are left alone by the layer rule wherever no layer stands in the path (the same as CDK allocates)', () => {
-    const stack = new Stack(new App(), 'Plain');
+    const stack = new Stack(app(), 'Plain');
     const group = new Construct(stack, 'Group');
     const scopes: [Construct, string][] = [[stack, 'Table'], [group, 'Resource'], [group, 'Default'], [new Construct(group, 'GroupChildResource'), 'Resource']];
     for (const [scope, id] of scopes) {
@@ -68,7 +75,7 @@ describe('logical IDs', () => {
   });
 
   it("drop a layer's id, but keep it before the layer's Default child", () => {
-    const stack = new Stack(new App(), 'Layered');
+    const stack = new Stack(app(), 'Layered');
     const layer = new StackLayer(stack, 'Data');
     const inLayer = new CfnResource(new Construct(layer, 'TokenTable'), 'Resource', { type: 'Test::Thing' });
     const direct = new CfnResource(new Construct(stack, 'TokenTable'), 'Resource', { type: 'Test::Thing' });
@@ -76,7 +83,7 @@ describe('logical IDs', () => {
 
     const api = new StackLayer(stack, 'Api');
     const standIn = new CfnResource(new Construct(api, 'Default'), 'Resource', { type: 'Test::Thing' });
-    const before = new Stack(new App(), 'Layered');
+    const before = new Stack(app(), 'Layered');
     const old = new CfnResource(new Construct(before, 'Api'), 'Resource', { type: 'Test::Thing' });
     expect(logicalIdWithoutLayers(belowStack(standIn))).toBe(before.getLogicalId(old));
   });
