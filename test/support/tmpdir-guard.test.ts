@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { leftovers } from './tmpdir-guard.js';
 
 describe('the run-private temporary directory', () => {
   const runTmpdir = inject('runTmpdir');
@@ -22,5 +23,12 @@ describe('the run-private temporary directory', () => {
   it('is inherited by child processes', () => {
     const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(require("node:os").tmpdir())'], { encoding: 'utf8' });
     expect(child.stdout).toBe(runTmpdir);
+  });
+});
+
+describe('leftovers', () => {
+  it("counts everything but tsx's reused compile cache", () => {
+    expect(leftovers(['tsx-0', 'onecard-bills-x1', 'cdk.outAb12', 'tsx-1000'])).toEqual(['cdk.outAb12', 'onecard-bills-x1']);
+    expect(leftovers(['tsx-0-copy', 'tsx'])).toEqual(['tsx', 'tsx-0-copy']);
   });
 });

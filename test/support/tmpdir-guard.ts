@@ -16,6 +16,15 @@ declare module 'vitest' {
 const VARIABLES = ['TMPDIR', 'TMP', 'TEMP'] as const;
 
 /**
+ * What the run left that counts as litter: everything but tsx's compile cache (`tsx-<uid>`, one
+ * directory reused by every tsx process, here by the tests that start a CLI under tsx), which goes
+ * with the run's directory like the rest.
+ */
+export function leftovers(entries: readonly string[]): string[] {
+  return entries.filter((entry) => !/^tsx-\d+$/.test(entry)).sort();
+}
+
+/**
  * A private directory rather than a before/after listing of the system one: other runs on a shared
  * machine write there too, and would fail this run (or hide its litter) at random.
  */
@@ -30,7 +39,7 @@ export default function setup(project: TestProject): () => void {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-    const left = readdirSync(runTmpdir).sort();
+    const left = leftovers(readdirSync(runTmpdir));
     rmSync(runTmpdir, { recursive: true, force: true });
     if (left.length > 0) {
       // vitest reports a teardown error ("error during close") but keeps the exit code: set it.
