@@ -1,9 +1,15 @@
 // `npm start` as a user runs it: the banner names the built-in sandbox's control URL, and
 // `--sandbox-port` puts the sandbox on the port asked for.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** The data directory of the servers started here (not the project's .local/data), removed at the end. */
+const dataDir = mkdtempSync(join(tmpdir(), 'onecard-main-test-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -19,7 +25,7 @@ function freePort(): Promise<number> {
 function run(args: readonly string[]): Promise<{ out: string; code: number | null; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', ...args], {
     cwd: join(import.meta.dirname, '../..'),
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT' },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT', ONECARD_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
