@@ -184,9 +184,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     const plain = decryptTripleDes(field('request'), tripleDesKey);
     if (!plain) return system('40001', 'request does not decrypt');
+    // A wrong key still "decrypts" when the garbage happens to end in valid padding (about 1 in 256):
+    // bytes that are not UTF-8 text did not decrypt either. Only text that is not JSON is a format error.
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(plain);
+    } catch {
+      return system('40001', 'request does not decrypt to UTF-8 text');
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plain));
+      parsed = JSON.parse(text);
     } catch {
       return system('40015', 'request is not JSON');
     }

@@ -148,6 +148,18 @@ describe('payload', () => {
     expect(await errcodeOf((f) => ((f.request = 'not base64!'), resign(f)))).toBe('40001');
   });
 
+  it('answers 40001 for every wrong key, also when the garbage happens to end in valid padding', async () => {
+    // About 1 wrong key in 256 yields bytes with valid PKCS#5 padding; 300 keys meet that case in most runs.
+    const codes = new Set<string | undefined>();
+    for (let i = 0; i < 300; i++) {
+      const wrongKey = Buffer.alloc(24);
+      wrongKey.writeUInt32BE(i + 1, 0);
+      const bad = encryptPayload(JSON.stringify({ query_card: card }), wrongKey);
+      codes.add(await errcodeOf((f) => ((f.request = bad), resign(f))));
+    }
+    expect([...codes]).toEqual(['40001']);
+  });
+
   it('refuses non-JSON and a wrong root key with 40015', async () => {
     expect(await errcodeOf((f) => ((f.request = encryptPayload('{oops', sandbox.tripleDesKey)), resign(f)))).toBe('40015');
     const wrongRoot = encryptPayload(JSON.stringify({ gdccard_pay: card }), sandbox.tripleDesKey);
