@@ -13,5 +13,7 @@ export const CUSTOM_METRICS = {
   pendingOlderThan15m: 'PendingOlderThan15m',
   /** Number of reconciliation differences of one bill (missing_local + missing_remote + mismatched). */
   reconciliationMismatches: 'ReconciliationMismatches',
+  /** A pay.query answer or bill row whose terms differ from its ledger order's (it settled nothing): one per answer. */
+  settlementMismatches: 'SettlementMismatches',
 } as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[keyof typeof CUSTOM_METRICS];
