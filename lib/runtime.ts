@@ -17,6 +17,9 @@ import { createPaymentService, type PaymentService } from './ledger/payments.js'
 import { createBillService, type BillService } from './bills/service.js';
 import type { BillArchive } from './bills/archive.js';
 import { getLogger } from './http/log.js';
+import { publishServiceMetric } from './http/metrics.js';
+import { CUSTOM_METRICS } from './observability/names.js';
+import type { MismatchReporter } from './ledger/settlement-terms.js';
 import { deriveTimings, type Timings } from './timings.js';
 
 export interface Runtime {
@@ -30,6 +33,8 @@ export interface Runtime {
   /** Every duration that depends on config.platformTimeoutMs. */
   readonly timings: Timings;
   readonly now: () => Date;
+  /** Logs a settlement source that described another order and counts it (CUSTOM_METRICS.settlementMismatches). */
+  readonly reportMismatch: MismatchReporter;
 }
 
 /** What the local server (or a test) injects instead of reading the environment and AWS. */
@@ -88,16 +93,33 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
     now,
   });
   const ledger = createLedgerStore({ client: dynamo, tableName: config.ledgerTable });
+  const reportMismatch = mismatchReporter();
   const payments = createPaymentService({
     ledger,
     platform,
     now,
+    onMismatch: reportMismatch,
     notFoundGraceMs: timings.notFoundGraceMs,
     inFlightWindowMs: timings.inFlightWindowMs,
     ...(overrides.notFoundGraceMs !== undefined ? { notFoundGraceMs: overrides.notFoundGraceMs } : {}),
     ...(overrides.replayWaitMs !== undefined ? { replayWaitMs: overrides.replayWaitMs } : {}),
   });
-  return { config, dynamo, credentials, tokens, platform, ledger, payments, timings, now };
+  return { config, dynamo, credentials, tokens, platform, ledger, payments, timings, now, reportMismatch };
+}
+
+/**
+ * A settlement source that described another order: one warning with both values of every differing
+ * term (the logger's redaction applies, as to every identifier) and SettlementMismatches += 1.
+ */
+function mismatchReporter(): MismatchReporter {
+  return ({ orderNo, source, differences }) => {
+    getLogger().warn('settlement source describes another order: nothing settled', {
+      order_no: orderNo,
+      source,
+      differences: differences.map(({ field, ledger, source: given }) => ({ field, ledger, source: given })),
+    });
+    publishServiceMetric(CUSTOM_METRICS.settlementMismatches, 1);
+  };
 }
 
 
@@ -171,6 +193,7 @@ export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeSco
             archive: overrides.archive ?? defaultArchive(runtime.config),
             defaultCryptType: runtime.config.billCryptType,
             now: runtime.now,
+            onMismatch: runtime.reportMismatch,
           }),
         )
         .catch((error: unknown) => {

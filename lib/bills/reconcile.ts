@@ -4,15 +4,16 @@
 // Per order_no:
 //   bill row, no ledger record                      → missingLocal
 //   ledger SUCCESS, no bill row                     → missingRemote (PENDING/FAILED without a row are expected)
-//   both: type (01/02 ↔ PAYMENT/REFUND), account, acctype, mercacc, tranamt compared → mismatched per field;
+//   both: type (01/02 ↔ PAYMENT/REFUND), account, acctype, mercacc, tranamt compared → mismatched per field
+//     (lib/ledger/settlement-terms.ts compareTerms, the one rule for every settlement source);
 //     bill paid (60, or 80 = paid then refunded) ↔ ledger SUCCESS: out_id compared too; ↔ ledger FAILED: status mismatch
 //     bill not paid ↔ ledger SUCCESS: status mismatch; ↔ ledger FAILED: agree
 //     ledger PENDING: bill paid → settleable (with the bill's out_id) when no field differs; else unresolved
 //   a second row for one order_no                   → mismatched, field order_no
 // matched counts the order_nos present in both whose status agrees and whose fields all agree.
-import { formatYuan } from '../protocol/money.js';
 import type { BillRow } from '../platform/types.js';
 import { OrderStatus, OrderType, type LedgerRecord } from '../ledger/records.js';
+import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
 
 export interface ReconcileMismatch {
   readonly orderNo: string;
@@ -53,22 +54,26 @@ function byOrderNo(a: BillRow, b: BillRow): number {
   return a.orderNo < b.orderNo ? -1 : a.orderNo > b.orderNo ? 1 : 0;
 }
 
-function yuan(fen: number): string {
-  return Number.isSafeInteger(fen) ? formatYuan(fen) : String(fen);
+/** What a bill row says about its order (every term: a row always carries them all). */
+export function billRowTerms(row: BillRow): SourceTerms {
+  return {
+    orderNo: row.orderNo,
+    type: TRADE_TYPES[row.tradeType] ?? row.tradeType,
+    account: row.account,
+    acctype: row.acctype,
+    mercacc: row.mercacc,
+    amountFen: row.amountFen,
+  };
 }
 
 /** Field-by-field differences other than status and out_id. */
 function fieldMismatches(record: LedgerRecord, row: BillRow): ReconcileMismatch[] {
-  const found: ReconcileMismatch[] = [];
-  const add = (field: string, ledger: string, bill: string): void => {
-    if (ledger !== bill) found.push({ orderNo: record.orderNo, field, ledger, bill });
-  };
-  add('type', record.type, TRADE_TYPES[row.tradeType] ?? row.tradeType);
-  add('account', record.account, row.account);
-  add('acctype', record.acctype, row.acctype);
-  add('mercacc', record.mercacc, row.mercacc);
-  if (record.amountFen !== row.amountFen) add('tranamt', yuan(record.amountFen), yuan(row.amountFen));
-  return found;
+  return compareTerms(record, billRowTerms(row), BILL_TERMS).map((difference) => ({
+    orderNo: record.orderNo,
+    field: difference.field,
+    ledger: difference.ledger,
+    bill: difference.source,
+  }));
 }
 
 export async function reconcile(

@@ -7,6 +7,7 @@ import { reconcile, type ReconcileResult } from './reconcile.js';
 import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { formatYuan } from '../protocol/money.js';
 import type { BillArchive } from './archive.js';
+import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
 
 export type BillType = BillRequest['billType'];
 export type CryptType = BillRequest['cryptType'];
@@ -79,6 +80,8 @@ export interface BillServiceOptions {
   readonly archive: BillArchive;
   readonly defaultCryptType: CryptType;
   readonly now?: () => Date;
+  /** Told of each PENDING order whose bill row describes another order (it is not settled from the bill). */
+  readonly onMismatch?: MismatchReporter;
 }
 
 export function createBillService(options: BillServiceOptions): BillService {
@@ -96,6 +99,7 @@ export function createBillService(options: BillServiceOptions): BillService {
     const downloaded = await options.platform.downloadBill({ billDate: input.billDate, billType, cryptType });
     const rows = downloaded.bill.rows;
     let result = await reconcile(rows, options.ledger.listByDay(input.billDate));
+    reportPendingMismatches(result, options.onMismatch);
     const settled = await settleWithBill(result);
     if (settled > 0) result = await reconcile(rows, options.ledger.listByDay(input.billDate));
     const report = billJson(input.billDate, billType, downloaded.bill, result);
@@ -143,6 +147,22 @@ export function createBillService(options: BillServiceOptions): BillService {
       };
     },
   };
+}
+
+const TERM_FIELDS: ReadonlySet<string> = new Set<TermField>(['type', 'account', 'acctype', 'mercacc', 'tranamt']);
+
+/** The PENDING orders (reconcile's `unresolved`) whose row differs in a term: one report per order. */
+function reportPendingMismatches(result: ReconcileResult, report: MismatchReporter | undefined): void {
+  if (!report || result.unresolved.length === 0) return;
+  const pending = new Set(result.unresolved.map((order) => order.orderNo));
+  const byOrder = new Map<string, TermDifference[]>();
+  for (const entry of result.mismatched) {
+    if (!pending.has(entry.orderNo) || !TERM_FIELDS.has(entry.field)) continue;
+    const list = byOrder.get(entry.orderNo) ?? [];
+    list.push({ field: entry.field as TermField, ledger: entry.ledger, source: entry.bill });
+    byOrder.set(entry.orderNo, list);
+  }
+  for (const [orderNo, differences] of byOrder) report({ orderNo, source: 'bill', differences });
 }
 
 function billJson(

@@ -11,18 +11,21 @@
 // - pay.query order_status: 60/80 → SUCCESS, 77 → FAILED (ORDER_STATUS_77), 78 → FAILED (ORDER_STATUS_78)
 //   only once the order is older than notFoundGraceMs (lib/timings.ts: longer than the longest client
 //   call plus a platform timeout, so a call still in flight is never failed), anything else or a query
-//   failure → stays PENDING.
+//   failure → stays PENDING. Before any of that, the answer must describe the order (settlement-terms.ts
+//   compareTerms): an answer whose terms differ stays PENDING whatever its status, with the differences.
 import { ConfigurationError, GatewayError, ValidationError } from '../errors.js';
 import { BusinessError, KeyFormatError, PlatformSystemError, UpstreamError } from '../protocol/errors.js';
 import { TokenUnavailableError } from '../token/errors.js';
 import type { MoneyMoved, PayQueryResult } from '../platform/types.js';
 import { OrderStatus, type LedgerError, type LedgerRecord } from './records.js';
+import { compareTerms, mismatchError, payQueryRequired, payQueryTerms, type TermDifference } from './settlement-terms.js';
 
 /** What a money call or a pay.query answer means for a PENDING order. */
 export type CallOutcome =
   | { readonly kind: typeof OrderStatus.SUCCESS; readonly outId?: string }
   | { readonly kind: typeof OrderStatus.FAILED; readonly error: LedgerError }
-  | { readonly kind: 'UNKNOWN'; readonly error?: LedgerError }
+  /** `differences`: the answer described another order (settlement-terms.ts). */
+  | { readonly kind: 'UNKNOWN'; readonly error?: LedgerError; readonly differences?: readonly TermDifference[] }
   /** The platform never saw the call: withdraw the order and throw `cause`. */
   | { readonly kind: 'NOT_ATTEMPTED'; readonly error: LedgerError; readonly cause: unknown };
 
@@ -62,6 +65,8 @@ export function outcomeOfQuery(
   policy: { readonly at: Date; readonly notFoundGraceMs: number },
 ): CallOutcome {
   if (!result) return { kind: 'UNKNOWN', error: { code: 'NO_ANSWER', message: 'pay.query did not answer for the order' } };
+  const differences = compareTerms(record, payQueryTerms(result), payQueryRequired(result));
+  if (differences.length > 0) return { kind: 'UNKNOWN', error: mismatchError('pay.query', differences), differences };
   switch (result.orderStatus) {
     case '60':
     case '80':

@@ -13,6 +13,7 @@ import { OrderStatus, type LedgerRecord } from './records.js';
 import { createRefund } from './refunds.js';
 import { createReplay } from './replay.js';
 import { createSettlement, type BillSettlement, type SettleSummary } from './settlement.js';
+import type { MismatchReporter } from './settlement-terms.js';
 import type { LedgerStore } from './store.js';
 import { DEFAULT_TIMINGS } from '../timings.js';
 
@@ -44,6 +45,8 @@ export interface PaymentServiceOptions {
   readonly replayWaitMs?: number;
   /** Poll interval while waiting. Default 50. */
   readonly replayPollMs?: number;
+  /** Told of every pay.query answer that described another order than the ledger's (it settled nothing). */
+  readonly onMismatch?: MismatchReporter;
 }
 
 const DEFAULTS = {
@@ -58,8 +61,8 @@ const DEFAULTS = {
 const CREATE_ROUNDS = 3;
 
 export function createPaymentService(options: PaymentServiceOptions): PaymentService {
-  const { ledger, platform, now, notFoundGraceMs, inFlightWindowMs, replayWaitMs, replayPollMs } = { ...DEFAULTS, ...options };
-  const settlement = createSettlement({ ledger, platform, now, notFoundGraceMs });
+  const { ledger, platform, now, notFoundGraceMs, inFlightWindowMs, replayWaitMs, replayPollMs, onMismatch } = { ...DEFAULTS, ...options };
+  const settlement = createSettlement({ ledger, platform, now, notFoundGraceMs, ...(onMismatch ? { onMismatch } : {}) });
   const replay = createReplay({ ledger, settlement, now, inFlightWindowMs, waitMs: replayWaitMs, pollMs: replayPollMs });
   const refund = createRefund({ ledger, platform, settlement, replay, now, rounds: CREATE_ROUNDS });
 
@@ -92,13 +95,14 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
       const stored = await ledger.getMany(results.map((result) => result.orderNo));
       // The caller's query terms decide the platform's answer (a wrong acctype gets 78, "no such
       // order"), so an answer settles a PENDING order only when it was asked with the ledger's own
-      // account and acctype, exactly as resolvePending would ask.
+      // account and acctype, exactly as resolvePending would ask; and then only if it describes the
+      // order (outcomeOf compares its terms, settlement-terms.ts).
       const askedAsLedger = (record: LedgerRecord): boolean =>
         items.some((item) => item.orderNo === record.orderNo && item.account === record.account && item.acctype === record.acctype);
       await Promise.allSettled(
         results.map(async (result) => {
           const record = stored.get(result.orderNo);
-          if (!record || record.status !== OrderStatus.PENDING || record.account !== result.account || !askedAsLedger(record)) return;
+          if (!record || record.status !== OrderStatus.PENDING || !askedAsLedger(record)) return;
           await settlement.applyOutcome(record, settlement.outcomeOf(record, result));
         }),
       );

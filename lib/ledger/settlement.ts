@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors.js';
 import type { PayQueryResult, PlatformClient } from '../platform/types.js';
 import { describeError, outcomeOfQuery, type CallOutcome } from './outcome.js';
 import { OrderStatus, OrderType, type LedgerError, type LedgerRecord } from './records.js';
+import type { MismatchReporter } from './settlement-terms.js';
 import type { LedgerStore } from './store.js';
 
 /** pay.query accepts at most this many orders per call. */
@@ -57,12 +58,14 @@ export interface SettlementDeps {
   readonly platform: Pick<PlatformClient, 'payQuery'>;
   readonly now: () => Date;
   readonly notFoundGraceMs: number;
+  /** Told of every pay.query answer that described another order (it settled nothing). */
+  readonly onMismatch?: MismatchReporter;
 }
 
 export interface Settlement {
   /** Writes an outcome; NOT_ATTEMPTED withdraws the order and throws its cause (unless an outcome won meanwhile). */
   applyOutcome(record: LedgerRecord, outcome: CallOutcome): Promise<LedgerRecord>;
-  /** What pay.query's answer means for `record` now. */
+  /** What pay.query's answer means for `record` now; an answer for another order is reported to onMismatch. */
   outcomeOf(record: LedgerRecord, result: PayQueryResult | undefined): CallOutcome;
   /** `record` itself unless PENDING; else resolved with one pay.query. */
   resolveOne(record: LedgerRecord): Promise<LedgerRecord>;
@@ -73,7 +76,7 @@ export interface Settlement {
 }
 
 export function createSettlement(deps: SettlementDeps): Settlement {
-  const { ledger, platform, now, notFoundGraceMs } = deps;
+  const { ledger, platform, now, notFoundGraceMs, onMismatch } = deps;
 
   /** Records that the order is still PENDING; what is stored when an outcome won meanwhile. */
   const stillPending = async (record: LedgerRecord, error: LedgerError | undefined): Promise<LedgerRecord> => {
@@ -110,8 +113,13 @@ export function createSettlement(deps: SettlementDeps): Settlement {
     return settled.record;
   }
 
-  const outcomeOf = (record: LedgerRecord, result: PayQueryResult | undefined): CallOutcome =>
-    outcomeOfQuery(record, result, { at: now(), notFoundGraceMs });
+  const outcomeOf = (record: LedgerRecord, result: PayQueryResult | undefined): CallOutcome => {
+    const outcome = outcomeOfQuery(record, result, { at: now(), notFoundGraceMs });
+    if (outcome.kind === 'UNKNOWN' && outcome.differences) {
+      onMismatch?.({ orderNo: record.orderNo, source: 'pay.query', differences: outcome.differences });
+    }
+    return outcome;
+  };
 
   /** Resolves PENDING records with one pay.query call (≤ PAY_QUERY_BATCH); returns what is stored afterwards. */
   async function resolveBatch(records: readonly LedgerRecord[]): Promise<{ records: LedgerRecord[]; queryFailed: boolean }> {
