@@ -1,5 +1,5 @@
-// The alarms: errors and throttles of every function, PENDING orders older than 15 minutes,
-// reconciliation mismatches, dead letters and API 5xx; all through one helper, optionally to e-mail.
+// The alarms: function errors and throttles, PENDING orders older than 15 minutes, reconciliation mismatches,
+// settlement sources describing another order, dead letters and API 5xx; all through one helper, optionally to e-mail.
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -60,6 +60,11 @@ export class GatewayAlarms extends StackLayer {
       'ReconciliationAlarm',
       customMetric(CUSTOM_METRICS.reconciliationMismatches, 'Sum', Duration.hours(1)),
       'The daily bill and the ledger disagree (missing_local, missing_remote or mismatched rows)',
+    );
+    alarm(
+      'SettlementMismatchAlarm',
+      customMetric(CUSTOM_METRICS.settlementMismatches, 'Sum', FIVE_MINUTES),
+      'A pay.query answer or bill row described another order than the ledger\'s (order_no known to the platform from elsewhere): the order stays PENDING until a person looks',
     );
     alarm(
       'ScheduleDeadLettersAlarm',

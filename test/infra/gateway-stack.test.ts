@@ -321,9 +321,26 @@ describe('GatewayStack (default context)', () => {
     expect(CUSTOM_METRICS).toEqual({
       pendingOlderThan15m: PENDING_OLDER_THAN_15M_METRIC,
       reconciliationMismatches: RECONCILIATION_MISMATCHES_METRIC,
+      // Published by lib/runtime.ts's mismatch reporter (test/e2e/settlement-terms.test.ts reads it from EMF).
+      settlementMismatches: 'SettlementMismatches',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
     template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('alarms on the first settlement source that describes another order (SettlementMismatches, 5-minute sum ≥ 1)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'OnecardGateway',
+      MetricName: CUSTOM_METRICS.settlementMismatches,
+      Dimensions: [{ Name: 'service', Value: 'onecard-gateway' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('another order'),
+    });
   });
 
   it('leaves no unacknowledged cdk-nag AwsSolutions finding', () => {
