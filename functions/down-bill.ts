@@ -6,9 +6,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createDirectoryArchive, createS3Archive, localBillDir } from '../lib/bills/archive.js';
 import type { GatewayConfig } from '../lib/config.js';
 import type { DailyRunResult } from '../lib/bills/service.js';
-import { httpHandler, isScheduledEvent, scheduledHandler } from '../lib/http/chain.js';
-import { publishServiceMetric } from '../lib/http/metrics.js';
-import { BillParamsSchema, BillQuerySchema } from '../lib/http/schemas.js';
+import { httpHandler, isScheduledEvent, scheduledHandler } from '../lib/adapter/http-handler.js';
+import { publishServiceMetric } from '../lib/observability/metrics.js';
+import { BillParamsSchema, BillQuerySchema } from '../lib/api/schemas.js';
 import { ConfigurationError, ValidationError } from '../lib/errors.js';
 import { getBillService } from '../lib/runtime.js';
 

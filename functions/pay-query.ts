@@ -2,10 +2,10 @@
 // POST /v1/payments/query (synjones.onecard.pay.query for 1–50 orders), and the settlement schedule
 // ({"kind":"settle-pending"}) that resolves old PENDING orders and publishes PendingOlderThan15m.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { httpHandler, isScheduledEvent, route, scheduledHandler } from '../lib/http/chain.js';
-import { publishServiceMetric } from '../lib/http/metrics.js';
-import { orderResult, payQueryJson } from '../lib/http/presenters.js';
-import { OrderParamsSchema, PayQueryBodySchema } from '../lib/http/schemas.js';
+import { httpHandler, isScheduledEvent, route, scheduledHandler } from '../lib/adapter/http-handler.js';
+import { publishServiceMetric } from '../lib/observability/metrics.js';
+import { orderResult, payQueryJson } from '../lib/presenters/order-response.js';
+import { OrderParamsSchema, PayQueryBodySchema } from '../lib/api/schemas.js';
 import { settlePendingOrders, type SettlementReport } from '../lib/ledger/settler.js';
 import { getRuntime } from '../lib/runtime.js';
 

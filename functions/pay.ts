@@ -1,7 +1,7 @@
 // POST /v1/payments → synjones.onecard.gdccard.pay, once per order_no, through the ledger.
-import { httpHandler } from '../lib/http/chain.js';
-import { orderResult } from '../lib/http/presenters.js';
-import { PaymentBodySchema } from '../lib/http/schemas.js';
+import { httpHandler } from '../lib/adapter/http-handler.js';
+import { orderResult } from '../lib/presenters/order-response.js';
+import { PaymentBodySchema } from '../lib/api/schemas.js';
 import { getRuntime } from '../lib/runtime.js';
 
 export const handler = httpHandler({

@@ -1,7 +1,7 @@
 // POST /v1/cards/query → synjones.onecard.query.card: every card of one identity.
-import { httpHandler } from '../lib/http/chain.js';
-import { cardJson } from '../lib/http/presenters.js';
-import { QueryCardBodySchema } from '../lib/http/schemas.js';
+import { httpHandler } from '../lib/adapter/http-handler.js';
+import { cardJson } from '../lib/presenters/order-response.js';
+import { QueryCardBodySchema } from '../lib/api/schemas.js';
 import { getRuntime } from '../lib/runtime.js';
 
 export const handler = httpHandler({

@@ -1,7 +1,7 @@
 // POST /v1/refunds → synjones.onecard.gdccard.refund of a SUCCESS payment, never beyond it.
-import { httpHandler } from '../lib/http/chain.js';
-import { orderResult } from '../lib/http/presenters.js';
-import { RefundBodySchema } from '../lib/http/schemas.js';
+import { httpHandler } from '../lib/adapter/http-handler.js';
+import { orderResult } from '../lib/presenters/order-response.js';
+import { RefundBodySchema } from '../lib/api/schemas.js';
 import { getRuntime } from '../lib/runtime.js';
 
 export const handler = httpHandler({

@@ -2,7 +2,7 @@
 // cdk-nag AwsSolutions pack as a validation plugin (context nag=false skips it). Env-agnostic and lookup-free: synth runs offline.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { requestModels } from '../lib/http/openapi.js';
+import { requestModels } from '../lib/api/openapi.js';
 import { readGatewaySettings } from './config.js';
 import { GatewayStack } from './gateway-stack.js';
 

@@ -1,4 +1,4 @@
-// The IAM-authorized REST API: one method per route of lib/http/routes.ts with its request model, the
+// The IAM-authorized REST API: one method per route of lib/api/routes.ts with its request model, the
 // health mock, API Gateway's own refusals in API.md's error shape, access logs, custom domain and WAF.
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -8,13 +8,13 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../../lib/http/routes.js';
+import { ROUTES } from '../../lib/api/routes.js';
 import { SERVICE_NAME } from '../../lib/observability/names.js';
 import type { GatewaySettings } from '../config.js';
 import type { GatewayFunctions } from './gateway-functions.js';
 import { StackLayer } from './layer.js';
 
-/** One request body schema per route, as lib/http/openapi.ts `requestModels()` returns them. */
+/** One request body schema per route, as lib/api/openapi.ts `requestModels()` returns them. */
 export interface RequestModel {
   /** e.g. 'POST /v1/payments' */
   readonly routeKey: string;

@@ -35,7 +35,7 @@ export class RefundExceedsPaymentError extends GatewayError {
 /**
  * Concurrent requests for one order_no kept withdrawing and re-creating its record, so this request
  * gave up before reaching the platform. Nothing was sent; the client retries (HTTP 503 + Retry-After,
- * answered like a busy platform: lib/http/errors.ts).
+ * answered like a busy platform: lib/presenters/error-response.ts).
  */
 export class LocalContentionError extends GatewayError {
   static override readonly name: string = 'LocalContentionError';

@@ -1,7 +1,7 @@
 // The Lambda handlers by function name, as the local server invokes them (the same files
 // API Gateway invokes when deployed).
 import type { Context } from 'aws-lambda';
-import type { FunctionName } from '../http/routes.js';
+import type { FunctionName } from '../api/routes.js';
 import { handler as accessToken } from '../../functions/access-token.js';
 import { handler as downBill } from '../../functions/down-bill.js';
 import { handler as pay } from '../../functions/pay.js';

@@ -1,5 +1,5 @@
 // Wire errors: what reading the platform's envelopes, keys and amounts can fail with. Transport
-// failures are in lib/platform/errors.ts, the code catalogues in ./codes.ts, HTTP mapping in lib/http/errors.ts.
+// failures are in lib/platform/errors.ts, the code catalogues in ./codes.ts, HTTP mapping in lib/presenters/error-response.ts.
 import { GatewayError, ValidationError } from '../errors.js';
 import { BUSINESS_RETCODES, describeRetcode, describeSystemErrcode, isGateErrcode } from './codes.js';
 

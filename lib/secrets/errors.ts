@@ -1,5 +1,5 @@
 // Why the gateway's secret cannot be used: each error names the secret (its id or file path, never a
-// value from it) and what is missing or wrong. lib/http/errors.ts maps them to HTTP.
+// value from it) and what is missing or wrong. lib/presenters/error-response.ts maps them to HTTP.
 import { ConfigurationError, GatewayError } from '../errors.js';
 
 /** Which secret an error is about: its id or file path, never a value from it. */

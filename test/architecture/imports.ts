@@ -10,7 +10,7 @@ import ts from 'typescript';
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ModuleImport {
-  /** The importing file, repository-relative ('lib/http/chain.ts'). */
+  /** The importing file, repository-relative ('lib/adapter/http-handler.ts'). */
   readonly file: string;
   /** The specifier as written ('../protocol/errors.js', 'node:fs', '@aws-sdk/client-s3'). */
   readonly specifier: string;

@@ -5,7 +5,7 @@
 // must leave A's order PENDING, log both values and count SettlementMismatches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
-import { setMetricsOutput } from '../../lib/http/metrics.js';
+import { setMetricsOutput } from '../../lib/observability/metrics.js';
 import { startLocalServer, type LocalServer } from '../../lib/local/server.js';
 import { CUSTOM_METRICS } from '../../lib/observability/names.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';

@@ -1,7 +1,7 @@
 // functions/access-token.ts: the scheduled renewal issues a token when due and logs no token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/access-token.js';
-import { lambdaContext } from '../http/events.js';
+import { lambdaContext } from '../adapter/events.js';
 import { startHarness, type Harness } from './harness.js';
 
 let harness: Harness;

@@ -2,8 +2,8 @@
 // the missing setting), and validation still answers 400 without touching the runtime.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/pay.js';
-import { setLogSink } from '../../lib/http/log.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { setLogSink } from '../../lib/observability/logger.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 
 const logs: string[] = [];
 beforeAll(() => setLogSink((line) => logs.push(line)));

@@ -4,12 +4,12 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/down-bill.js';
 import { handler as payHandler } from '../../functions/pay.js';
-import { setMetricsOutput } from '../../lib/http/metrics.js';
+import { setMetricsOutput } from '../../lib/observability/metrics.js';
 import { ValidationError } from '../../lib/errors.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { getRuntime } from '../../lib/runtime.js';
 import { sandboxCall } from '../support/sandbox.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 import { json, startHarness, type Harness } from './harness.js';
 
 let harness: Harness;

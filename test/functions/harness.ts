@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDirectoryArchive } from '../../lib/bills/archive.js';
 import { loadConfig } from '../../lib/config.js';
-import { setLogSink } from '../../lib/http/log.js';
+import { setLogSink } from '../../lib/observability/logger.js';
 import { setRuntimeForLocal, type RuntimeOverrides, type RuntimeScope } from '../../lib/runtime.js';
 import { createStaticSource } from '../../lib/secrets/index.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { handler as payHandler } from '../../functions/pay.js';
 import { handler } from '../../functions/pay-query.js';
-import { setMetricsOutput } from '../../lib/http/metrics.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { setMetricsOutput } from '../../lib/observability/metrics.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 import { json, startHarness, type Harness } from './harness.js';
 
 const MINUTE = 60_000;

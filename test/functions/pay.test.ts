@@ -2,7 +2,7 @@
 // unknown outcome 202; one debit at the platform.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/pay.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 import { json, startHarness, type Harness } from './harness.js';
 
 let harness: Harness;

@@ -2,7 +2,7 @@
 // signature is a 502 with no card data; logs never hold pwd, phone or cert in full.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/query-card.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 import { json, startHarness, type Harness } from './harness.js';
 
 let harness: Harness;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as payHandler } from '../../functions/pay.js';
 import { handler } from '../../functions/refund.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 import { json, startHarness, type Harness } from './harness.js';
 
 let harness: Harness;

@@ -11,7 +11,7 @@ import { BILL_PREFIXES, HANDLERS } from '../../infra/constructs/handlers.js';
 import { CUSTOM_METRICS } from '../../lib/observability/names.js';
 import { RECONCILIATION_MISMATCHES_METRIC } from '../../lib/bills/service.js';
 import { PENDING_OLDER_THAN_15M_METRIC } from '../../lib/ledger/settler.js';
-import { ROUTES } from '../../lib/http/routes.js';
+import { ROUTES } from '../../lib/api/routes.js';
 import { describeViolations, synthGateway, type SynthResult } from './synth.js';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
@@ -83,7 +83,7 @@ describe('GatewayStack (default context)', () => {
     }
   });
 
-  it('requires AWS_IAM on every API method, health included, and serves each route of lib/http/routes.ts', () => {
+  it('requires AWS_IAM on every API method, health included, and serves each route of lib/api/routes.ts', () => {
     const methods = Object.values(resourcesOf(synth.json, 'AWS::ApiGateway::Method'));
     expect(methods).toHaveLength(ROUTES.length);
     for (const method of methods) expect(method.Properties?.AuthorizationType).toBe('AWS_IAM');

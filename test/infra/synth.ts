@@ -6,7 +6,7 @@ import path from 'node:path';
 import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { requestModels } from '../../lib/http/openapi.js';
+import { requestModels } from '../../lib/api/openapi.js';
 import { readGatewaySettings } from '../../infra/config.js';
 import { GatewayStack } from '../../infra/gateway-stack.js';
 

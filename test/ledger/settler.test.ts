@@ -3,7 +3,7 @@
 // PendingOlderThan15m gauge — published after every run, even a failing one; and the batching with a scripted platform.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
-import { setLogSink } from '../../lib/http/log.js';
+import { setLogSink } from '../../lib/observability/logger.js';
 import { createPaymentService, type PaymentInput, type PaymentService } from '../../lib/ledger/payments.js';
 import { PENDING_OLDER_THAN_15M_METRIC, settlePendingOrders } from '../../lib/ledger/settler.js';
 import { createLedgerStore, type LedgerStore } from '../../lib/ledger/store.js';

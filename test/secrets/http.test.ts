@@ -4,10 +4,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/query-card.js';
 import { loadConfig } from '../../lib/config.js';
-import { INTERNAL_MESSAGE } from '../../lib/http/errors.js';
-import { setLogSink } from '../../lib/http/log.js';
+import { INTERNAL_MESSAGE } from '../../lib/presenters/error-response.js';
+import { setLogSink } from '../../lib/observability/logger.js';
 import { setRuntimeForLocal, type RuntimeScope } from '../../lib/runtime.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { installSecretsManager, type SecretsManagerFault } from '../support/secrets-manager.js';

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/query-card.js';
 import { loadConfig } from '../../lib/config.js';
-import { setLogSink } from '../../lib/http/log.js';
+import { setLogSink } from '../../lib/observability/logger.js';
 import { setRuntimeForLocal, type RuntimeScope } from '../../lib/runtime.js';
 import { DEFAULT_MIN_REFRESH_INTERVAL_MS } from '../../lib/secrets/index.js';
-import { apiEvent, lambdaContext } from '../http/events.js';
+import { apiEvent, lambdaContext } from '../adapter/events.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { testKeyPair } from '../support/keys.js';
 import { manualClock, startTestSandbox, type ManualClock, type TestSandbox } from '../support/sandbox.js';

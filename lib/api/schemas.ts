@@ -1,5 +1,5 @@
 // Request schemas of every route of API.md (zod 4, mini API), with the spec's field limits. The handlers
-// validate with them and lib/http/openapi.ts turns the same objects into the OpenAPI document.
+// validate with them and lib/api/openapi.ts turns the same objects into the OpenAPI document.
 import * as z from '../protocol/zod.js';
 import { parseYuan } from '../protocol/money.js';
 

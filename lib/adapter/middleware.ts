@@ -1,14 +1,14 @@
 // The tiny middy middlewares of the HTTP chain: request id, JSON body with a size limit, schema
-// validation, error mapping (lib/http/errors.ts) and structured logs + metrics per outcome.
+// validation, error mapping (lib/presenters/error-response.ts) and structured logs + metrics per outcome.
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { $ZodError } from 'zod/v4/core';
 import * as z from '../protocol/zod.js';
 import { ValidationError } from '../errors.js';
-import { BodyTooLargeError, describeZodError, toHttpError } from './errors.js';
-import { getLogger } from './log.js';
-import { outcomeOf, recordOutcome } from './metrics.js';
+import { BodyTooLargeError, describeZodError, toHttpError } from '../presenters/error-response.js';
+import { getLogger } from '../observability/logger.js';
+import { outcomeOf, recordOutcome } from '../observability/metrics.js';
 
 export type HttpRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>;

@@ -1,7 +1,7 @@
 // The route table and its matcher behave like API Gateway: literal segments win, 405 on a known
 // path with another method, 404 otherwise.
 import { describe, expect, it } from 'vitest';
-import { matchRoute, ROUTES, routesOf } from '../../lib/http/routes.js';
+import { matchRoute, ROUTES, routesOf } from '../../lib/api/routes.js';
 
 describe('route table', () => {
   it('has every route of API.md once', () => {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { openApiDocument, requestModels } from '../../lib/http/openapi.js';
-import { ROUTES } from '../../lib/http/routes.js';
+import { openApiDocument, requestModels } from '../../lib/api/openapi.js';
+import { ROUTES } from '../../lib/api/routes.js';
 
 type Json = Record<string, any>;
 

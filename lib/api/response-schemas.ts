@@ -1,5 +1,5 @@
-// Response schemas of API.md, used only to document the API (lib/http/openapi.ts); the handlers
-// build responses with lib/http/presenters.ts and do not re-validate them.
+// Response schemas of API.md, used only to document the API (lib/api/openapi.ts); the handlers
+// build responses with lib/presenters/ and do not re-validate them.
 import * as z from 'zod';
 
 const yuan = z.string().regex(/^-?[0-9]+\.[0-9]{2}$/).describe('yuan, two decimals');

@@ -6,8 +6,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as z from '../protocol/zod.js';
 import { getConfig } from '../config.js';
 import { NotFoundError } from '../errors.js';
-import { getLogger } from './log.js';
-import { configureMetrics, recordOutcome } from './metrics.js';
+import { getLogger } from '../observability/logger.js';
+import { configureMetrics, recordOutcome } from '../observability/metrics.js';
 import {
   describeError,
   errorMappingMiddleware,

@@ -7,7 +7,7 @@ import {
   INTERNAL_MESSAGE,
   MethodNotAllowedError,
   toHttpError,
-} from '../../lib/http/errors.js';
+} from '../../lib/presenters/error-response.js';
 import { ConfigurationError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';

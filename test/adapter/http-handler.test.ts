@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { httpHandler, route } from '../../lib/http/chain.js';
-import { setLogSink } from '../../lib/http/log.js';
-import { OrderParamsSchema, PaymentBodySchema } from '../../lib/http/schemas.js';
+import { httpHandler, route } from '../../lib/adapter/http-handler.js';
+import { setLogSink } from '../../lib/observability/logger.js';
+import { OrderParamsSchema, PaymentBodySchema } from '../../lib/api/schemas.js';
 import { BusinessError, PlatformBusyError } from '../../lib/protocol/errors.js';
 import { apiEvent, lambdaContext } from './events.js';
 

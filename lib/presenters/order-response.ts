@@ -3,8 +3,8 @@
 import { BUSINESS_RETCODES } from '../protocol/codes.js';
 import { formatYuan, parseFenString } from '../protocol/money.js';
 import type { CardRecord, PayQueryResult } from '../platform/types.js';
-import type { OrderRecord } from '../presenters/order.js';
-import type { HttpResult } from './chain.js';
+import type { OrderRecord } from './order.js';
+import type { HttpResult } from '../adapter/http-handler.js';
 
 export interface OrderJson {
   order_no: string;

@@ -30,7 +30,7 @@ function activeMetrics(): Metrics | undefined {
   if (!metrics) {
     metrics = new Metrics({ namespace: settings.namespace, serviceName: settings.serviceName });
     const sink = output;
-    // Powertools writes EMF with this.console.log (as lib/http/log.ts reroutes the Logger's console).
+    // Powertools writes EMF with this.console.log (as lib/observability/logger.ts reroutes the Logger's console).
     if (sink) Object.assign(metrics as unknown as { console: unknown }, { console: { log: (line: string) => sink(line) } });
   }
   return metrics;

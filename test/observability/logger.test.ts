@@ -1,7 +1,7 @@
 // Logs are JSON lines with secrets removed and phone/cert numbers masked, wherever they appear,
 // and every line can be captured through the sink hook.
 import { afterEach, describe, expect, it } from 'vitest';
-import { getLogger, maskPhone, maskTail, redact, setLogSink, withLogSink } from '../../lib/http/log.js';
+import { getLogger, maskPhone, maskTail, redact, setLogSink, withLogSink } from '../../lib/observability/logger.js';
 
 /** A PEM header, built so that no file holds what looks like key material. */
 const PEM_BEGIN = `-----BEGIN ${'PRIVATE'} KEY-----`;

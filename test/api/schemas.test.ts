@@ -11,8 +11,8 @@ import {
   PaymentBodySchema,
   QueryCardBodySchema,
   RefundBodySchema,
-} from '../../lib/http/schemas.js';
-import { describeZodError } from '../../lib/http/errors.js';
+} from '../../lib/api/schemas.js';
+import { describeZodError } from '../../lib/presenters/error-response.js';
 
 const payment = { order_no: 'A-1_b', account: '32718', tranamt: '10.50', mercacc: '1001' };
 

@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document of the gateway, generated from the same zod schemas the handlers
-// validate with (lib/http/routes.ts), and the draft-4 request models API Gateway validates with.
+// validate with (lib/api/routes.ts), and the draft-4 request models API Gateway validates with.
 // Light on purpose (zod + the route table only) so infra/ can import it.
 import * as z from 'zod';
 import { ROUTES, type ResponseKind, type RouteSpec } from './routes.js';
