@@ -3,6 +3,7 @@
 import { ConfigurationError } from './errors.js';
 import * as z from './protocol/zod.js';
 import { DEFAULT_PLATFORM_TIMEOUT_MS, MAX_PLATFORM_TIMEOUT_MS, MIN_PLATFORM_TIMEOUT_MS } from './timings.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './observability/names.js';
 
 const optionalText = () =>
   z.optional(
@@ -95,8 +96,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,
     billBucket: e.BILL_BUCKET,
     dataDir: e.ONECARD_DATA_DIR,
-    serviceName: e.POWERTOOLS_SERVICE_NAME ?? 'onecard-gateway',
-    metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE ?? 'OnecardGateway',
+    serviceName: e.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+    metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     logLevel: (e.LOG_LEVEL?.toUpperCase() as LogLevelName | undefined) ?? 'INFO',
     dynamoEndpoint: e.DYNAMODB_ENDPOINT,
     region: e.AWS_REGION,

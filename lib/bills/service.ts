@@ -8,6 +8,7 @@ import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { formatYuan } from '../protocol/money.js';
 import type { BillArchive } from './archive.js';
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
+import { CUSTOM_METRICS, type CustomMetricName } from '../observability/names.js';
 
 export type BillType = BillRequest['billType'];
 export type CryptType = BillRequest['cryptType'];
@@ -46,14 +47,14 @@ export interface GetBillInput {
   readonly cryptType?: CryptType;
 }
 
-/** CloudWatch metric name of a bill's differences (infra/gateway-stack.ts CUSTOM_METRICS.reconciliationMismatches alarms on it). */
-export const RECONCILIATION_MISMATCHES_METRIC = 'ReconciliationMismatches';
+/** CloudWatch metric name of a bill's differences (an alarm in infra/ watches it). */
+export const RECONCILIATION_MISMATCHES_METRIC = CUSTOM_METRICS.reconciliationMismatches;
 
 export interface DailyRunOptions {
   /** The day to run for (yyyyMMdd); default yesterday, China date. */
   readonly billDate?: string;
   /** Receives ReconciliationMismatches = missing_local + missing_remote + mismatched of the reconciled bill. */
-  readonly publishMetric?: (name: string, value: number) => void;
+  readonly publishMetric?: (name: CustomMetricName, value: number) => void;
 }
 
 export interface DailyRunResult {

@@ -15,12 +15,13 @@ import { addSettleSummaries, batches, NOTHING_SETTLED, PAY_QUERY_BATCH, type Set
 import { OrderStatus } from './records.js';
 import type { LedgerStore } from './store.js';
 import { DEFAULT_TIMINGS, OVERDUE_AFTER_MS } from '../timings.js';
+import { CUSTOM_METRICS, type CustomMetricName } from '../observability/names.js';
 
-/** CloudWatch metric name of the gauge (infra/gateway-stack.ts CUSTOM_METRICS.pendingOlderThan15m alarms on it). */
-export const PENDING_OLDER_THAN_15M_METRIC = 'PendingOlderThan15m';
+/** CloudWatch metric name of the gauge (an alarm in infra/ watches it). */
+export const PENDING_OLDER_THAN_15M_METRIC = CUSTOM_METRICS.pendingOlderThan15m;
 
 /** Publishes one metric value (wired to the service-level EMF publisher by the handler). */
-export type PublishMetric = (name: string, value: number) => void;
+export type PublishMetric = (name: CustomMetricName, value: number) => void;
 
 export interface SettlementOptions {
   readonly payments: Pick<PaymentService, 'resolvePending'>;

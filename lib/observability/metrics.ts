@@ -1,6 +1,7 @@
 // One CloudWatch metric per request outcome, and service-level gauges for the alarms (Powertools
 // Metrics, EMF on stdout). Off outside Lambda, so local runs and tests print nothing unless they capture.
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAME, type CustomMetricName } from './names.js';
 
 export interface MetricsOptions {
   readonly enabled: boolean;
@@ -11,7 +12,7 @@ export interface MetricsOptions {
 let metrics: Metrics | undefined;
 /** Where EMF documents go instead of stdout (tests). */
 let output: ((line: string) => void) | undefined;
-let settings: MetricsOptions = { enabled: false, namespace: 'OnecardGateway', serviceName: 'onecard-gateway' };
+let settings: MetricsOptions = { enabled: false, namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME };
 
 /** Sets whether and where metrics go (the chain calls it from the configuration). */
 export function configureMetrics(options: MetricsOptions): void {
@@ -47,9 +48,9 @@ export function recordOutcome(name: string, outcome: string): void {
 
 /**
  * Publishes one service-level value (e.g. PendingOlderThan15m) with only the default `service`
- * dimension, which is what the alarms in infra/gateway-stack.ts match, and flushes it.
+ * dimension, which is what the alarms in infra/ match, and flushes it.
  */
-export function publishServiceMetric(name: string, value: number): void {
+export function publishServiceMetric(name: CustomMetricName, value: number): void {
   const target = activeMetrics();
   if (!target) return;
   target.addMetric(name, MetricUnit.Count, value);

@@ -1,7 +1,8 @@
 // Logs are JSON lines with secrets removed and phone/cert numbers masked, wherever they appear,
 // and every line can be captured through the sink hook.
 import { afterEach, describe, expect, it } from 'vitest';
-import { getLogger, maskPhone, maskTail, redact, setLogSink, withLogSink } from '../../lib/observability/logger.js';
+import { getLogger, setLogSink, withLogSink } from '../../lib/observability/logger.js';
+import { maskPhone, maskTail, redact } from '../../lib/observability/redaction.js';
 
 /** A PEM header, built so that no file holds what looks like key material. */
 const PEM_BEGIN = `-----BEGIN ${'PRIVATE'} KEY-----`;
