@@ -1,6 +1,6 @@
 // The scheduled renewal of the fleet-wide access token (EventBridge Scheduler): renews it when
 // due, so requests rarely wait for one. Logs the outcome, never the token.
-import { scheduledHandler } from '../lib/adapter/http-handler.js';
+import { scheduledHandler } from '../lib/adapter/scheduled-handler.js';
 import { getRuntime } from '../lib/runtime.js';
 import { toChinaIso } from '../lib/protocol/timestamp.js';
 

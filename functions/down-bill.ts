@@ -1,15 +1,16 @@
 // GET /v1/bills/{bill_date} → synjones.onecard.down.bill with reconciliation, and the daily
 // schedule ({"kind":"daily-bill"}) that reconciles and archives yesterday's (China date) bill, settles
 // the PENDING orders it proves and publishes ReconciliationMismatches ("bill_date" re-runs another day).
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { apiAndScheduled } from '../lib/adapter/dispatch.js';
+import { httpHandler } from '../lib/adapter/http-handler.js';
+import { scheduledHandler } from '../lib/adapter/scheduled-handler.js';
+import { BillParamsSchema } from '../lib/api/schemas.js';
 import { createDirectoryArchive, createS3Archive, localBillDir } from '../lib/bills/archive.js';
 import type { GatewayConfig } from '../lib/config.js';
-import type { DailyRunResult } from '../lib/bills/service.js';
-import { httpHandler, isScheduledEvent, scheduledHandler } from '../lib/adapter/http-handler.js';
 import { publishServiceMetric } from '../lib/observability/metrics.js';
-import { BillParamsSchema, BillQuerySchema } from '../lib/api/schemas.js';
 import { ConfigurationError, ValidationError } from '../lib/errors.js';
+import { billJson } from '../lib/presenters/bill.js';
 import { getBillService } from '../lib/runtime.js';
 
 /** The EventBridge Scheduler payload; `bill_date` (yyyyMMdd) only for a manual re-run of another day. */
@@ -29,16 +30,16 @@ const archiveFor = (config: GatewayConfig) => {
 
 const api = httpHandler({
   name: 'down-bill',
-  params: BillParamsSchema,
-  query: BillQuerySchema,
-  handle: async ({ params, query }) => {
-    const bills = await getBillService(archiveFor);
-    const bill = await bills.getBill({
-      billDate: params.bill_date,
-      ...(query.bill_type ? { billType: query.bill_type } : {}),
-      ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
-    });
-    return { statusCode: 200, body: bill };
+  routes: {
+    'GET /v1/bills/{bill_date}': async ({ params, query }) => {
+      const bills = await getBillService(archiveFor);
+      const report = await bills.getBill({
+        billDate: params.bill_date,
+        ...(query.bill_type ? { billType: query.bill_type } : {}),
+        ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
+      });
+      return { statusCode: 200, body: billJson(report) };
+    },
   },
 });
 
@@ -57,10 +58,4 @@ const daily = scheduledHandler({
   summarize: (result) => ({ ...result }),
 });
 
-type DownBillHandler = {
-  (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult>;
-  (event: DailyBillEvent, context: Context): Promise<DailyRunResult>;
-};
-
-export const handler = (async (event: APIGatewayProxyEvent | DailyBillEvent, context: Context) =>
-  isScheduledEvent<DailyBillEvent['kind']>(event, 'daily-bill') ? daily(event, context) : api(event, context)) as DownBillHandler;
+export const handler = apiAndScheduled({ api, kind: 'daily-bill', scheduled: daily });

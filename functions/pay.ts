@@ -1,24 +1,24 @@
 // POST /v1/payments → synjones.onecard.gdccard.pay, once per order_no, through the ledger.
 import { httpHandler } from '../lib/adapter/http-handler.js';
 import { orderResult } from '../lib/presenters/order-response.js';
-import { PaymentBodySchema } from '../lib/api/schemas.js';
 import { getRuntime } from '../lib/runtime.js';
 
 export const handler = httpHandler({
   name: 'pay',
-  body: PaymentBodySchema,
-  handle: async ({ body }) => {
-    const { payments } = await getRuntime();
-    const order = await payments.pay({
-      orderNo: body.order_no,
-      account: body.account,
-      acctype: body.acctype,
-      mercacc: body.mercacc,
-      amountFen: body.tranamt,
-      ...(body.remark !== undefined ? { remark: body.remark } : {}),
-      ...(body.attach !== undefined ? { attach: body.attach } : {}),
-      ...(body.termid !== undefined ? { termid: body.termid } : {}),
-    });
-    return orderResult(order);
+  routes: {
+    'POST /v1/payments': async ({ body }) => {
+      const { payments } = await getRuntime();
+      const order = await payments.pay({
+        orderNo: body.order_no,
+        account: body.account,
+        acctype: body.acctype,
+        mercacc: body.mercacc,
+        amountFen: body.tranamt,
+        ...(body.remark !== undefined ? { remark: body.remark } : {}),
+        ...(body.attach !== undefined ? { attach: body.attach } : {}),
+        ...(body.termid !== undefined ? { termid: body.termid } : {}),
+      });
+      return orderResult(order);
+    },
   },
 });

@@ -1,23 +1,23 @@
 // POST /v1/refunds → synjones.onecard.gdccard.refund of a SUCCESS payment, never beyond it.
 import { httpHandler } from '../lib/adapter/http-handler.js';
 import { orderResult } from '../lib/presenters/order-response.js';
-import { RefundBodySchema } from '../lib/api/schemas.js';
 import { getRuntime } from '../lib/runtime.js';
 
 export const handler = httpHandler({
   name: 'refund',
-  body: RefundBodySchema,
-  handle: async ({ body }) => {
-    const { payments } = await getRuntime();
-    const order = await payments.refund({
-      orderNo: body.order_no,
-      refundOrderNo: body.refund_order_no,
-      account: body.account,
-      acctype: body.acctype,
-      mercacc: body.mercacc,
-      amountFen: body.tranamt,
-      ...(body.termid !== undefined ? { termid: body.termid } : {}),
-    });
-    return orderResult(order);
+  routes: {
+    'POST /v1/refunds': async ({ body }) => {
+      const { payments } = await getRuntime();
+      const order = await payments.refund({
+        orderNo: body.order_no,
+        refundOrderNo: body.refund_order_no,
+        account: body.account,
+        acctype: body.acctype,
+        mercacc: body.mercacc,
+        amountFen: body.tranamt,
+        ...(body.termid !== undefined ? { termid: body.termid } : {}),
+      });
+      return orderResult(order);
+    },
   },
 });

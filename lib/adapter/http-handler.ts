@@ -1,171 +1,91 @@
-// The shared handler chain (middy 6), visible in one place, and the helpers that let each
-// function file be a dozen lines: httpHandler for API routes, scheduledHandler for schedules.
+// The API Gateway handler chain (middy 6), visible in one place. A handler names the routes it
+// serves by route key; the schemas come from the route table (lib/api/routes.ts), never from it.
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type * as z from '../protocol/zod.js';
-import { getConfig } from '../config.js';
+import { FUNCTION_NAMES, routeOf, routesOf, type FunctionName, type RouteKey, type RouteSpec, type RouteTable } from '../api/routes.js';
+import type { HttpResult } from '../presenters/result.js';
 import { NotFoundError } from '../errors.js';
-import { getLogger } from '../observability/logger.js';
-import { configureMetrics, recordOutcome } from '../observability/metrics.js';
+import type * as z from '../protocol/zod.js';
+import { initObservability } from './init.js';
 import {
-  describeError,
   errorMappingMiddleware,
+  eventGuardMiddleware,
   jsonBodyMiddleware,
   observabilityMiddleware,
   requestIdMiddleware,
-  stateOf,
+  routeHandlerMiddleware,
+  routeMiddleware,
   validationMiddleware,
-  type HttpRequest,
-  type InputSchemas,
+  type RouteCall,
 } from './middleware.js';
 
-export interface HttpResult {
-  readonly statusCode: number;
-  readonly body: unknown;
-  readonly headers?: Record<string, string>;
-}
-
 type Output<S> = S extends z.core.$ZodType ? z.output<S> : undefined;
+/** The validated type of one input part of a route, from the schema the table binds (undefined: none). */
+type Bound<K extends RouteKey, Part extends 'body' | 'params' | 'query'> = RouteTable[K] extends { readonly [P in Part]: infer S } ? Output<S> : undefined;
 
-export interface HttpInput<B, P, Q> {
-  readonly body: Output<B>;
-  readonly params: Output<P>;
-  readonly query: Output<Q>;
+/** What a route's handler receives. */
+export interface RouteInput<K extends RouteKey> {
+  readonly body: Bound<K, 'body'>;
+  readonly params: Bound<K, 'params'>;
+  readonly query: Bound<K, 'query'>;
   readonly requestId: string;
   readonly event: APIGatewayProxyEvent;
 }
 
-export interface RouteDefinition<B extends z.core.$ZodType | undefined = undefined, P extends z.core.$ZodType | undefined = undefined, Q extends z.core.$ZodType | undefined = undefined> {
-  readonly body?: B;
-  readonly params?: P;
-  readonly query?: Q;
-  readonly handle: (input: HttpInput<B, P, Q>, context: Context) => Promise<HttpResult>;
-}
-
-/** Declares one route of a handler with its schemas (keeps the handle's input typed). */
-export function route<B extends z.core.$ZodType | undefined = undefined, P extends z.core.$ZodType | undefined = undefined, Q extends z.core.$ZodType | undefined = undefined>(
-  definition: RouteDefinition<B, P, Q>,
-): RouteDefinition<z.core.$ZodType | undefined, z.core.$ZodType | undefined, z.core.$ZodType | undefined> {
-  return definition as unknown as RouteDefinition<z.core.$ZodType | undefined, z.core.$ZodType | undefined, z.core.$ZodType | undefined>;
-}
+export type RouteHandle<K extends RouteKey> = (input: RouteInput<K>, context: Context) => Promise<HttpResult>;
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-let observabilityReady = false;
-
-/** Sets the logger level and metrics from the configuration once; a bad configuration is
- *  reported by the runtime as a 500, so here it only falls back to defaults. */
-function initObservability(): void {
-  if (observabilityReady) return;
-  observabilityReady = true;
-  try {
-    const config = getConfig();
-    getLogger({ serviceName: config.serviceName, logLevel: config.logLevel }).setLogLevel(config.logLevel);
-    configureMetrics({ enabled: config.onLambda, namespace: config.metricsNamespace, serviceName: config.serviceName });
-  } catch {
-    getLogger();
-  }
+export interface HttpHandlerOptions<K extends RouteKey> {
+  /** The function's name in logs and metrics; a function of the route table must serve exactly its routes. */
+  readonly name: string;
+  readonly bodyLimitBytes?: number;
+  /** One handler per route key, e.g. `{ 'POST /v1/payments': async ({ body }) => … }`. */
+  readonly routes: { readonly [P in K]: RouteHandle<P> };
 }
 
 /**
  * An API Gateway (REST, proxy) handler: header normalisation → request id → logs/metrics →
- * error mapping → JSON body (16 KB) → validation → `handle`. Either one route (`body`/`params`/
- * `query`/`handle`) or several keyed by route key ("GET /v1/payments/{order_no}").
+ * error mapping → route → JSON body (16 KB) → validation with the route's schemas → its handler.
+ * With one route, every event goes to it; with several, the event's "METHOD resource" chooses.
+ *
+ * @throws Error at load when `name` is a function of the route table and `routes` are not its routes.
  */
-export function httpHandler<B extends z.core.$ZodType | undefined = undefined, P extends z.core.$ZodType | undefined = undefined, Q extends z.core.$ZodType | undefined = undefined>(
-  options: { readonly name: string; readonly bodyLimitBytes?: number } & (RouteDefinition<B, P, Q> | { readonly routes: Readonly<Record<string, ReturnType<typeof route>>> }),
-): ApiHandler {
-  const pick = (request: HttpRequest): RouteDefinition<z.core.$ZodType | undefined, z.core.$ZodType | undefined, z.core.$ZodType | undefined> => {
-    if (!('routes' in options)) return options as unknown as ReturnType<typeof route>;
-    const event = request.event;
+export function httpHandler<K extends RouteKey>(options: HttpHandlerOptions<K>): ApiHandler {
+  const handles = options.routes as unknown as Readonly<Record<string, (call: RouteCall, context: Context) => Promise<HttpResult>>>;
+  const keys = Object.keys(handles) as RouteKey[];
+  assertServesItsRoutes(options.name, keys);
+  const routes = keys.map(routeOf);
+  const pick = (event: APIGatewayProxyEvent): RouteSpec => {
+    if (routes.length === 1) return routes[0] as RouteSpec;
     const key = `${String(event.httpMethod).toUpperCase()} ${String(event.resource)}`;
-    const found = options.routes[key];
+    const found = routes.find((spec) => spec.routeKey === key);
     if (!found) throw new NotFoundError(`no route ${key} in ${options.name}`);
     return found;
   };
-  const schemasOf = (request: HttpRequest): InputSchemas => {
-    const chosen = pick(request);
-    return { body: chosen.body, params: chosen.params, query: chosen.query };
-  };
+  const run = (route: RouteSpec, call: RouteCall, context: Context): Promise<HttpResult> => (handles[route.routeKey] as (call: RouteCall, context: Context) => Promise<HttpResult>)(call, context);
 
-  const base = async (event: APIGatewayProxyEvent, context: Context, request: HttpRequest): Promise<APIGatewayProxyResult> => {
-    const state = stateOf(request);
-    const input = state.input ?? { body: undefined, params: undefined, query: undefined };
-    const result = await pick(request).handle(
-      { body: input.body, params: input.params, query: input.query, requestId: state.requestId, event } as HttpInput<z.core.$ZodType, z.core.$ZodType, z.core.$ZodType>,
-      context,
-    );
-    return { statusCode: result.statusCode, headers: { ...result.headers }, body: JSON.stringify(result.body) };
-  };
-
-  // The request object is needed by the base handler; middy passes only (event, context), so a
-  // before-middleware remembers it per event.
-  const requests = new WeakMap<object, HttpRequest>();
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use({ before: (request) => { initObservability(); requests.set(request.event, request); } })
+  // No middy handler: the route runs as the innermost middleware, where it can read request.internal.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use({ before: () => initObservability() })
+    .use(eventGuardMiddleware())
     .use(httpHeaderNormalizer())
     .use(requestIdMiddleware())
     .use(observabilityMiddleware(options.name))
     .use(errorMappingMiddleware())
-    .use(jsonBodyMiddleware({ limitBytes: options.bodyLimitBytes, required: (request) => schemasOf(request).body !== undefined }))
-    .use(validationMiddleware(schemasOf))
-    .handler(async (event, context) => {
-      const request = requests.get(event);
-      if (!request) throw new Error('request not registered by the chain');
-      return base(event, context, request);
-    });
-  return async (event, context) => handler(safeEvent(event), context);
+    .use(routeMiddleware(pick))
+    .use(jsonBodyMiddleware({ limitBytes: options.bodyLimitBytes }))
+    .use(validationMiddleware())
+    .use(routeHandlerMiddleware(run)) as unknown as ApiHandler;
 }
 
-/** A per-invocation copy of the event (the chain annotates it; callers may reuse theirs), and a
- *  placeholder for a malformed one so the chain never trips over it. */
-function safeEvent(event: APIGatewayProxyEvent): APIGatewayProxyEvent {
-  if (event !== null && typeof event === 'object') return { ...event };
-  return { headers: {}, multiValueHeaders: {}, httpMethod: '?', resource: '?', path: '?' } as unknown as APIGatewayProxyEvent;
-}
-
-/**
- * True for a scheduler payload `{"kind": <kind>, …}`, never for an API Gateway event (those have
- * `httpMethod` and no top-level `kind`): how a function serving both tells them apart.
- */
-export function isScheduledEvent<K extends string>(event: unknown, kind: K): event is { readonly kind: K } {
-  return typeof event === 'object' && event !== null && !('httpMethod' in event) && (event as { kind?: unknown }).kind === kind;
-}
-
-/**
- * A scheduled (EventBridge Scheduler) handler: logs start and outcome with the invocation id and
- * records one metric; an error is logged and rethrown so the schedule's retry and alarms see it.
- */
-export function scheduledHandler<E, R>(options: {
-  readonly name: string;
-  readonly handle: (event: E, context: Context) => Promise<R>;
-  /** What of the result may be logged (never tokens). */
-  readonly summarize?: (result: R) => Record<string, unknown>;
-}): (event: E, context: Context) => Promise<R> {
-  return async (event, context) => {
-    initObservability();
-    const logger = getLogger();
-    const startedAt = Date.now();
-    const fields = { request_id: context?.awsRequestId ?? 'scheduled', function: options.name };
-    logger.info('scheduled run', fields);
-    try {
-      const result = await options.handle(event, context);
-      logger.info('scheduled run done', { ...fields, duration_ms: Date.now() - startedAt, ...options.summarize?.(result) });
-      safeRecord(options.name, 'ok');
-      return result;
-    } catch (error) {
-      logger.error('scheduled run failed', { ...fields, duration_ms: Date.now() - startedAt, error: describeError(error) });
-      safeRecord(options.name, 'failed');
-      throw error;
-    }
-  };
-}
-
-function safeRecord(name: string, outcome: string): void {
-  try {
-    recordOutcome(name, outcome);
-  } catch {
-    // metrics must never change an outcome
+/** A handler of functions/ serves exactly the routes the table binds to it (what infra/ wires to it). */
+function assertServesItsRoutes(name: string, keys: readonly RouteKey[]): void {
+  if (!(FUNCTION_NAMES as readonly string[]).includes(name)) return;
+  const expected = routesOf(name as FunctionName).map((spec) => spec.routeKey).sort();
+  const actual = [...keys].sort();
+  if (expected.join('\n') !== actual.join('\n')) {
+    throw new Error(`handler ${name} serves ${actual.join(', ') || 'no route'} but the route table binds ${expected.join(', ') || 'none'} to it`);
   }
 }

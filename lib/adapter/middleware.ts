@@ -1,57 +1,36 @@
-// The tiny middy middlewares of the HTTP chain: request id, JSON body with a size limit, schema
-// validation, error mapping (lib/presenters/error-response.ts) and structured logs + metrics per outcome.
-import { randomUUID } from 'node:crypto';
-import type { MiddlewareObj, Request } from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { $ZodError } from 'zod/v4/core';
-import * as z from '../protocol/zod.js';
-import { ValidationError } from '../errors.js';
-import { BodyTooLargeError, describeZodError, toHttpError } from '../presenters/error-response.js';
+// The tiny middy middlewares of the HTTP chain: request id, route choice, JSON body with a size
+// limit, schema validation, the route's handler, error mapping and logs + metrics per outcome.
+// They share what they learn through `request.internal` (lib/adapter/request-state.ts).
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { $ZodError } from 'zod/v4/core';
+import type { RouteSpec } from '../api/routes.js';
 import { getLogger } from '../observability/logger.js';
 import { outcomeOf, recordOutcome } from '../observability/metrics.js';
+import { toHttpError } from '../presenters/error-response.js';
+import type { HttpResult } from '../presenters/result.js';
+import { describeZodError } from '../presenters/zod-message.js';
+import { ValidationError } from '../errors.js';
+import * as z from '../protocol/zod.js';
+import { describeError } from './describe-error.js';
+import { DEFAULT_BODY_LIMIT_BYTES, parseJsonBody } from './json-body.js';
+import { stateOf, type HttpRequest, type RequestState } from './request-state.js';
 
-export type HttpRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
-/** What the chain learns about one request, shared by its middlewares. */
-export interface RequestState {
-  requestId: string;
-  startedAt: number;
-  routeKey: string;
-  /** The parsed JSON body (undefined when the route takes none). */
-  body?: unknown;
-  /** Validated input, set by the validator. */
-  input?: { body: unknown; params: unknown; query: unknown };
-}
-
-const states = new WeakMap<object, RequestState>();
-
-/** The state of a request (created on first use). */
-export function stateOf(request: HttpRequest): RequestState {
-  let state = states.get(request);
-  if (state === undefined) {
-    const event = (request.event ?? {}) as Partial<APIGatewayProxyEvent>;
-    state = {
-      requestId: chooseRequestId(event),
-      startedAt: Date.now(),
-      routeKey: `${String(event.httpMethod ?? '?')} ${String(event.resource ?? event.path ?? '?')}`,
-    };
-    states.set(request, state);
-  }
-  return state;
-}
-
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** x-request-id from the client when well-formed, else API Gateway's request id, else a new one. */
-export function chooseRequestId(event: Partial<APIGatewayProxyEvent>): string {
-  const headers = event.headers && typeof event.headers === 'object' ? event.headers : {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() === 'x-request-id' && typeof value === 'string' && REQUEST_ID_PATTERN.test(value)) return value;
-  }
-  const fromGateway = event.requestContext?.requestId;
-  if (typeof fromGateway === 'string' && REQUEST_ID_PATTERN.test(fromGateway)) return fromGateway;
-  return randomUUID();
+/**
+ * Replaces an event that is not an object (never sent by API Gateway) with an empty one, so the
+ * chain answers it like any malformed request instead of tripping over it.
+ */
+export function eventGuardMiddleware(): HttpMiddleware {
+  return {
+    before: (request) => {
+      const event: unknown = request.event;
+      if (event === null || typeof event !== 'object') {
+        request.event = { headers: {}, multiValueHeaders: {}, httpMethod: '?', resource: '?', path: '?' } as unknown as APIGatewayProxyEvent;
+      }
+    },
+  };
 }
 
 /** Echoes the request id (and JSON content headers) on every response, errors included. */
@@ -89,67 +68,71 @@ export function errorMappingMiddleware(): HttpMiddleware {
   };
 }
 
-export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+/** Chooses the route of the request (`pick` throws NotFoundError for one the handler does not serve). */
+export function routeMiddleware(pick: (event: APIGatewayProxyEvent) => RouteSpec): HttpMiddleware {
+  return {
+    before: (request) => {
+      stateOf(request).route = pick(request.event);
+    },
+  };
+}
 
-/** Parses a JSON body (base64-encoded or not) of at most `limitBytes`; anything else is a 400. */
-export function jsonBodyMiddleware(options: { limitBytes?: number; required: (request: HttpRequest) => boolean }): HttpMiddleware {
+/** Parses the JSON body of a route that takes one (at most `limitBytes`); anything else is a 400. */
+export function jsonBodyMiddleware(options: { limitBytes?: number } = {}): HttpMiddleware {
   const limitBytes = options.limitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   return {
     before: (request) => {
-      if (!options.required(request)) return;
-      stateOf(request).body = parseJsonBody(request.event, limitBytes);
+      const state = stateOf(request);
+      if (routeOf(state).body === undefined) return;
+      state.body = parseJsonBody(request.event, limitBytes);
     },
   };
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The JSON value of an API Gateway event's body; ValidationError for anything a client got wrong. */
-export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, limitBytes: number): unknown {
-  const raw: unknown = event.body;
-  if (raw === null || raw === undefined || raw === '') throw new ValidationError('request body is required: send a JSON object', 'body');
-  if (typeof raw !== 'string') throw new ValidationError('request body must be JSON text', 'body');
-  let text: string;
-  if (event.isBase64Encoded === true) {
-    if (raw.length > Math.ceil((limitBytes * 4) / 3) + 4) throw new BodyTooLargeError(limitBytes);
-    const bytes = Buffer.from(raw, 'base64');
-    if (bytes.length > limitBytes) throw new BodyTooLargeError(limitBytes);
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      throw new ValidationError('request body is not valid UTF-8', 'body');
-    }
-  } else {
-    if (raw.length > limitBytes || Buffer.byteLength(raw, 'utf8') > limitBytes) throw new BodyTooLargeError(limitBytes);
-    text = raw;
-  }
-  if (text.trim() === '') throw new ValidationError('request body is required: send a JSON object', 'body');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ValidationError('request body is not valid JSON', 'body');
-  }
-}
-
-export interface InputSchemas {
-  readonly body?: z.core.$ZodType;
-  readonly params?: z.core.$ZodType;
-  readonly query?: z.core.$ZodType;
 }
 
 /** Validates body, path parameters and query with the route's schemas: 400 naming the field. */
-export function validationMiddleware(schemasOf: (request: HttpRequest) => InputSchemas): HttpMiddleware {
+export function validationMiddleware(): HttpMiddleware {
   return {
     before: (request) => {
-      const schemas = schemasOf(request);
       const state = stateOf(request);
+      const route = routeOf(state);
       state.input = {
-        body: schemas.body ? validate(schemas.body, state.body, undefined) : undefined,
-        params: schemas.params ? validate(schemas.params, request.event.pathParameters ?? {}, undefined) : undefined,
-        query: schemas.query ? validate(schemas.query, request.event.queryStringParameters ?? {}, 'query') : undefined,
+        body: route.body ? validate(route.body, state.body, undefined) : undefined,
+        params: route.params ? validate(route.params, request.event.pathParameters ?? {}, undefined) : undefined,
+        query: route.query ? validate(route.query, request.event.queryStringParameters ?? {}, 'query') : undefined,
       };
     },
   };
+}
+
+/** What the route's handler receives: the validated input as `handle` declares it. */
+export interface RouteCall {
+  readonly body: unknown;
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly requestId: string;
+  readonly event: APIGatewayProxyEvent;
+}
+
+/**
+ * Runs the chosen route's handler with the validated input and makes its result the response.
+ * middy hands its own handler only (event, context), not `request.internal`; so the route runs
+ * here, as the innermost `after` (the first to run, right after middy's no-op handler), and
+ * every outer `after`/`onError` (request id, logs, error mapping) sees its result as usual.
+ */
+export function routeHandlerMiddleware(run: (route: RouteSpec, call: RouteCall, context: Context) => Promise<HttpResult>): HttpMiddleware {
+  return {
+    after: async (request) => {
+      const state = stateOf(request);
+      const input = state.input ?? { body: undefined, params: undefined, query: undefined };
+      const result = await run(routeOf(state), { ...input, requestId: state.requestId, event: request.event }, request.context);
+      request.response = { statusCode: result.statusCode, headers: { ...result.headers }, body: JSON.stringify(result.body) };
+    },
+  };
+}
+
+function routeOf(state: RequestState): RouteSpec {
+  if (state.route === undefined) throw new Error('no route chosen: routeMiddleware must run first');
+  return state.route;
 }
 
 function validate(schema: z.core.$ZodType, value: unknown, root: string | undefined): unknown {
@@ -207,21 +190,4 @@ export function observabilityMiddleware(name: string): HttpMiddleware {
     after: finish,
     onError: finish,
   };
-}
-
-/** A log-safe summary of an error: class, code, message (the logger masks PII in it). */
-export function describeError(error: unknown, withStack = true): Record<string, unknown> | undefined {
-  if (error === null || error === undefined) return undefined;
-  if (error instanceof $ZodError) return { name: 'ZodError', message: describeZodError(error) };
-  if (error instanceof Error) {
-    const withCode = error as Error & { code?: unknown; delivery?: unknown };
-    return {
-      name: error.name,
-      code: typeof withCode.code === 'string' ? withCode.code : undefined,
-      delivery: typeof withCode.delivery === 'string' ? withCode.delivery : undefined,
-      message: error.message,
-      ...(withStack ? { stack: error.stack } : {}),
-    };
-  }
-  return { name: typeof error, message: 'non-Error value thrown' };
 }

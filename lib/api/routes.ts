@@ -12,16 +12,13 @@ import {
 } from './schemas.js';
 
 /** The handler files under functions/ (each `export const handler`). */
-export type FunctionName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pay-query' | 'down-bill';
+export const FUNCTION_NAMES = ['access-token', 'query-card', 'pay', 'refund', 'pay-query', 'down-bill'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 
-export interface RouteSpec {
-  /** "POST /v1/payments": method + API Gateway resource path. */
-  readonly routeKey: string;
-  readonly method: HttpMethod;
-  /** API Gateway resource path, with `{name}` path parameters. */
-  readonly resource: string;
+/** One route as the table writes it; the key ("POST /v1/payments") gives its method and resource. */
+interface RouteEntry {
   /** The Lambda serving it; null for the health route (a mock integration deployed, built in locally). */
   readonly functionName: FunctionName | null;
   readonly operationId: string;
@@ -33,84 +30,92 @@ export interface RouteSpec {
   readonly responses: readonly ResponseKind[];
 }
 
+export interface RouteSpec extends RouteEntry {
+  /** "POST /v1/payments": method + API Gateway resource path. */
+  readonly routeKey: RouteKey;
+  readonly method: HttpMethod;
+  /** API Gateway resource path, with `{name}` path parameters. */
+  readonly resource: string;
+}
+
 export type ResponseKind = 'health' | 'cards' | 'order' | 'payQuery' | 'bill';
 
-const route = (spec: Omit<RouteSpec, 'routeKey'>): RouteSpec => ({ ...spec, routeKey: `${spec.method} ${spec.resource}` });
-
-export const ROUTES: readonly RouteSpec[] = [
-  route({
-    method: 'GET',
-    resource: '/v1/health',
+/**
+ * The table, keyed by route key. Handlers name their route by this key and the adapter validates
+ * with the schemas bound here (lib/adapter/http-handler.ts), so a handler cannot re-declare them.
+ */
+const ROUTE_TABLE = {
+  'GET /v1/health': {
     functionName: null,
     operationId: 'health',
     summary: 'Liveness; the local server is ready when this answers',
     responses: ['health'],
-  }),
+  },
   // Health checks and uptime monitors probe with HEAD: the same answer as GET, without a body.
-  route({
-    method: 'HEAD',
-    resource: '/v1/health',
+  'HEAD /v1/health': {
     functionName: null,
     operationId: 'healthHead',
     summary: 'Liveness as GET /v1/health answers it, without a body',
     responses: ['health'],
-  }),
-  route({
-    method: 'POST',
-    resource: '/v1/cards/query',
+  },
+  'POST /v1/cards/query': {
     functionName: 'query-card',
     operationId: 'queryCard',
     summary: 'Every card of one identity (synjones.onecard.query.card)',
     body: QueryCardBodySchema,
     responses: ['cards'],
-  }),
-  route({
-    method: 'POST',
-    resource: '/v1/payments',
+  },
+  'POST /v1/payments': {
     functionName: 'pay',
     operationId: 'pay',
     summary: 'Charge a card once per order_no (synjones.onecard.gdccard.pay)',
     body: PaymentBodySchema,
     responses: ['order'],
-  }),
-  route({
-    method: 'POST',
-    resource: '/v1/payments/query',
+  },
+  'POST /v1/payments/query': {
     functionName: 'pay-query',
     operationId: 'queryPayments',
     summary: 'Ask the platform about 1–50 orders (synjones.onecard.pay.query)',
     body: PayQueryBodySchema,
     responses: ['payQuery'],
-  }),
-  route({
-    method: 'GET',
-    resource: '/v1/payments/{order_no}',
+  },
+  'GET /v1/payments/{order_no}': {
     functionName: 'pay-query',
     operationId: 'getOrder',
     summary: "The ledger's record of a payment or refund; a PENDING one is resolved with pay.query first",
     params: OrderParamsSchema,
     responses: ['order'],
-  }),
-  route({
-    method: 'POST',
-    resource: '/v1/refunds',
+  },
+  'POST /v1/refunds': {
     functionName: 'refund',
     operationId: 'refund',
     summary: 'Refund (part of) a SUCCESS payment (synjones.onecard.gdccard.refund)',
     body: RefundBodySchema,
     responses: ['order'],
-  }),
-  route({
-    method: 'GET',
-    resource: '/v1/bills/{bill_date}',
+  },
+  'GET /v1/bills/{bill_date}': {
     functionName: 'down-bill',
     operationId: 'getBill',
     summary: 'The bill of one China day with its reconciliation against the ledger (synjones.onecard.down.bill)',
     params: BillParamsSchema,
     query: BillQuerySchema,
     responses: ['bill'],
-  }),
-];
+  },
+} as const satisfies Record<`${HttpMethod} /${string}`, RouteEntry>;
+
+/** The table's type: what each route binds (its schemas' types give a handler's input types). */
+export type RouteTable = typeof ROUTE_TABLE;
+export type RouteKey = keyof RouteTable;
+
+export const ROUTES: readonly RouteSpec[] = (Object.keys(ROUTE_TABLE) as RouteKey[]).map((routeKey) => {
+  const [method, resource] = routeKey.split(' ') as [HttpMethod, string];
+  return { ...(ROUTE_TABLE[routeKey] as RouteEntry), routeKey, method, resource };
+});
+
+/** The route of a key (every key of RouteTable is in ROUTES). */
+export function routeOf(routeKey: RouteKey): RouteSpec {
+  return ROUTES.find((spec) => spec.routeKey === routeKey) as RouteSpec;
+}
 
 /** The routes each handler serves, e.g. for infra/ wiring API Gateway methods to functions. */
 export function routesOf(functionName: FunctionName): RouteSpec[] {

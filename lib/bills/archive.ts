@@ -3,12 +3,29 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { BillReport } from './report.js';
 
-/** A day's stored bill: the API.md bills JSON plus whether the day was over when it was fetched. */
+/** A day's stored bill: the reconciled report plus whether the day was over when it was fetched. */
 export interface StoredBillReport {
   readonly final: boolean;
   readonly fetchedAt: string;
-  readonly report: unknown;
+  readonly report: BillReport;
+}
+
+/**
+ * The format of the stored report documents. Reports written before it (the API JSON, no `format`)
+ * read as absent, so such a day is fetched again once and rewritten in this format.
+ */
+const REPORT_FORMAT = 2;
+
+function encodeReport(report: StoredBillReport): { format: number } & StoredBillReport {
+  return { format: REPORT_FORMAT, ...report };
+}
+
+function decodeReport(text: string): StoredBillReport | undefined {
+  const parsed = JSON.parse(text) as Partial<{ format: number } & StoredBillReport>;
+  if (parsed.format !== REPORT_FORMAT || parsed.report === undefined) return undefined;
+  return { final: parsed.final === true, fetchedAt: String(parsed.fetchedAt), report: parsed.report };
 }
 
 export interface BillArchive {
@@ -39,7 +56,7 @@ export function createS3Archive(options: { readonly client: S3Client; readonly b
       try {
         const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: reportKey(billDate, billType) }));
         const text = await output.Body?.transformToString('utf-8');
-        return text === undefined ? undefined : (JSON.parse(text) as StoredBillReport);
+        return text === undefined ? undefined : decodeReport(text);
       } catch (error) {
         if (error instanceof NoSuchKey || (error as { name?: string } | undefined)?.name === 'NoSuchKey') return undefined;
         throw error;
@@ -58,7 +75,7 @@ export function createS3Archive(options: { readonly client: S3Client; readonly b
         new PutObjectCommand({
           Bucket: bucket,
           Key: reportKey(billDate, billType),
-          Body: JSON.stringify(report),
+          Body: JSON.stringify(encodeReport(report)),
           ContentType: 'application/json',
         }),
       );
@@ -83,7 +100,7 @@ export function createDirectoryArchive(root: string): BillArchive {
   return {
     async getReport(billDate, billType) {
       try {
-        return JSON.parse(await readFile(join(root, reportKey(billDate, billType)), 'utf8')) as StoredBillReport;
+        return decodeReport(await readFile(join(root, reportKey(billDate, billType)), 'utf8'));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
@@ -91,7 +108,7 @@ export function createDirectoryArchive(root: string): BillArchive {
     },
     async put(billDate, billType, rawText, report) {
       await write(rawKey(billDate, billType), rawText);
-      await write(reportKey(billDate, billType), JSON.stringify(report, null, 2));
+      await write(reportKey(billDate, billType), JSON.stringify(encodeReport(report), null, 2));
     },
   };
 }

@@ -1,45 +1,16 @@
 // The bills use case: a day's bill from the archive when final, else downloaded (down.bill),
-// reconciled against the ledger, PENDING orders it proves settled, and archived; API.md shape out.
+// reconciled against the ledger, PENDING orders it proves settled, and archived; a typed report out.
 import type { BillRequest, BillRow, PlatformClient } from '../platform/types.js';
 import type { LedgerStore } from '../ledger/store.js';
 import type { PaymentService } from '../ledger/payments.js';
 import { reconcile, type ReconcileResult } from './reconcile.js';
 import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
-import { formatYuan } from '../protocol/money.js';
 import type { BillArchive } from './archive.js';
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
+import type { BillReport, BillType } from './report.js';
 import { CUSTOM_METRICS, type CustomMetricName } from '../observability/names.js';
 
-export type BillType = BillRequest['billType'];
 export type CryptType = BillRequest['cryptType'];
-
-/** GET /v1/bills/{bill_date} (API.md "Bills"). */
-export interface BillJson {
-  bill_date: string;
-  bill_type: BillType;
-  count: number;
-  total: string;
-  rows: BillRowJson[];
-  reconciliation: {
-    matched: number;
-    missing_local: string[];
-    missing_remote: string[];
-    mismatched: { order_no: string; field: string; ledger: string; bill: string }[];
-  };
-}
-
-export interface BillRowJson {
-  trade_time: string;
-  account: string;
-  acctype: string;
-  mercacc: string;
-  out_id: string;
-  order_no: string;
-  trade_type: string;
-  order_status: string;
-  tranamt: string;
-  attach: string;
-}
 
 export interface GetBillInput {
   readonly billDate: string;
@@ -69,7 +40,7 @@ export interface DailyRunResult {
 }
 
 export interface BillService {
-  getBill(input: GetBillInput): Promise<BillJson>;
+  getBill(input: GetBillInput): Promise<BillReport>;
   /** The scheduled run: yesterday's (China date) bill, fetched, reconciled, PENDING orders it proves settled, archived. */
   runDaily(options?: DailyRunOptions): Promise<DailyRunResult>;
 }
@@ -89,13 +60,13 @@ export function createBillService(options: BillServiceOptions): BillService {
   const now = options.now ?? (() => new Date());
 
   /** The report, and how many PENDING orders were settled on the way (0 when served from the archive). */
-  const loadBill = async (input: GetBillInput): Promise<{ report: BillJson; settled: number }> => {
+  const loadBill = async (input: GetBillInput): Promise<{ report: BillReport; settled: number }> => {
     const billType = input.billType ?? 'ALL';
     const cryptType = input.cryptType ?? options.defaultCryptType;
     const final = input.billDate < chinaDate(now());
     if (final) {
       const stored = await options.archive.getReport(input.billDate, billType);
-      if (stored?.final) return { report: stored.report as BillJson, settled: 0 };
+      if (stored?.final) return { report: stored.report, settled: 0 };
     }
     const downloaded = await options.platform.downloadBill({ billDate: input.billDate, billType, cryptType });
     const rows = downloaded.bill.rows;
@@ -103,7 +74,7 @@ export function createBillService(options: BillServiceOptions): BillService {
     reportPendingMismatches(result, options.onMismatch);
     const settled = await settleWithBill(result);
     if (settled > 0) result = await reconcile(rows, options.ledger.listByDay(input.billDate));
-    const report = billJson(input.billDate, billType, downloaded.bill, result);
+    const report = billReport(input.billDate, billType, downloaded.bill, result);
     // A day still in progress is archived too (for the record) but never served as final.
     await options.archive.put(input.billDate, billType, downloaded.text, {
       final,
@@ -135,15 +106,15 @@ export function createBillService(options: BillServiceOptions): BillService {
       const { reconciliation } = report;
       runOptions.publishMetric?.(
         RECONCILIATION_MISMATCHES_METRIC,
-        reconciliation.missing_local.length + reconciliation.missing_remote.length + reconciliation.mismatched.length,
+        reconciliation.missingLocal.length + reconciliation.missingRemote.length + reconciliation.mismatched.length,
       );
       return {
         billDate,
         count: report.count,
         matched: reconciliation.matched,
         mismatched: reconciliation.mismatched.length,
-        missingLocal: reconciliation.missing_local.length,
-        missingRemote: reconciliation.missing_remote.length,
+        missingLocal: reconciliation.missingLocal.length,
+        missingRemote: reconciliation.missingRemote.length,
         settled,
       };
     },
@@ -166,34 +137,19 @@ function reportPendingMismatches(result: ReconcileResult, report: MismatchReport
   for (const [orderNo, differences] of byOrder) report({ orderNo, source: 'bill', differences });
 }
 
-function billJson(
+function billReport(
   billDate: string,
   billType: BillType,
   bill: { rows: readonly BillRow[]; count: number; totalFen: number },
   result: ReconcileResult,
-): BillJson {
+): BillReport {
+  const { matched, missingLocal, missingRemote, mismatched } = result;
   return {
-    bill_date: billDate,
-    bill_type: billType,
+    billDate,
+    billType,
     count: bill.count,
-    total: formatYuan(bill.totalFen),
-    rows: bill.rows.map((row) => ({
-      trade_time: row.tradeTime,
-      account: row.account,
-      acctype: row.acctype,
-      mercacc: row.mercacc,
-      out_id: row.outId,
-      order_no: row.orderNo,
-      trade_type: row.tradeType,
-      order_status: row.orderStatus,
-      tranamt: formatYuan(row.amountFen),
-      attach: row.attach,
-    })),
-    reconciliation: {
-      matched: result.matched,
-      missing_local: result.missingLocal,
-      missing_remote: result.missingRemote,
-      mismatched: result.mismatched.map((m) => ({ order_no: m.orderNo, field: m.field, ledger: m.ledger, bill: m.bill })),
-    },
+    totalFen: bill.totalFen,
+    rows: bill.rows,
+    reconciliation: { matched, missingLocal, missingRemote, mismatched },
   };
 }

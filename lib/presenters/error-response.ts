@@ -1,7 +1,7 @@
 // The one place where errors become HTTP responses (API.md "Errors"): gateway error classes,
 // zod validation errors and anything unknown → status, `{error:{code,message,retryable}}`, headers.
 import { $ZodError } from 'zod/v4/core';
-import { ConfigurationError, GatewayError, NotFoundError, ValidationError } from '../errors.js';
+import { ConfigurationError, NotFoundError, ValidationError } from '../errors.js';
 import { LocalContentionError, OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../ledger/errors.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from '../platform/errors.js';
 import {
@@ -17,6 +17,8 @@ import {
 } from '../protocol/errors.js';
 import { SecretConfigurationError, SecretUnavailableError } from '../secrets/errors.js';
 import { TokenUnavailableError } from '../token/errors.js';
+import { MethodNotAllowedError } from '../api/errors.js';
+import { describeZodError } from './zod-message.js';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
@@ -26,25 +28,6 @@ export interface HttpErrorResponse {
   readonly statusCode: number;
   readonly body: ErrorBody;
   readonly headers: Record<string, string>;
-}
-
-/** A known path called with a method it does not serve (HTTP 405). */
-export class MethodNotAllowedError extends GatewayError {
-  static override readonly name: string = 'MethodNotAllowedError';
-  readonly code = 'METHOD_NOT_ALLOWED';
-  constructor(readonly method: string, readonly allowed: readonly string[], options?: ErrorOptions) {
-    super(`method ${method} is not allowed here; use ${allowed.join(', ')}`, undefined, options);
-    this.name = MethodNotAllowedError.name;
-  }
-}
-
-/** A request body over the size limit (HTTP 400 VALIDATION, as API.md lists "too large" there). */
-export class BodyTooLargeError extends ValidationError {
-  static override readonly name: string = 'BodyTooLargeError';
-  constructor(readonly limitBytes: number, options?: ErrorOptions) {
-    super(`request body is too large: the limit is ${limitBytes} bytes`, 'body', options);
-    this.name = BodyTooLargeError.name;
-  }
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 2;
@@ -108,60 +91,6 @@ export function errorResponse(
   headers: Record<string, string> = {},
 ): HttpErrorResponse {
   return respond(statusCode, code, message, retryable, headers);
-}
-
-/** "tranamt: must be …; queries[2].order_no: …" — every problem, naming the field. */
-export function describeZodError(error: $ZodError, root?: string): string {
-  const parts = error.issues.slice(0, 5).map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const at = fieldPath(issue.path, root);
-      const keys = issue.keys.map((key) => (at ? `${at}.${key}` : key));
-      return `unknown field${keys.length > 1 ? 's' : ''}: ${keys.map(quoteField).join(', ')}`;
-    }
-    const at = fieldPath(issue.path, root) || root || 'body';
-    return `${at}: ${issueMessage(issue)}`;
-  });
-  if (error.issues.length > 5) parts.push(`and ${error.issues.length - 5} more`);
-  return parts.join('; ');
-}
-
-function issueMessage(issue: $ZodError['issues'][number]): string {
-  if (issue.code === 'invalid_type') {
-    // zod reports what it received in its message (the input itself is not kept in issues).
-    const received = /received (\w+)/.exec(issue.message)?.[1] ?? describeInput(issue.input);
-    if (received === 'undefined' || received === 'missing') return 'is required';
-    return `must be ${article(issue.expected)}, not ${received === 'null' ? 'null' : article(received)}`;
-  }
-  if (issue.code === 'too_big' && issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters`;
-  if (issue.code === 'too_small' && issue.origin === 'string') return `must be at least ${String(issue.minimum)} character(s)`;
-  if (issue.code === 'too_big' && issue.origin === 'array') return `must have at most ${String(issue.maximum)} items`;
-  if (issue.code === 'too_small' && issue.origin === 'array') return `must have at least ${String(issue.minimum)} item(s)`;
-  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
-  return issue.message;
-}
-
-function describeInput(input: unknown): string {
-  if (input === undefined) return 'missing';
-  if (input === null) return 'null';
-  if (Array.isArray(input)) return 'an array';
-  return typeof input === 'object' ? 'an object' : `a ${typeof input}`;
-}
-
-function article(type: string): string {
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
-}
-
-function fieldPath(path: readonly PropertyKey[], root?: string): string {
-  let out = root ?? '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out ? `.${String(segment)}` : String(segment);
-  }
-  return out;
-}
-
-function quoteField(name: string): string {
-  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
 }
 
 function isLambdaTimeout(error: unknown): boolean {

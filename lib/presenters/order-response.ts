@@ -1,10 +1,9 @@
-// Turns lib/ results (fen inside) into the JSON of API.md (yuan strings outside): orders, cards,
-// pay.query results and bills, each with the HTTP status API.md gives it.
+// A ledger order (fen inside) as the JSON of API.md "Payment and refund results" (yuan strings
+// outside), with the HTTP status API.md gives its status.
 import { BUSINESS_RETCODES } from '../protocol/codes.js';
-import { formatYuan, parseFenString } from '../protocol/money.js';
-import type { CardRecord, PayQueryResult } from '../platform/types.js';
+import { formatYuan } from '../protocol/money.js';
 import type { OrderRecord } from './order.js';
-import type { HttpResult } from '../adapter/http-handler.js';
+import type { HttpResult } from './result.js';
 
 export interface OrderJson {
   order_no: string;
@@ -58,46 +57,4 @@ export function orderStatusCode(order: Pick<OrderRecord, 'status'>): number {
 
 export function orderResult(order: OrderRecord): HttpResult {
   return { statusCode: orderStatusCode(order), body: orderJson(order) };
-}
-
-/** Every field the platform returned, plus db_balance_yuan and unsettle_amount_yuan. */
-export function cardJson(card: CardRecord): Record<string, unknown> {
-  return {
-    ...card,
-    db_balance_yuan: fenToYuan(card['db_balance']),
-    unsettle_amount_yuan: fenToYuan(card['unsettle_amount']),
-  };
-}
-
-function fenToYuan(value: unknown): string | null {
-  if (typeof value !== 'string' && typeof value !== 'number') return null;
-  try {
-    return formatYuan(parseFenString(value));
-  } catch {
-    return null;
-  }
-}
-
-export type PayQueryStatus = 'PENDING' | 'SUCCESS' | 'FAILED' | 'NOT_FOUND' | 'REFUNDED' | 'UNKNOWN';
-
-const STATUS_OF_ORDER_STATUS: Readonly<Record<string, PayQueryStatus>> = {
-  '20': 'PENDING',
-  '60': 'SUCCESS',
-  '77': 'FAILED',
-  '78': 'NOT_FOUND',
-  '80': 'REFUNDED',
-};
-
-/** One pay.query answer: {order_no, account, acctype, tranamt, out_id, order_status, status, order_desc}. */
-export function payQueryJson(result: PayQueryResult): Record<string, unknown> {
-  return {
-    order_no: result.orderNo,
-    account: result.account,
-    acctype: result.acctype,
-    tranamt: result.amountFen !== undefined ? formatYuan(result.amountFen) : null,
-    out_id: result.outId ?? null,
-    order_status: result.orderStatus,
-    status: STATUS_OF_ORDER_STATUS[result.orderStatus] ?? 'UNKNOWN',
-    order_desc: result.orderDesc ?? result.errmsg ?? null,
-  };
 }

@@ -3,9 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { httpHandler, route } from '../../lib/adapter/http-handler.js';
+import { httpHandler } from '../../lib/adapter/http-handler.js';
 import { setLogSink } from '../../lib/observability/logger.js';
-import { OrderParamsSchema, PaymentBodySchema } from '../../lib/api/schemas.js';
 import { BusinessError, PlatformBusyError } from '../../lib/protocol/errors.js';
 import { apiEvent, lambdaContext } from './events.js';
 
@@ -16,13 +15,14 @@ afterAll(() => setLogSink(undefined));
 const seen: unknown[] = [];
 const pay = httpHandler({
   name: 'test-pay',
-  body: PaymentBodySchema,
-  handle: async ({ body, requestId }) => {
-    seen.push(body);
-    if (body.order_no === 'busy') throw new PlatformBusyError('-1');
-    if (body.order_no === 'refused') throw new BusinessError('60010', '余额不足');
-    if (body.order_no === 'bug') throw new TypeError('secret internals');
-    return { statusCode: 200, body: { ok: true, tranamt: body.tranamt, requestId } };
+  routes: {
+    'POST /v1/payments': async ({ body, requestId }) => {
+      seen.push(body);
+      if (body.order_no === 'busy') throw new PlatformBusyError('-1');
+      if (body.order_no === 'refused') throw new BusinessError('60010', '余额不足');
+      if (body.order_no === 'bug') throw new TypeError('secret internals');
+      return { statusCode: 200, body: { ok: true, tranamt: body.tranamt, requestId } };
+    },
   },
 });
 
@@ -120,8 +120,8 @@ describe('several routes in one handler', () => {
   const handler = httpHandler({
     name: 'multi',
     routes: {
-      'GET /v1/payments/{order_no}': route({ params: OrderParamsSchema, handle: async ({ params }) => ({ statusCode: 200, body: params }) }),
-      'POST /v1/payments': route({ body: PaymentBodySchema, handle: async ({ body }) => ({ statusCode: 201, body: { fen: body.tranamt } }) }),
+      'GET /v1/payments/{order_no}': async ({ params }) => ({ statusCode: 200, body: params }),
+      'POST /v1/payments': async ({ body }) => ({ statusCode: 201, body: { fen: body.tranamt } }),
     },
   });
 
@@ -162,5 +162,25 @@ describe('fuzz: malformed bodies, headers and encodings (2,500 runs)', () => {
       }),
       { numRuns: 2_500 },
     );
+  });
+});
+
+describe('routes come from the route table', () => {
+  it('refuses at load a function of the table that does not serve exactly its routes', () => {
+    const refund = async () => ({ statusCode: 200, body: {} });
+    expect(() => httpHandler({ name: 'pay', routes: { 'POST /v1/refunds': refund } })).toThrow(
+      'handler pay serves POST /v1/refunds but the route table binds POST /v1/payments to it',
+    );
+    expect(() => httpHandler({ name: 'pay-query', routes: { 'POST /v1/payments/query': refund } })).toThrow(/binds GET \/v1\/payments\/\{order_no\}, POST \/v1\/payments\/query/);
+    expect(() => httpHandler({ name: 'pay', routes: { 'POST /v1/payments': refund } })).not.toThrow();
+  });
+
+  it('validates with the schema the table binds to the route', async () => {
+    const handler = httpHandler({ name: 'table', routes: { 'POST /v1/refunds': async ({ body }) => ({ statusCode: 200, body }) } });
+    const missing = await handler(apiEvent({ resource: '/v1/refunds', body: valid }), lambdaContext());
+    expect(missing.statusCode).toBe(400);
+    expect(errorOf(missing).message).toContain('refund_order_no');
+    const ok = await handler(apiEvent({ resource: '/v1/refunds', body: { ...valid, refund_order_no: 'P0' } }), lambdaContext());
+    expect(JSON.parse(ok.body)).toMatchObject({ refund_order_no: 'P0', tranamt: 150, acctype: '###' });
   });
 });

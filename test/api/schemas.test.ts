@@ -12,7 +12,7 @@ import {
   QueryCardBodySchema,
   RefundBodySchema,
 } from '../../lib/api/schemas.js';
-import { describeZodError } from '../../lib/presenters/error-response.js';
+import { describeZodError } from '../../lib/presenters/zod-message.js';
 
 const payment = { order_no: 'A-1_b', account: '32718', tranamt: '10.50', mercacc: '1001' };
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { BodyTooLargeError, MethodNotAllowedError, toHttpError } from '../../lib/presenters/error-response.js';
+import { BodyTooLargeError, MethodNotAllowedError } from '../../lib/api/errors.js';
+import { toHttpError } from '../../lib/presenters/error-response.js';
 import { LocalContentionError, OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import {

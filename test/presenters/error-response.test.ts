@@ -1,13 +1,9 @@
 // The error → HTTP mapping table of API.md, in one place.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  BodyTooLargeError,
-  describeZodError,
-  INTERNAL_MESSAGE,
-  MethodNotAllowedError,
-  toHttpError,
-} from '../../lib/presenters/error-response.js';
+import { BodyTooLargeError, MethodNotAllowedError } from '../../lib/api/errors.js';
+import { INTERNAL_MESSAGE, toHttpError } from '../../lib/presenters/error-response.js';
+import { describeZodError } from '../../lib/presenters/zod-message.js';
 import { ConfigurationError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
