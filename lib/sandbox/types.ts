@@ -222,7 +222,10 @@ export interface SandboxCall {
   /** The method field as sent ('' when absent). */
   readonly method: string;
   readonly path: string;
-  /** The errcode answered; 'DROPPED' when the socket was destroyed, 'TEXT' for a plain-text body, 'BILL' for a bill body. */
+  /**
+   * The errcode answered; 'DROPPED' when the socket was destroyed, 'UNANSWERED' for a `timeout`
+   * fault, 'TEXT' for a plain-text body, 'BILL' for a bill body.
+   */
   readonly errcode: string;
   /** The business retcode, when a business answer was produced. */
   readonly retcode?: string;

@@ -1,7 +1,7 @@
 // The control routes' guard (loopback only, by listening address and by caller) and the in-process
 // clock and seeding behind them.
 import { afterAll, describe, expect, it } from 'vitest';
-import { isLoopback } from '../../lib/sandbox/control.js';
+import { handleControl, isLoopback } from '../../lib/sandbox/control.js';
 import { startSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 
 const opened: Sandbox[] = [];
@@ -37,6 +37,32 @@ describe('the loopback guard', () => {
       expect(((await response.json()) as { error: { message: string } }).error.message).toContain('only on loopback');
     }
     expect(wide.faults.pending).toHaveLength(0);
+  });
+
+  it('refuses a caller that is not on loopback even when the sandbox listens on loopback', async () => {
+    const sandbox = await startSandbox();
+    opened.push(sandbox);
+    const answered: { status?: number; body?: string } = {};
+    const response = {
+      writeHead(status: number) {
+        answered.status = status;
+        return response;
+      },
+      end(body: string) {
+        answered.body = body;
+      },
+    };
+    const request = { method: 'DELETE', headers: {}, socket: { remoteAddress: '192.0.2.7' } };
+    sandbox.faults.inject({ type: 'busy' });
+    const deps = { faults: sandbox.faults as never, state: sandbox.state, clock: sandbox.clock, seedDay: sandbox.seedDay, listenHost: '127.0.0.1' };
+    await handleControl(request as never, response as never, '/control/faults', deps);
+    expect(answered.status).toBe(403);
+    expect(answered.body).toContain('only on loopback');
+    expect(sandbox.faults.pending).toHaveLength(1); // the DELETE did nothing
+    request.socket.remoteAddress = '127.0.0.1';
+    await handleControl(request as never, response as never, '/control/faults', deps);
+    expect(answered.status).toBe(200);
+    expect(sandbox.faults.pending).toHaveLength(0);
   });
 
   it('serves no control routes at all with control: false (404)', async () => {
