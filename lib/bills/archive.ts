@@ -3,6 +3,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ConfigurationError } from '../errors.js';
 import type { BillReport } from './report.js';
 
 /** A day's stored bill: the reconciled report plus whether the day was over when it was fetched. */
@@ -48,39 +49,52 @@ function datePath(billDate: string): string {
   return `${billDate.slice(0, 4)}/${billDate.slice(4, 6)}/${billDate.slice(6, 8)}`;
 }
 
-/** Bills in an S3 bucket (server-side encryption is the bucket's default). */
+/**
+ * Bills in an S3 bucket (server-side encryption is the bucket's default). Throttling (SlowDown) is the
+ * SDK's to retry; a missing bucket or a refused request is a ConfigurationError naming bucket and key.
+ */
 export function createS3Archive(options: { readonly client: S3Client; readonly bucket: string }): BillArchive {
   const { client, bucket } = options;
+  const put = async (key: string, body: string, contentType: string): Promise<void> => {
+    try {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    } catch (error) {
+      throw s3ConfigurationError(error, bucket, key, 's3:PutObject') ?? error;
+    }
+  };
   return {
     async getReport(billDate, billType) {
+      const key = reportKey(billDate, billType);
       try {
-        const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: reportKey(billDate, billType) }));
+        const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         const text = await output.Body?.transformToString('utf-8');
         return text === undefined ? undefined : decodeReport(text);
       } catch (error) {
         if (error instanceof NoSuchKey || (error as { name?: string } | undefined)?.name === 'NoSuchKey') return undefined;
-        throw error;
+        throw s3ConfigurationError(error, bucket, key, 's3:GetObject') ?? error;
       }
     },
     async put(billDate, billType, rawText, report) {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: rawKey(billDate, billType),
-          Body: rawText,
-          ContentType: 'text/plain; charset=utf-8',
-        }),
-      );
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: reportKey(billDate, billType),
-          Body: JSON.stringify(encodeReport(report)),
-          ContentType: 'application/json',
-        }),
-      );
+      await put(rawKey(billDate, billType), rawText, 'text/plain; charset=utf-8');
+      await put(reportKey(billDate, billType), JSON.stringify(encodeReport(report)), 'application/json');
     },
   };
+}
+
+/** A missing bucket or a 403 (denied, unknown key, bad signature) as a ConfigurationError; anything else undefined. */
+function s3ConfigurationError(error: unknown, bucket: string, key: string, action: string): ConfigurationError | undefined {
+  const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (name === 'NoSuchBucket') {
+    return new ConfigurationError(`bill bucket ${bucket} does not exist (BILL_BUCKET)`, { bucket, key }, { cause: error });
+  }
+  if ($metadata?.httpStatusCode === 403 || name === 'AccessDenied') {
+    return new ConfigurationError(
+      `bill bucket ${bucket} refused ${action} on ${key} (${name ?? 'HTTP 403'}): check the function's role and credentials`,
+      { bucket, key },
+      { cause: error },
+    );
+  }
+  return undefined;
 }
 
 /** Where the bills live inside a local data directory (ONECARD_DATA_DIR): `<dataDir>/bills/{raw,reports}/…`. */
