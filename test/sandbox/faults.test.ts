@@ -191,6 +191,31 @@ describe('each fault', () => {
   });
 });
 
+describe('timeout and retcode faults', () => {
+  it.each([{ type: 'timeout' }, { type: 'retcode', retcode: '60017', errmsg: '超过消费限额' }] as SandboxFault[])(
+    '$type: applied exactly as FAULT_PROCESSES_REQUEST says',
+    async (fault) => {
+      token = sandbox.state.currentToken?.value ?? (await issueSandboxToken(sandbox));
+      sandbox.faults.inject(fault);
+      const order = newOrder();
+      const answer = await sendSandboxRequest(sandbox, 'pay', order, { accessToken: token, signal: AbortSignal.timeout(400) }).catch(
+        (error: unknown) => error as Error,
+      );
+      const applied = FAULT_PROCESSES_REQUEST[fault.type];
+      expect(sandbox.state.order(order.order_no!) !== undefined).toBe(applied);
+      expect(sandbox.state.balanceFen('32719')).toBe(applied ? 99_900 : 100_000);
+      expect(lastCall()).toMatchObject({ fault: fault.type, processed: applied });
+      if (fault.type === 'timeout') {
+        expect((answer as Error).name).toBe('TimeoutError');
+        expect(lastCall()?.errcode).toBe('UNANSWERED');
+      } else {
+        const root = (decode((answer as { body: Buffer }).body).json as { gdccard_pay: unknown }).gdccard_pay;
+        expect(root).toEqual({ retcode: '60017', errmsg: '超过消费限额' });
+      }
+    },
+  );
+});
+
 describe('fault selection', () => {
   it('applies only to the listed methods and only `times` times', async () => {
     sandbox.faults.inject({ type: 'busy' }, { times: 2, methods: [SANDBOX_METHODS.pay] });
