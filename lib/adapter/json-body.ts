@@ -1,7 +1,8 @@
-// The JSON body of an API Gateway event: base64 or not, at most the size limit, valid UTF-8, valid
-// JSON; anything else is the client's mistake (ValidationError → 400).
+// The JSON body of an API Gateway event: base64 or not, at most the size limit, valid UTF-8, JSON
+// read exactly (lib/api/json-text.ts); anything else is the client's mistake (ValidationError → 400).
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { BodyTooLargeError } from '../api/errors.js';
+import { parseJsonText } from '../api/json-text.js';
 import { ValidationError } from '../errors.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
@@ -28,9 +29,5 @@ export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase
     text = raw;
   }
   if (text.trim() === '') throw new ValidationError('request body is required: send a JSON object', 'body');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ValidationError('request body is not valid JSON', 'body');
-  }
+  return parseJsonText(text);
 }

@@ -2,11 +2,21 @@
 // validate with them and lib/api/openapi.ts turns the same objects into the OpenAPI document.
 import * as z from '../protocol/zod.js';
 import { parseYuan } from '../protocol/money.js';
+import { chinaDate } from '../protocol/timestamp.js';
 
 /** 1–32 characters of [A-Za-z0-9_-]. */
 export const ORDER_NO_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** account and mercacc: 1–10 characters of [0-9A-Za-z] (the bill has no room for anything else). */
+export const ACCOUNT_PATTERN = /^[0-9A-Za-z]{1,10}$/;
+/** acctype: "###" (the card account) or 1–3 characters of [0-9A-Za-z] (an e-account type). */
+export const ACCTYPE_PATTERN = /^(###|[0-9A-Za-z]{1,3})$/;
 const YUAN_TEXT_PATTERN = /^[0-9]{1,8}(\.[0-9]{1,2})?$/;
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+/** C0 controls, DEL and C1 controls (API.md: U+0000–U+001F, U+007F–U+009F). */
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+/** Starts and ends with a non-whitespace character: values are refused, never trimmed. */
+const NO_SURROUNDING_WHITESPACE = /^\S(?:[\s\S]*\S)?$/;
+/** In a `u` regex a surrogate range matches only a surrogate without its pair. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
 export const IDTYPES = ['sno', 'id', 'phone', 'acc', 'cardid', 'barcode'] as const;
 
@@ -19,12 +29,34 @@ const orderNo = () =>
     .string()
     .check(z.minLength(1), z.maxLength(32), z.regex(ORDER_NO_PATTERN, { error: 'must be 1–32 characters of A-Z, a-z, 0-9, _ and -' }));
 
-const text = (max: number) =>
-  z.string().check(z.minLength(1), z.maxLength(max), z.regex(NO_CONTROL_CHARACTERS, { error: 'must not contain control characters' }));
+/** The UTF-8 byte length of a string (the platform's 最大字节长度). */
+export function utf8Bytes(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
 
-const account = () => text(10).check(z.describe('one-card account (≤10 characters)'));
-const acctype = () => z._default(text(3), '###').check(z.describe('"###" is the card account; other values are e-account types'));
-const mercacc = () => text(10).check(z.describe('merchant account (≤10 characters)'));
+/**
+ * Free text of at most `maxBytes` UTF-8 bytes: no control characters, no lone surrogates, no
+ * surrounding whitespace. maxLength (UTF-16 units, never more than the bytes) is what a JSON Schema
+ * can say; the byte limit itself is the refinement after it.
+ */
+const text = (maxBytes: number) =>
+  z.string().check(
+    z.minLength(1),
+    z.maxLength(maxBytes),
+    z.regex(NO_CONTROL_CHARACTERS, { error: 'must not contain control characters' }),
+    z.refine((value: string) => !LONE_SURROGATE.test(value), { error: 'must not contain a lone surrogate (invalid UTF-16)' }),
+    z.regex(NO_SURROUNDING_WHITESPACE, { error: 'must not begin or end with whitespace' }),
+    z.refine((value: string) => utf8Bytes(value) <= maxBytes, { error: `must be at most ${maxBytes} bytes (UTF-8)` }),
+  );
+
+const account = () =>
+  z.string().check(z.regex(ACCOUNT_PATTERN, { error: 'must be 1–10 characters of 0-9, A-Z and a-z' }), z.describe('one-card account (1–10 of [0-9A-Za-z])'));
+const acctype = () =>
+  z._default(z.string().check(z.regex(ACCTYPE_PATTERN, { error: 'must be "###" or 1–3 characters of 0-9, A-Z and a-z' })), '###').check(
+    z.describe('"###" is the card account; other values (1–3 of [0-9A-Za-z]) are e-account types'),
+  );
+const mercacc = () =>
+  z.string().check(z.regex(ACCOUNT_PATTERN, { error: 'must be 1–10 characters of 0-9, A-Z and a-z' }), z.describe('merchant account (1–10 of [0-9A-Za-z])'));
 const termid = () => z.number().check(z.int(), z.minimum(1), z.maximum(9999), z.describe('terminal number, 1–9999'));
 
 /** Why `input` is not a yuan amount, in parseYuan's words ("amount must have at most two decimals"). */
@@ -68,14 +100,14 @@ export const yuanAmount = () =>
 export const QueryCardBodySchema = z.lazy(() =>
   z.strictObject({
     idtype: z.enum(IDTYPES),
-    id: text(32),
+    id: text(32).check(z.describe('≤32 bytes (UTF-8)')),
     get_merge: z.optional(
       z.pipe(
         z.union([z.boolean(), z.enum(['0', '1'])]),
         z.transform((value: boolean | '0' | '1') => value === true || value === '1'),
       ),
     ),
-    pwd: z.optional(z.string().check(z.minLength(1), z.maxLength(32))),
+    pwd: z.optional(text(32)),
   }),
 );
 
@@ -121,6 +153,7 @@ export const BillParamsSchema = z.lazy(() =>
       .check(
         z.regex(/^[0-9]{8}$/, { error: 'must be a date yyyyMMdd' }),
         z.refine(isCalendarDate, { error: 'must be a valid calendar date yyyyMMdd' }),
+        z.refine(isBillDay, { error: `must be a day from ${FIRST_BILL_DATE} to today (China date)` }),
       ),
   }),
 );
@@ -141,6 +174,14 @@ export type PayQueryBody = z.output<typeof PayQueryBodySchema>;
 export type OrderParams = z.output<typeof OrderParamsSchema>;
 export type BillParams = z.output<typeof BillParamsSchema>;
 export type BillQuery = z.output<typeof BillQuerySchema>;
+
+/** The first day a bill may be asked for (API.md "Input rules"). */
+export const FIRST_BILL_DATE = '20000101';
+
+/** A calendar day from FIRST_BILL_DATE to today (China date, read when asked). */
+export function isBillDay(value: string, today: string = chinaDate(new Date())): boolean {
+  return isCalendarDate(value) && value >= FIRST_BILL_DATE && value <= today;
+}
 
 /** yyyyMMdd naming a real day of the Gregorian calendar (years 1900–2999). */
 export function isCalendarDate(value: string): boolean {

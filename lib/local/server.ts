@@ -1,6 +1,7 @@
 // The local stack behind `npm start` and the HTTP tests: dynalite (or DYNAMODB_ENDPOINT), the
 // sandbox platform (or an external one), and an HTTP server on 127.0.0.1 that turns each request
 // into the API Gateway REST proxy event the deployed API sends and invokes the same handlers.
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -286,8 +287,10 @@ function proxyEvent(input: {
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     pathParameters: Object.keys(input.pathParameters).length > 0 ? input.pathParameters : null,
     stageVariables: null,
-    body: input.body.length > 0 ? input.body.toString('utf8') : null,
-    isBase64Encoded: false,
+    // Text as API Gateway passes it; bytes that are not UTF-8 go base64-encoded, as a binary body
+    // would, so the chain refuses them instead of reading U+FFFD where the client sent something else.
+    body: input.body.length === 0 ? null : isUtf8(input.body) ? input.body.toString('utf8') : input.body.toString('base64'),
+    isBase64Encoded: input.body.length > 0 && !isUtf8(input.body),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
