@@ -1,6 +1,7 @@
 // Deployment settings read once from CDK context (`-c name=value` or cdk.json "context"), validated,
 // and handed to GatewayStack as one typed object. Every switch is optional: a bare `cdk synth` works offline.
 import type { Node } from 'constructs';
+import { readCallersContext, type DeployedCallers } from './callers.js';
 
 /** Where the functions run when the platform sits on a campus intranet (VPN) or allow-lists callers. */
 export interface VpcPlacement {
@@ -50,6 +51,8 @@ export interface GatewaySettings {
    * and region, shared by every REST API there: off by default, so the stack never takes it over unasked.
    */
   readonly apiGatewayCloudWatchRole: boolean;
+  /** The callers (context `callers` or `callersFile`); absent: one caller `default` with every route. */
+  readonly callers?: DeployedCallers;
 }
 
 /** The values CloudWatch Logs accepts for a log group's retention. */
@@ -146,6 +149,8 @@ export function readGatewaySettings(node: Node): GatewaySettings {
     customDomain = { domainName, certificateArn, ...(hostedZoneId && hostedZoneName ? { hostedZoneId, hostedZoneName } : {}) };
   }
 
+  const callers = readCallersContext(node);
+
   return {
     ...(apiUrl ? { apiUrl } : {}),
     ...(billUrl ? { billUrl } : {}),
@@ -165,5 +170,6 @@ export function readGatewaySettings(node: Node): GatewaySettings {
     ...(customDomain ? { customDomain } : {}),
     bundleMetafile: text('bundleMetafile') === 'true',
     apiGatewayCloudWatchRole: text('apiGatewayCloudWatchRole') === 'true',
+    ...(callers ? { callers } : {}),
   };
 }

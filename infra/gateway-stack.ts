@@ -61,6 +61,7 @@ export class GatewayStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       LOG_LEVEL: settings.logLevel,
       NODE_OPTIONS: '--enable-source-maps',
+      ...(settings.callers ? { ONECARD_CALLERS: settings.callers.json } : {}),
     };
 
     this.functions = new GatewayFunctions(this, 'Functions', {

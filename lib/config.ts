@@ -31,6 +31,8 @@ const EnvironmentSchema = z.lazy(() =>
     LEDGER_TABLE: optionalText(),
     BILL_BUCKET: optionalText(),
     ONECARD_DATA_DIR: optionalText(),
+    ONECARD_CALLERS_FILE: optionalText(),
+    ONECARD_CALLERS: optionalText(),
     POWERTOOLS_SERVICE_NAME: optionalText(),
     POWERTOOLS_METRICS_NAMESPACE: optionalText(),
     LOG_LEVEL: optionalTextAs(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])),
@@ -62,6 +64,10 @@ export interface GatewayConfig {
   readonly billBucket?: string;
   /** Local state directory (bills, reports) when there is no bucket; `npm start` defaults to .local/data. */
   readonly dataDir?: string;
+  /** The callers list file (local, ONECARD_CALLERS_FILE); see lib/callers. */
+  readonly callersFile?: string;
+  /** The callers list's JSON text (deployed, ONECARD_CALLERS: set by the stack on each function). */
+  readonly callersJson?: string;
   readonly serviceName: string;
   readonly metricsNamespace: string;
   readonly logLevel: LogLevelName;
@@ -96,6 +102,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,
     billBucket: e.BILL_BUCKET,
     dataDir: e.ONECARD_DATA_DIR,
+    callersFile: e.ONECARD_CALLERS_FILE,
+    callersJson: e.ONECARD_CALLERS,
     serviceName: e.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
     metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     logLevel: (e.LOG_LEVEL?.toUpperCase() as LogLevelName | undefined) ?? 'INFO',

@@ -1,0 +1,66 @@
+// The deployment's callers from CDK context (`-c callers='{"callers":[…]}'` inline, or
+// `-c callersFile=path`), validated at synth with the schema the functions load it with.
+import { readFileSync } from 'node:fs';
+import type { Node } from 'constructs';
+import { CallersListError, parseCallersList, type CallerEntry } from '../lib/callers/schema.js';
+
+/**
+ * The list travels to the functions as the environment variable ONECARD_CALLERS (compact JSON),
+ * parsed once per container: no I/O per request. Lambda allows 4 KB for all of a function's
+ * variables together; the others take under 1 KB, so the list may take 3 KB: about 12 callers of
+ * the size of API.md's example (one principal, five routes, two merchant accounts each). A longer
+ * list fails synth here, never a deploy; see README "Callers" for the way beyond it.
+ */
+export const MAX_CALLERS_JSON_BYTES = 3072;
+
+export interface DeployedCallers {
+  readonly entries: readonly CallerEntry[];
+  /** The value of ONECARD_CALLERS. */
+  readonly json: string;
+}
+
+/** Undefined without `callers`/`callersFile` (one caller `default`). @throws Error naming the key, entry and field. */
+export function readCallersContext(node: Node): DeployedCallers | undefined {
+  const inline: unknown = node.tryGetContext('callers');
+  const file: unknown = node.tryGetContext('callersFile');
+  const given = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+  if (given(inline) && given(file)) throw new CallersListError('give context callers or callersFile, not both');
+  let value: unknown;
+  let source: string;
+  if (given(inline)) {
+    source = 'context callers';
+    value = typeof inline === 'string' ? parseJson(inline, source) : inline;
+  } else if (given(file)) {
+    if (typeof file !== 'string') throw new CallersListError('context callersFile must be a path');
+    source = `context callersFile ${file}`;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new CallersListError(`${source}: cannot be read`);
+    }
+    value = parseJson(text, source);
+  } else {
+    return undefined;
+  }
+  const entries = parseCallersList(value, source);
+  entries.forEach((entry, index) => {
+    if (entry.principals.length === 0) {
+      throw new CallersListError(`${source}: callers[${index}] "${entry.name}".principals: a deployed caller needs at least one IAM principal`);
+    }
+  });
+  const json = JSON.stringify(value);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > MAX_CALLERS_JSON_BYTES) {
+    throw new CallersListError(`${source}: the list is ${bytes} bytes as JSON; at most ${MAX_CALLERS_JSON_BYTES} fit the functions' environment`);
+  }
+  return { entries, json };
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CallersListError(`${source}: is not valid JSON`);
+  }
+}
