@@ -21,6 +21,7 @@ import { publishServiceMetric } from './observability/metrics.js';
 import { CUSTOM_METRICS } from './observability/names.js';
 import type { MismatchReporter } from './ledger/settlement-terms.js';
 import { deriveTimings, type Timings } from './timings.js';
+import { loadCallers, type Callers } from './callers/registry.js';
 
 export interface Runtime {
   readonly config: GatewayConfig;
@@ -161,6 +162,8 @@ function createCredentialsSource(config: GatewayConfig, logger: ReturnType<typeo
 /** One lazily built runtime plus its bill service. */
 export interface RuntimeScope {
   runtime(): Promise<Runtime>;
+  /** The callers of this scope's configuration, read once (no I/O per request, no secret needed). */
+  callers(): Callers;
   /** The bill service; `defaultArchive` is used unless the overrides carry an archive. */
   billService(defaultArchive: (config: GatewayConfig) => BillArchive): Promise<BillService>;
   /** Runs `work` so that getRuntime() inside it (and in what it awaits) returns this scope's runtime. */
@@ -174,7 +177,12 @@ const scopes = new AsyncLocalStorage<RuntimeScope>();
 export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeScope {
   let runtimePromise: Promise<Runtime> | undefined;
   let billPromise: Promise<BillService> | undefined;
+  let callers: Callers | undefined;
   const scope: RuntimeScope = {
+    callers() {
+      callers ??= loadCallers({ ...getConfig(), ...overrides.config });
+      return callers;
+    },
     runtime() {
       runtimePromise ??= createRuntime(overrides).catch((error: unknown) => {
         runtimePromise = undefined; // a failed start (e.g. the secret unreadable) is retried next time
@@ -229,6 +237,11 @@ function currentScope(): RuntimeScope {
 /** The runtime of this container (or of the local server instance serving this request). */
 export function getRuntime(): Promise<Runtime> {
   return currentScope().runtime();
+}
+
+/** The callers of this container (or of the local server instance serving this request). */
+export function getCallers(): Callers {
+  return currentScope().callers();
 }
 
 /** The bill service of this container; only the bill handler calls it (it brings the archive). */

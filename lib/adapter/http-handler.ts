@@ -8,11 +8,15 @@ import type { HttpResult } from '../presenters/result.js';
 import { NotFoundError } from '../errors.js';
 import type * as z from '../protocol/zod.js';
 import { initObservability } from './init.js';
+import type { Caller } from '../callers/registry.js';
+import { getCallers } from '../runtime.js';
 import {
+  callerMiddleware,
   errorMappingMiddleware,
   eventGuardMiddleware,
   jsonBodyMiddleware,
   observabilityMiddleware,
+  orderLimitsMiddleware,
   requestIdMiddleware,
   routeHandlerMiddleware,
   routeMiddleware,
@@ -31,7 +35,12 @@ export interface RouteInput<K extends RouteKey> {
   readonly query: Bound<K, 'query'>;
   readonly requestId: string;
   readonly event: APIGatewayProxyEvent;
+  /** The caller (lib/callers): allowed this route, and for payments and refunds their mercacc and amount. */
+  readonly caller: RouteCaller<K>;
 }
+
+/** Every route of a function has a caller; only a route with `access: null` (health) has none. */
+type RouteCaller<K extends RouteKey> = RouteTable[K] extends { readonly access: null } ? undefined : Caller;
 
 export type RouteHandle<K extends RouteKey> = (input: RouteInput<K>, context: Context) => Promise<HttpResult>;
 
@@ -47,7 +56,8 @@ export interface HttpHandlerOptions<K extends RouteKey> {
 
 /**
  * An API Gateway (REST, proxy) handler: header normalisation → request id → logs/metrics →
- * error mapping → route → JSON body (16 KB) → validation with the route's schemas → its handler.
+ * error mapping → route → caller and its route permission → JSON body (16 KB) → validation with the
+ * route's schemas → the caller's merchant and amount limits (payments, refunds) → its handler.
  * With one route, every event goes to it; with several, the event's "METHOD resource" chooses.
  *
  * @throws Error at load when `name` is a function of the route table and `routes` are not its routes.
@@ -75,8 +85,10 @@ export function httpHandler<K extends RouteKey>(options: HttpHandlerOptions<K>):
     .use(observabilityMiddleware(options.name))
     .use(errorMappingMiddleware())
     .use(routeMiddleware(pick))
+    .use(callerMiddleware(getCallers))
     .use(jsonBodyMiddleware({ limitBytes: options.bodyLimitBytes }))
     .use(validationMiddleware())
+    .use(orderLimitsMiddleware())
     .use(routeHandlerMiddleware(run)) as unknown as ApiHandler;
 }
 

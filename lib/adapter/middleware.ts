@@ -5,6 +5,8 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { $ZodError } from 'zod/v4/core';
 import type { RouteSpec } from '../api/routes.js';
+import { assertOrderAllowed, assertRoute } from '../callers/access.js';
+import type { Caller, Callers } from '../callers/registry.js';
 import { getLogger } from '../observability/logger.js';
 import { outcomeOf, recordOutcome } from '../observability/metrics.js';
 import { toHttpError } from '../presenters/error-response.js';
@@ -12,6 +14,7 @@ import type { HttpResult } from '../presenters/result.js';
 import { describeZodError } from '../presenters/zod-message.js';
 import { ValidationError } from '../errors.js';
 import * as z from '../protocol/zod.js';
+import { callerOf } from './caller.js';
 import { describeError } from './describe-error.js';
 import { DEFAULT_BODY_LIMIT_BYTES, parseJsonBody } from './json-body.js';
 import { stateOf, type HttpRequest, type RequestState } from './request-state.js';
@@ -77,6 +80,46 @@ export function routeMiddleware(pick: (event: APIGatewayProxyEvent) => RouteSpec
   };
 }
 
+/**
+ * Names the caller and checks that the route is among its routes, before the body is even read:
+ * 401 UNAUTHENTICATED / 403 FORBIDDEN_ROUTE (lib/callers). A route without `access` needs no caller.
+ */
+export function callerMiddleware(callers: () => Callers): HttpMiddleware {
+  return {
+    before: (request) => {
+      const state = stateOf(request);
+      const route = routeOf(state);
+      if (route.access === null) return;
+      const caller = callerOf(request.event, callers());
+      assertRoute(caller, route.access);
+      state.caller = caller;
+    },
+  };
+}
+
+/**
+ * A payment's or refund's mercacc and tranamt against the caller's (403 FORBIDDEN_MERCHANT /
+ * AMOUNT_OVER_LIMIT), on the validated body, before the route's handler calls anything.
+ */
+export function orderLimitsMiddleware(): HttpMiddleware {
+  return {
+    before: (request) => {
+      const state = stateOf(request);
+      const route = routeOf(state);
+      if (route.access !== 'payments.create' && route.access !== 'refunds.create') return;
+      const body = state.input?.body as { mercacc?: unknown; tranamt?: unknown } | undefined;
+      if (typeof body?.mercacc !== 'string' || typeof body.tranamt !== 'number') throw new Error(`${route.routeKey}: validated body lacks mercacc or tranamt`);
+      assertOrderAllowed(callerOfState(state), { mercacc: body.mercacc, amountFen: body.tranamt });
+    },
+  };
+}
+
+/** The caller callerMiddleware identified. */
+export function callerOfState(state: RequestState): Caller {
+  if (state.caller === undefined) throw new Error('no caller identified: callerMiddleware must run first');
+  return state.caller;
+}
+
 /** Parses the JSON body of a route that takes one (at most `limitBytes`); anything else is a 400. */
 export function jsonBodyMiddleware(options: { limitBytes?: number } = {}): HttpMiddleware {
   const limitBytes = options.limitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
@@ -111,6 +154,8 @@ export interface RouteCall {
   readonly query: unknown;
   readonly requestId: string;
   readonly event: APIGatewayProxyEvent;
+  /** Undefined only on a route that needs no caller (access null). */
+  readonly caller: Caller | undefined;
 }
 
 /**
@@ -124,7 +169,7 @@ export function routeHandlerMiddleware(run: (route: RouteSpec, call: RouteCall, 
     after: async (request) => {
       const state = stateOf(request);
       const input = state.input ?? { body: undefined, params: undefined, query: undefined };
-      const result = await run(routeOf(state), { ...input, requestId: state.requestId, event: request.event }, request.context);
+      const result = await run(routeOf(state), { ...input, requestId: state.requestId, event: request.event, caller: state.caller }, request.context);
       request.response = { statusCode: result.statusCode, headers: { ...result.headers }, body: JSON.stringify(result.body) };
     },
   };

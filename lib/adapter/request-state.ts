@@ -3,6 +3,7 @@
 import type { Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { RouteSpec } from '../api/routes.js';
+import type { Caller } from '../callers/registry.js';
 import { chooseRequestId } from './request-id.js';
 
 export type HttpRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
@@ -14,6 +15,8 @@ export interface RequestState {
   readonly routeKey: string;
   /** The route serving the request, once chosen. */
   route?: RouteSpec;
+  /** The caller, once identified and allowed the route (callerMiddleware). */
+  caller?: Caller;
   /** The parsed JSON body (undefined when the route takes none). */
   body?: unknown;
   /** Validated input, set by the validator. */

@@ -1,5 +1,6 @@
 // The route table of API.md in one place: the local server routes with it, the OpenAPI document
 // and the API Gateway request models are generated from it, and infra/ wires handlers from it.
+import type { CallerRoute } from '../callers/schema.js';
 import type * as z from '../protocol/zod.js';
 import {
   BillParamsSchema,
@@ -21,6 +22,8 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 interface RouteEntry {
   /** The Lambda serving it; null for the health route (a mock integration deployed, built in locally). */
   readonly functionName: FunctionName | null;
+  /** The caller route name that permits it (API.md "Callers"); null: open to anyone IAM lets in (health). */
+  readonly access: CallerRoute | null;
   readonly operationId: string;
   readonly summary: string;
   readonly body?: z.core.$ZodType;
@@ -47,6 +50,7 @@ export type ResponseKind = 'health' | 'cards' | 'order' | 'payQuery' | 'bill';
 const ROUTE_TABLE = {
   'GET /v1/health': {
     functionName: null,
+    access: null,
     operationId: 'health',
     summary: 'Liveness; the local server is ready when this answers',
     responses: ['health'],
@@ -54,12 +58,14 @@ const ROUTE_TABLE = {
   // Health checks and uptime monitors probe with HEAD: the same answer as GET, without a body.
   'HEAD /v1/health': {
     functionName: null,
+    access: null,
     operationId: 'healthHead',
     summary: 'Liveness as GET /v1/health answers it, without a body',
     responses: ['health'],
   },
   'POST /v1/cards/query': {
     functionName: 'query-card',
+    access: 'cards.query',
     operationId: 'queryCard',
     summary: 'Every card of one identity (synjones.onecard.query.card)',
     body: QueryCardBodySchema,
@@ -67,6 +73,7 @@ const ROUTE_TABLE = {
   },
   'POST /v1/payments': {
     functionName: 'pay',
+    access: 'payments.create',
     operationId: 'pay',
     summary: 'Charge a card once per order_no (synjones.onecard.gdccard.pay)',
     body: PaymentBodySchema,
@@ -74,6 +81,7 @@ const ROUTE_TABLE = {
   },
   'POST /v1/payments/query': {
     functionName: 'pay-query',
+    access: 'payments.query',
     operationId: 'queryPayments',
     summary: 'Ask the platform about 1–50 orders (synjones.onecard.pay.query)',
     body: PayQueryBodySchema,
@@ -81,6 +89,7 @@ const ROUTE_TABLE = {
   },
   'GET /v1/payments/{order_no}': {
     functionName: 'pay-query',
+    access: 'payments.read',
     operationId: 'getOrder',
     summary: "The ledger's record of a payment or refund; a PENDING one is resolved with pay.query first",
     params: OrderParamsSchema,
@@ -88,6 +97,7 @@ const ROUTE_TABLE = {
   },
   'POST /v1/refunds': {
     functionName: 'refund',
+    access: 'refunds.create',
     operationId: 'refund',
     summary: 'Refund (part of) a SUCCESS payment (synjones.onecard.gdccard.refund)',
     body: RefundBodySchema,
@@ -95,6 +105,7 @@ const ROUTE_TABLE = {
   },
   'GET /v1/bills/{bill_date}': {
     functionName: 'down-bill',
+    access: 'bills.read',
     operationId: 'getBill',
     summary: 'The bill of one China day with its reconciliation against the ledger (synjones.onecard.down.bill)',
     params: BillParamsSchema,

@@ -15,6 +15,7 @@ import { MethodNotAllowedError } from '../api/errors.js';
 import { errorResponse, toHttpError, type HttpErrorResponse } from '../presenters/error-response.js';
 import { setLogSink, withLogSink, type LogSink } from '../observability/logger.js';
 import { chooseRequestId } from '../adapter/request-id.js';
+import { LOCAL_CALLER_FIELD } from '../adapter/caller.js';
 import { openApiDocument } from '../api/openapi.js';
 import { matchRoute, type FunctionName } from '../api/routes.js';
 import { ConfigurationError, NotFoundError } from '../errors.js';
@@ -141,6 +142,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     cleanups.push(() => scope.dispose());
     // Fail now, not on the first request, when the secret or the configuration is wrong.
     await withLogSink(sink, () => scope.run(() => scope.runtime()));
+    scope.callers(); // a malformed ONECARD_CALLERS_FILE fails the start, naming the entry and field
 
     const invoke = (functionName: FunctionName, event: unknown): Promise<unknown> =>
       withLogSink(sink, () => scope.run(() => HANDLERS[functionName](event as never, lambdaContext(functionName))));
@@ -294,7 +296,9 @@ function proxyEvent(input: {
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      authorizer: null,
+      // The x-onecard-caller header travels where API Gateway alone writes (lib/adapter/caller.ts):
+      // deployed, the header is just a header and the caller is the request's SigV4 identity.
+      authorizer: input.headers['x-onecard-caller'] !== undefined ? { [LOCAL_CALLER_FIELD]: input.headers['x-onecard-caller'] } : null,
       protocol: `HTTP/${request.httpVersion}`,
       httpMethod: input.method,
       identity: {

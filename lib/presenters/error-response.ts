@@ -1,6 +1,7 @@
 // The one place where errors become HTTP responses (API.md "Errors"): gateway error classes,
 // zod validation errors and anything unknown → status, `{error:{code,message,retryable}}`, headers.
 import { $ZodError } from 'zod/v4/core';
+import { AmountOverLimitError, ForbiddenMerchantError, ForbiddenRouteError, UnauthenticatedError } from '../callers/errors.js';
 import { ConfigurationError, NotFoundError, ValidationError } from '../errors.js';
 import { LocalContentionError, OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../ledger/errors.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from '../platform/errors.js';
@@ -38,6 +39,10 @@ export function toHttpError(error: unknown): HttpErrorResponse {
   if (error instanceof $ZodError) return respond(400, 'VALIDATION', describeZodError(error), false);
   if (error instanceof ValidationError || error instanceof MoneyFormatError) {
     return respond(400, 'VALIDATION', error.message, false);
+  }
+  if (error instanceof UnauthenticatedError) return respond(401, error.code, error.message, false);
+  if (error instanceof ForbiddenRouteError || error instanceof ForbiddenMerchantError || error instanceof AmountOverLimitError) {
+    return respond(403, error.code, error.message, false);
   }
   if (error instanceof NotFoundError) return respond(404, 'NOT_FOUND', error.message, false);
   if (error instanceof MethodNotAllowedError) {

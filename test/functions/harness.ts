@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDirectoryArchive } from '../../lib/bills/archive.js';
-import { loadConfig } from '../../lib/config.js';
+import { loadConfig, type GatewayConfig } from '../../lib/config.js';
 import { setLogSink } from '../../lib/observability/logger.js';
 import { setRuntimeForLocal, type RuntimeOverrides, type RuntimeScope } from '../../lib/runtime.js';
 import { createStaticSource } from '../../lib/secrets/index.js';
@@ -21,7 +21,12 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { sandbox?: TestSandboxOptions; runtime?: Omit<RuntimeOverrides, 'config' | 'credentials' | 'dynamo' | 'archive'> } = {},
+  options: {
+    sandbox?: TestSandboxOptions;
+    runtime?: Omit<RuntimeOverrides, 'config' | 'credentials' | 'dynamo' | 'archive'>;
+    /** Merged over the harness's configuration (e.g. callersJson and onLambda for deployed callers). */
+    config?: Partial<GatewayConfig>;
+  } = {},
 ): Promise<Harness> {
   const logs: string[] = [];
   setLogSink((line) => logs.push(line));
@@ -37,6 +42,7 @@ export async function startHarness(
       tokenTable: dynamo.tables.tokenTable,
       ledgerTable: dynamo.tables.ledgerTable,
       platformTimeoutMs: 2_000,
+      ...options.config,
     },
     credentials: createStaticSource(sandbox.secret, { requirePlatformKey: true }),
     dynamo: dynamo.client,
