@@ -22,6 +22,7 @@ import {
 } from '../../lib/protocol/errors.js';
 import { SecretConfigurationError, SecretUnavailableError } from '../../lib/secrets/errors.js';
 import { TokenUnavailableError } from '../../lib/token/errors.js';
+import { AmountOverLimitError, ForbiddenMerchantError, ForbiddenRouteError, UnauthenticatedError } from '../../lib/callers/errors.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -50,6 +51,10 @@ const MAKE: Record<string, (options: ErrorOptions) => Error> = {
   BodyTooLargeError: (options) => new BodyTooLargeError(16_384, options),
   SecretConfigurationError: (options) => new SecretConfigurationError('secret s has no value', { secret: 'secret s' }, options),
   SecretUnavailableError: (options) => new SecretUnavailableError('secret s could not be read right now', { secret: 'secret s' }, options),
+  UnauthenticatedError: (options) => new UnauthenticatedError('no caller', options),
+  ForbiddenRouteError: (options) => new ForbiddenRouteError('canteen', 'bills.read', options),
+  ForbiddenMerchantError: (options) => new ForbiddenMerchantError('canteen', options),
+  AmountOverLimitError: (options) => new AmountOverLimitError('canteen', '500.00', options),
 };
 
 /** The bases, which are abstract and so have no construction of their own. */
