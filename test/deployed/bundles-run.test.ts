@@ -122,7 +122,10 @@ describe('the deployed bundles, run in fresh Node processes with the template\'s
   it('token renewal schedule: the first run gets a token from the platform and stores it', async () => {
     const result = await runSchedule('TokenRenewalSchedule');
     expect(result).toMatchObject({ renewed: true });
-    expect(stack?.secrets.calls.filter((call) => call.target === 'secretsmanager.GetSecretValue').length).toBeGreaterThanOrEqual(1);
+    // The credentials came over the wire from the stack's secret, by the ARN its Ref resolves to.
+    const reads = local().secrets.calls.filter((call) => call.target === 'secretsmanager.GetSecretValue');
+    expect(reads.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(reads.map((call) => call.secretId))).toEqual(new Set([localNameOf('SynjonesSecret')]));
   });
 
   it('POST /v1/cards/query answers both of the holder\'s cards', async () => {
@@ -205,6 +208,28 @@ describe('the deployed bundles, run in fresh Node processes with the template\'s
     const keys = (listed?.Contents ?? []).map((object) => object.Key as string);
     expect(keys.filter((key) => key.startsWith(`raw/${day}`)).length, keys.join(', ')).toBeGreaterThan(0);
     expect(keys.filter((key) => key.startsWith(`reports/${day}`)).length, keys.join(', ')).toBeGreaterThan(0);
+  });
+
+  it('a stack whose secret is not filled yet: 500 CONFIGURATION saying so (the service answers ResourceNotFoundException)', async () => {
+    const fn = functions.find((each) => each.logicalId.startsWith('FunctionsQueryCard')) as DeployedFunction;
+    const emptySecret = local().secrets.createSecret('deployed/not-filled');
+    const fresh = await startLambdaProcess({
+      assetDir: fn.assetDir,
+      handler: fn.handler,
+      functionName: `${fn.logicalId}-unfilled`,
+      timeoutSeconds: fn.timeoutSeconds,
+      env: { ...local().environmentOf(fn), SYNJONES_SECRET_ID: emptySecret },
+      hostDir: assemblyDir as string,
+    });
+    try {
+      const invocation = await fresh.invoke(proxyEvent({ httpMethod: 'POST', resource: '/v1/cards/query', body: { idtype: 'sno', id: '2015032718' } }));
+      const result = invocation.result as { statusCode: number; body: string };
+      expect(result.statusCode, JSON.stringify(invocation)).toBe(500);
+      expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'CONFIGURATION' } });
+      expect(result.body).toContain('has no value');
+    } finally {
+      await fresh.stop();
+    }
   });
 
   it('every Lambda method of the API and every schedule was invoked', () => {
