@@ -132,8 +132,12 @@ async function route(request: IncomingMessage, path: string, deps: ControlDeps):
   if (sub === '/calls') {
     allow('GET', 'DELETE');
     if (method === 'DELETE') deps.state.clearCalls();
-    const calls = deps.state.calls.slice(-100).map((call) => ({ ...call, at: chinaIso(call.at) }));
-    return { status: 200, body: { calls } };
+    const all = deps.state.calls;
+    const calls = all.slice(-100).map((call) => ({ ...call, at: chinaIso(call.at) }));
+    // Counts cover every call since the last clear, not only the 100 listed (e.g. a storm's one token call).
+    const byMethod: Record<string, number> = {};
+    for (const call of all) byMethod[call.method] = (byMethod[call.method] ?? 0) + 1;
+    return { status: 200, body: { total: all.length, by_method: byMethod, calls } };
   }
   throw new ControlError(404, 'NOT_FOUND', `no control route ${path} (GET ${CONTROL_PATH} lists them)`);
 }
@@ -149,7 +153,7 @@ function index(deps: ControlDeps): Json {
       'POST   /control/days/{yyyyMMdd}/orders      {"count":1000,"seed":1}',
       'GET    /control/clock                       the platform clock',
       'PUT    /control/clock                       {"offset_ms":-400000} or {"now":"2026-12-01T23:59:50+08:00"}',
-      'GET    /control/calls                       the last 100 platform calls (DELETE clears)',
+      'GET    /control/calls                       the last 100 platform calls, counts by method (DELETE clears)',
     ],
     fault_types: [
       'busy',

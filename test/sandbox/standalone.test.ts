@@ -317,6 +317,10 @@ describe('control: accounts, seeding, clock, calls, index', () => {
     const calls = (await control('GET', '/calls')).json.calls as Array<Record<string, unknown>>;
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ method: 'synjones.onecard.query.card', errcode: '0', processed: true });
+    await card();
+    const counted = (await control('GET', '/calls')).json;
+    expect(counted.total).toBe(2);
+    expect(counted.by_method).toEqual({ 'synjones.onecard.query.card': 2 });
     const index = (await control('GET', '')).json;
     expect((index.routes as string[]).length).toBe(9);
     expect(index.fault_types).toHaveLength(12);
