@@ -40,6 +40,7 @@ const EnvironmentSchema = z.lazy(() =>
     AWS_REGION: optionalText(),
     AWS_LAMBDA_FUNCTION_NAME: optionalText(),
     PORT: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(0), z.maximum(65_535))),
+    ONECARD_INSTANCES: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(1), z.maximum(MAX_LOCAL_INSTANCES))),
   }),
 );
 
@@ -78,7 +79,12 @@ export interface GatewayConfig {
   readonly onLambda: boolean;
   /** Local server port. */
   readonly port: number;
+  /** `npm start`'s gateway processes (ONECARD_INSTANCES, or --instances); absent = 1, one process. */
+  readonly instances?: number;
 }
+
+/** The most gateway processes `npm start -- --instances N` starts on one machine. */
+export const MAX_LOCAL_INSTANCES = 16;
 
 export const DEFAULT_TOKEN_TABLE = 'onecard-tokens';
 export const DEFAULT_LEDGER_TABLE = 'onecard-ledger';
@@ -111,6 +117,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     region: e.AWS_REGION,
     onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
     port: e.PORT ?? 3000,
+    ...(e.ONECARD_INSTANCES === undefined ? {} : { instances: e.ONECARD_INSTANCES }),
   };
 }
 

@@ -1,19 +1,44 @@
 // `npm start`: the whole gateway on this machine (dynalite + sandbox platform + the handlers
-// behind an API-Gateway-shaped HTTP server on 127.0.0.1:PORT). Ctrl-C stops it.
+// behind an API-Gateway-shaped HTTP server on 127.0.0.1:PORT), or with `--instances N` a fleet of
+// N such servers, one process each, on one dynalite and one sandbox. Ctrl-C stops it.
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { getConfig } from '../config.js';
+import { getConfig, MAX_LOCAL_INSTANCES } from '../config.js';
 import { formatYuan } from '../protocol/money.js';
 import { DEMO_ACCOUNTS } from '../sandbox/index.js';
-import { startLocalServer, type LocalServer } from './server.js';
+import { startFleet, type Fleet, type MemberReady } from './fleet.js';
+import { DEFAULT_DATA_DIR, startLocalServer, type LocalServer } from './server.js';
 
-/** `--sandbox-port N` fixes the built-in sandbox's port (default: any free one). */
-function sandboxPortOf(argv: readonly string[]): number | undefined {
-  const { values } = parseArgs({ args: [...argv], options: { 'sandbox-port': { type: 'string' } }, strict: true });
-  const text = values['sandbox-port'];
+interface Arguments {
+  /** `--sandbox-port N`: the built-in sandbox's port (default: any free one). */
+  readonly sandboxPort?: number;
+  /** `--instances N` (else ONECARD_INSTANCES): gateway processes; absent = 1. */
+  readonly instances?: number;
+  /** `--fleet-member N`: set by the fleet's parent only; this process is instance N. */
+  readonly member?: number;
+}
+
+function integerOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(port >= 0 && port <= 65_535)) throw new Error(`--sandbox-port must be a number from 0 to 65535, got ${JSON.stringify(text)}`);
-  return port;
+  const value = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new Error(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function argumentsOf(argv: readonly string[]): Arguments {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { 'sandbox-port': { type: 'string' }, instances: { type: 'string' }, 'fleet-member': { type: 'string' } },
+    strict: true,
+  });
+  const sandboxPort = integerOption('sandbox-port', values['sandbox-port'], 0, 65_535);
+  const instances = integerOption('instances', values.instances, 1, MAX_LOCAL_INSTANCES);
+  const member = integerOption('fleet-member', values['fleet-member'], 1, MAX_LOCAL_INSTANCES);
+  return {
+    ...(sandboxPort === undefined ? {} : { sandboxPort }),
+    ...(instances === undefined ? {} : { instances }),
+    ...(member === undefined ? {} : { member }),
+  };
 }
 
 /** @aws-sdk/core's emitWarningIfUnsupportedVersion: its releases after the first week of January 2027 need this. */
@@ -32,22 +57,50 @@ function sdkNodeVersionNote(): string | undefined {
 }
 
 async function main(): Promise<void> {
+  const args = argumentsOf(process.argv.slice(2));
+  if (args.member !== undefined) return member(args.member);
   const note = sdkNodeVersionNote();
   const config = getConfig();
-  const sandboxPort = sandboxPortOf(process.argv.slice(2));
-  const server = await startLocalServer({ config, ...(sandboxPort === undefined ? {} : { sandboxOptions: { port: sandboxPort } }) });
+  const instances = args.instances ?? config.instances ?? 1;
+  if (instances > 1) {
+    const fleet = await startFleet({
+      count: instances,
+      config,
+      dataDir: resolve(config.dataDir ?? DEFAULT_DATA_DIR),
+      ...(args.sandboxPort === undefined ? {} : { sandboxOptions: { port: args.sandboxPort } }),
+      output: (line) => process.stdout.write(`${line}\n`),
+    });
+    printFleetBanner(fleet, note);
+    onSignals(() => fleet.close(), 12_000);
+    return;
+  }
+  const server = await startLocalServer({ config, ...(args.sandboxPort === undefined ? {} : { sandboxOptions: { port: args.sandboxPort } }) });
   printBanner(server, note);
+  onSignals(() => server.close(), 5_000);
+}
 
+/** One instance of a fleet: the environment its parent set names everything; it says when it listens. */
+async function member(index: number): Promise<void> {
+  const server = await startLocalServer({ config: getConfig() });
+  const ready: MemberReady = { type: 'ready', url: server.url, port: server.port };
+  process.send?.(ready);
+  // The parent gone (even by SIGKILL) closes the IPC channel: an instance never outlives its fleet.
+  process.once('disconnect', () => void server.close().finally(() => process.exit(0)));
+  onSignals(() => server.close(), 5_000, `instance ${index}`);
+}
+
+/** SIGINT/SIGTERM: stop once, exit 0 when stopped, 1 if it takes longer than `graceMs`. */
+function onSignals(close: () => Promise<void>, graceMs: number, quietName?: string): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`\n${signal}: stopping…\n`);
-    const timer = setTimeout(() => process.exit(1), 5_000);
+    if (quietName === undefined) process.stdout.write(`\n${signal}: stopping…\n`);
+    const timer = setTimeout(() => process.exit(1), graceMs);
     timer.unref();
-    server.close().then(
+    close().then(
       () => {
-        process.stdout.write('stopped\n');
+        if (quietName === undefined) process.stdout.write('stopped\n');
         process.exit(0);
       },
       () => process.exit(1),
@@ -55,6 +108,36 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function printFleetBanner(fleet: Fleet, note: string | undefined): void {
+  const shown = (path: string): string => {
+    const near = relative(process.cwd(), path);
+    return near && !near.startsWith('..') ? near : path;
+  };
+  const first = fleet.instances[0];
+  const last = fleet.instances.at(-1);
+  const lines: string[] = ['', `onecard-gateway fleet: ${fleet.instances.length} instances, one process each (like Lambda instances)`, ''];
+  for (const instance of fleet.instances) lines.push(`  instance ${instance.index} ${instance.url}  pid ${instance.pid}`);
+  lines.push('');
+  lines.push(`  platform   ${fleet.sandbox ? `one built-in sandbox at ${fleet.apiUrl}` : `external ${fleet.apiUrl}`}`);
+  if (fleet.sandbox) lines.push(`  control    ${fleet.sandbox.controlUrl} (GET …/calls counts the platform calls of the whole fleet)`);
+  lines.push(`  secret     ${shown(fleet.secretFile)} (every instance reads it: SYNJONES_SECRET_FILE)`);
+  lines.push(`  DynamoDB   ${fleet.embeddedDynamo ? 'one embedded dynalite (in memory)' : 'shared'} at ${fleet.dynamoEndpoint} (tables ${fleet.tables.tokenTable}, ${fleet.tables.ledgerTable})`);
+  lines.push(`  data       ${fleet.dataDir} (shared, as the deployed instances share the bucket; ONECARD_DATA_DIR)`);
+  lines.push(`  callers    ${fleet.callersFile ? `${shown(fleet.callersFile)} (ONECARD_CALLERS_FILE, read by every instance)` : 'none (ONECARD_CALLERS_FILE)'}`);
+  if (note) lines.push(`  note       ${note}`);
+  if (first && last) {
+    const orderNo = `fleet-${Date.now().toString(36)}`;
+    lines.push('', `Try: pay through instance ${first.index}, read it back through instance ${last.index}:`, '');
+    lines.push(`  curl -s ${first.url}/v1/payments -H 'content-type: application/json' \\`);
+    lines.push(`    -d '{"order_no":"${orderNo}","account":"${DEMO_ACCOUNTS[0]?.account ?? '32718'}","tranamt":"12.50","mercacc":"1001"}'`);
+    lines.push('');
+    lines.push(`  curl -s ${last.url}/v1/payments/${orderNo}`);
+    if (fleet.sandbox) lines.push('', `  curl -s ${fleet.sandbox.controlUrl}/calls    # one access-token call for the fleet`);
+  }
+  lines.push('', 'Ctrl-C stops all of them.', '');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function printBanner(server: LocalServer, note: string | undefined): void {
