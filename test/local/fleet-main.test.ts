@@ -2,7 +2,7 @@
 // sandbox, driven over HTTP only. One token call for a 150-call storm (counted at the sandbox's
 // control route), a payment seen across processes, a clean bill, the callers file in every
 // instance, and no process left behind after SIGINT, or after the parent is killed outright.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,5 +149,21 @@ describe('npm start -- --instances 3', () => {
     expect(pids.every(alive)).toBe(true);
     fleet.child.kill('SIGKILL');
     expect(await gone(pids, 10_000)).toBe(true);
+  }, 120_000);
+
+  it('refuses an instance count out of range, from the command line or ONECARD_INSTANCES', () => {
+    const run = (args: readonly string[], env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', ...args], {
+        cwd: join(import.meta.dirname, '../..'),
+        env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT', ONECARD_DATA_DIR: join(root, 'refused'), ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const zero = run(['--instances', '0'], {});
+    expect(zero.status).toBe(1);
+    expect(zero.stderr).toContain('--instances must be a number from 1 to 16, got "0"');
+    const many = run([], { ONECARD_INSTANCES: '17' });
+    expect(many.status).toBe(1);
+    expect(many.stderr).toContain('invalid environment variable(s): ONECARD_INSTANCES');
   }, 120_000);
 });
