@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CDK_JSON_CONTEXT, synthGateway } from './synth.js';
 
 interface ValidationReport {
@@ -55,7 +55,16 @@ describe('CloudFormation resource specification', () => {
         type: 'AWS::SQS::Queue',
         properties: { QueueName: { 'Fn::GetAtt': [stack.getLogicalId(bucket), 'NoSuchAttribute'] } },
       });
-      app.synth();
+      // CDK prints the findings as it synthesizes: capture them (this template is broken on purpose).
+      const printed: string[] = [];
+      const capture = (...args: unknown[]): void => void printed.push(args.map(String).join(' '));
+      const spies = (['log', 'warn', 'error'] as const).map((level) => vi.spyOn(console, level).mockImplementation(capture));
+      try {
+        app.synth();
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      expect(printed.join('\n')).toContain('Template validation found issues');
       const found = findings(outdir);
       const rule = (id: string, text: string): void => {
         expect(found, `${id} ${text}`).toContainEqual(expect.stringMatching(new RegExp(`^${id} .*${text}`)));

@@ -2,6 +2,7 @@
 // table and the sandbox, on one manual clock, with a platform that answers late. The lease covers the
 // holder's token call, and a holder whose lease has run out before its call left never sends it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLogSink } from '../../lib/observability/logger.js';
 import { loadConfig } from '../../lib/config.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
 import type { CredentialsSource } from '../../lib/platform/types.js';
@@ -23,11 +24,16 @@ let sandbox: TestSandbox;
 const clock = manualClock(new Date(Date.UTC(2026, 11, 1, 2, 0, 0)));
 let tableCounter = 0;
 
+/** The gateway's log lines of this file: captured (not printed) and checked by the last test. */
+const logs: string[] = [];
+
 beforeAll(async () => {
+  setLogSink((line) => logs.push(line));
   dynamo = await startDynalite();
   sandbox = await startTestSandbox({ now: clock.now });
 });
 afterAll(async () => {
+  setLogSink(undefined);
   await sandbox?.close();
   await dynamo?.close();
 });
@@ -134,5 +140,16 @@ describe('token rule at SYNJONES_TIMEOUT_MS=60000 with a late platform', { timeo
     expect(await a.tokens.get()).toBe(token);
     expect((await a.platform.queryCard({ idtype: 'sno', id: '2015032719' })).map((card) => card.account)).toEqual(['32719']);
     expect(tokenCalls()).toBe(before + 1);
+  });
+});
+
+describe('the log of these token calls', () => {
+  it('warns of each failed token call by its error name and never holds a token value', () => {
+    const parsed = logs.map((line) => JSON.parse(line) as { level?: string; message?: string; error?: unknown });
+    const failures = parsed.filter((entry) => entry.level === 'WARN' && entry.message?.startsWith('token call failed'));
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) expect(failure.error).toMatch(/Error$/);
+    const live = sandbox.state.currentToken?.value;
+    if (live !== undefined) for (const line of logs) expect(line).not.toContain(live);
   });
 });

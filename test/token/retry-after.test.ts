@@ -1,6 +1,7 @@
 // Retry-After after a refused or failed token call is the time left in the 2-minute window the
 // gateway then keeps (lib/token/manager.ts), not a constant: the runtime against the sandbox on one clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLogSink } from '../../lib/observability/logger.js';
 import { loadConfig } from '../../lib/config.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
 import { createStaticSource } from '../../lib/secrets/index.js';
@@ -18,11 +19,16 @@ let sandbox: TestSandbox;
 const clock = manualClock(new Date(Date.UTC(2026, 11, 1, 3, 0, 0)));
 let tableCounter = 0;
 
+/** The gateway's log lines of this file: captured (not printed) and checked by the last test. */
+const logs: string[] = [];
+
 beforeAll(async () => {
+  setLogSink((line) => logs.push(line));
   dynamo = await startDynalite();
   sandbox = await startTestSandbox({ now: clock.now });
 });
 afterAll(async () => {
+  setLogSink(undefined);
   await sandbox?.close();
   await dynamo?.close();
 });
@@ -72,5 +78,16 @@ describe('Retry-After after a token call that did not give a token', () => {
     const busy = await rejection(queryCard(r));
     expect(busy).toBeInstanceOf(TokenUnavailableError);
     expect((busy as TokenUnavailableError).retryAfterSeconds).toBe(TOKEN_SPACING_MS / 1000);
+  });
+});
+
+describe('the log of these token calls', () => {
+  it('warns of each failed token call by its error name and never holds a token value', () => {
+    const parsed = logs.map((line) => JSON.parse(line) as { level?: string; message?: string; error?: unknown });
+    const failures = parsed.filter((entry) => entry.level === 'WARN' && entry.message?.startsWith('token call failed'));
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) expect(failure.error).toMatch(/Error$/);
+    const live = sandbox.state.currentToken?.value;
+    if (live !== undefined) for (const line of logs) expect(line).not.toContain(live);
   });
 });
