@@ -184,3 +184,13 @@ describe('routes come from the route table', () => {
     expect(JSON.parse(ok.body)).toMatchObject({ refund_order_no: 'P0', tranamt: 150, acctype: '###' });
   });
 });
+
+describe('x-request-id from the client', () => {
+  it('is used only when it is 1–128 characters of [A-Za-z0-9._:-]; otherwise a fresh id', async () => {
+    const accepted = 'a'.repeat(120) + '.:_-Z9';
+    const echo = async (id: string) => (await call({ resource: '/v1/payments', body: valid, headers: { 'x-request-id': id }, requestId: 'gw-fresh' })).headers?.['x-request-id'];
+    expect(await echo(accepted)).toBe(accepted);
+    expect(await echo('a'.repeat(128))).toBe('a'.repeat(128));
+    for (const refused of ['a'.repeat(129), 'a/b', 'a b', 'ä', 'a\u0000', '']) expect(await echo(refused)).toBe('gw-fresh');
+  });
+});

@@ -102,3 +102,15 @@ describe('logger and sink', () => {
     expect(global.map((line) => (JSON.parse(line) as { message: string }).message)).toEqual(['outside']);
   });
 });
+
+describe('request ids', () => {
+  it('are masked like any identifier: a client-chosen id that is a mobile or ID number is not logged as sent', () => {
+    const out = redact({ request_id: '13812345678', nested: { requestId: '110101199001010011' } }) as { request_id: string; nested: { requestId: string } };
+    expect(out.request_id).toBe('138****5678');
+    expect(out.nested.requestId).toBe('**************0011');
+    // API Gateway's and the gateway's own ids (UUIDs) are left as they are.
+    expect(redact({ request_id: 'c0ffee-1' })).toEqual({ request_id: 'c0ffee-1' });
+    expect(redact({ request_id: '0f8fad5b-d9cb-469f-a165-70867728950e' })).toEqual({ request_id: '0f8fad5b-d9cb-469f-a165-70867728950e' });
+  });
+});
+

@@ -8,6 +8,7 @@ import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { countingStore, fakeTokenCall, manualClock, type ManualClock } from './fakes.js';
 import { rejection } from '../support/rejection.js';
+import { redact } from '../../lib/observability/redaction.js';
 
 let dynamo: TestDynamo;
 let store: TokenStore;
@@ -365,5 +366,19 @@ describe('token manager: table outage', () => {
     await expect(f.instance({ store: flaky }).get()).rejects.toThrow('ProvisionedThroughputExceeded');
     f.clock.advance(200_000); // expired: nothing left to serve
     await expect(manager.get()).rejects.toThrow('ProvisionedThroughputExceeded');
+  });
+
+  it('logs the fingerprint where the redaction of the gateway keeps it (not under a secret key name)', async () => {
+    const f = fixture();
+    const lines: string[] = [];
+    // The replacer the shared Logger applies to every line (lib/observability/redaction.ts).
+    const record = (message: string, attributes?: Record<string, unknown>) => lines.push(message + JSON.stringify(redact(attributes ?? {})));
+    const manager = f.instance({ logger: { info: record, warn: record } });
+    const token = await manager.get();
+    await manager.invalidate(token);
+    const all = lines.join('\n');
+    expect(all).toContain(tokenFingerprint(token));
+    expect(all).not.toContain('[REDACTED]');
+    expect(all).not.toContain(token);
   });
 });
