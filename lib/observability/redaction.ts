@@ -27,8 +27,11 @@ const ID_NUMBER_IN_TEXT = /(?<![0-9A-Za-z])([0-9]{14}|[0-9]{17})([0-9Xx])(?![0-9
 const MOBILE_IN_TEXT = /(?<![0-9])((?:\+|00)?86[- ]?)?(1[3-9][0-9][0-9]{8})(?![0-9])/g;
 const PEM_IN_TEXT = /-----BEGIN [A-Z ]+-----[\s\S]*?(-----END [A-Z ]+-----|$)/g;
 const REDACTED = '[REDACTED]';
-/** Identifiers that look like ID numbers but are not personal (platform serials, request ids). */
-const NOT_PERSONAL_KEYS = new Set(['out_id', 'outid', 'request_id', 'requestid', 'timestamp']);
+/**
+ * Identifiers that look like ID numbers but are not personal (platform serials, timestamps). Not
+ * request ids: a client chooses its x-request-id, so it is masked like any other text.
+ */
+const NOT_PERSONAL_KEYS = new Set(['out_id', 'outid', 'timestamp']);
 
 /** Keeps the first 3 and last 4 characters of a phone number. */
 export function maskPhone(value: string): string {

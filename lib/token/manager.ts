@@ -172,7 +172,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       } catch (error) {
         logger?.warn('publishing the new access token failed', {
           appKey,
-          token: tokenFingerprint(input.token),
+          token_fingerprint: tokenFingerprint(input.token),
           attempt,
           error: error instanceof Error ? error.name : 'unknown',
         });
@@ -225,13 +225,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       // Our lease lapsed and another instance took over: its call kills this token. Re-read instead.
       logger?.warn('token renewed but not published (lease lost to another instance)', {
         appKey,
-        token: tokenFingerprint(held.token),
+        token_fingerprint: tokenFingerprint(held.token),
       });
       return undefined;
     }
     logger?.info('access token renewed', {
       appKey,
-      token: tokenFingerprint(held.token),
+      token_fingerprint: tokenFingerprint(held.token),
       expiresAt: new Date(held.expiresAt).toISOString(),
     });
     return held;
@@ -330,7 +330,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         if (held !== undefined && held.expiresAt > now() && !knownInvalid.has(held.token)) {
           logger?.warn('token refresh failed; serving the still-valid token from memory', {
             appKey,
-            token: tokenFingerprint(held.token),
+            token_fingerprint: tokenFingerprint(held.token),
             error: error instanceof Error ? error.name : 'unknown',
           });
           return held.token;
@@ -352,13 +352,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         const removed = await store.invalidate(appKey, failedToken);
         logger?.info(removed ? 'access token invalidated' : 'invalidation skipped: the table holds another token', {
           appKey,
-          token: tokenFingerprint(failedToken),
+          token_fingerprint: tokenFingerprint(failedToken),
         });
       } catch (error) {
         // The local mark already keeps this instance off the token; the next renewal replaces it.
         logger?.warn('invalidating the access token in the table failed', {
           appKey,
-          token: tokenFingerprint(failedToken),
+          token_fingerprint: tokenFingerprint(failedToken),
           error: error instanceof Error ? error.name : 'unknown',
         });
       }
