@@ -2,6 +2,7 @@
 // text, the character classes, UTF-8 byte lengths and the bill day, for arbitrary strings.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { requestModels } from '../../lib/api/openapi.js';
 import { BillParamsSchema, isBillDay, PaymentBodySchema, QueryCardBodySchema } from '../../lib/api/schemas.js';
 
 const payment = { order_no: 'P1', account: '32718', tranamt: '1.00', mercacc: '1001' };
@@ -79,5 +80,31 @@ describe('bill_date', () => {
     expect(BillParamsSchema.safeParse({ bill_date: chinaToday }).success).toBe(true);
     expect(BillParamsSchema.safeParse({ bill_date: chinaTomorrow }).success).toBe(false);
     expect(BillParamsSchema.safeParse({ bill_date: '19991231' }).success).toBe(false);
+  });
+});
+
+describe('the API Gateway request models say what a JSON Schema can', () => {
+  type Property = { pattern?: string; maxLength?: number; allOf?: { pattern: string }[] };
+  const properties = (routeKey: string) =>
+    (requestModels().find((model) => model.routeKey === routeKey)?.schema as { properties: Record<string, Property> }).properties;
+  const holds = (property: Property | undefined, value: string): boolean => {
+    const patterns = [property?.pattern, ...(property?.allOf ?? []).map((entry) => entry.pattern)].filter((p): p is string => p !== undefined);
+    return patterns.every((pattern) => new RegExp(pattern).test(value)) && value.length <= (property?.maxLength ?? Infinity);
+  };
+
+  it('character classes, control characters and surrounding whitespace, in every body model', () => {
+    const pay = properties('POST /v1/payments');
+    expect(holds(pay.account, '32718')).toBe(true);
+    for (const bad of [' 32719', '1,2', '☕☕☕', '12345678901']) expect(holds(pay.account, bad), bad).toBe(false);
+    for (const bad of ['1001 ', '10,01']) expect(holds(pay.mercacc, bad), bad).toBe(false);
+    expect(holds(pay.acctype, '###')).toBe(true);
+    expect(holds(pay.acctype, '0 1')).toBe(false);
+    expect(holds(pay.remark, 'lunch, 2 people')).toBe(true);
+    for (const bad of [' x', 'x\t', 'a\u0085b', 'a\u0001b']) expect(holds(pay.remark, bad), JSON.stringify(bad)).toBe(false);
+    const card = properties('POST /v1/cards/query');
+    expect(holds(card.id, '2015032718 ')).toBe(false);
+    expect(holds(card.pwd, ' 123456')).toBe(false);
+    const refund = properties('POST /v1/refunds');
+    expect(holds(refund.refund_order_no, 'a,b')).toBe(false);
   });
 });
