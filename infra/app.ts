@@ -1,9 +1,11 @@
-// The CDK app (cdk.json "app"): reads context into GatewaySettings, builds GatewayStack and applies the
-// cdk-nag AwsSolutions pack as a validation plugin (context nag=false skips it). Env-agnostic and lookup-free: synth runs offline.
+// The CDK app (cdk.json "app"): reads context into GatewaySettings, builds GatewayStack and applies cdk-nag's
+// AwsSolutions pack and the Control Tower proactive controls as validation plugins (context nag=false skips
+// both). Env-agnostic and lookup-free: synth runs offline.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { requestModels } from '../lib/api/openapi.js';
 import { readGatewaySettings } from './config.js';
+import { controlTowerChecks } from './validation.js';
 import { GatewayStack } from './gateway-stack.js';
 
 const app = new App();
@@ -16,8 +18,8 @@ new GatewayStack(app, stackName, {
 });
 
 if (app.node.tryGetContext('nag') !== 'false' && app.node.tryGetContext('nag') !== false) {
-  // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding interrupts synthesis.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  // Policy-validation plugins: any unacknowledged finding interrupts synthesis.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), controlTowerChecks());
 }
 
 app.synth();

@@ -93,6 +93,16 @@ export class GatewayStack extends Stack {
       id: 'AwsSolutions-COG4',
       reason: 'Callers are university back-end systems with IAM identities: every method uses AWS_IAM (SigV4), not a Cognito user pool.',
     });
+    // Control Tower proactive controls (cfn-guard, infra/app.ts) this stack does not follow, as organisation
+    // choices. Everything is encrypted at rest with AWS-owned or AWS-managed keys; customer KMS keys, Object
+    // Lock retention and S3 event wiring are each account's policy, not the gateway's.
+    Validations.of(this).acknowledge(
+      { id: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check', reason: 'CT.CLOUDWATCH.PR.3: CloudWatch Logs encrypts every log group at rest with its own keys; the logs carry no secrets (lib/observability redacts), so a customer KMS key is left to the account\'s policy.' },
+      { id: 'cdk-validator-cfnguard::dynamodb_table_encrypted_kms_check', reason: 'CT.DYNAMODB.PR.2: both tables are encrypted at rest with the AWS-owned key (DynamoDB\'s default); a customer KMS key is an organisation choice with a per-request cost.' },
+      { id: 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', reason: 'CT.S3.PR.10: SSE-S3 (AES-256) on both buckets; server access logs can only be delivered to an SSE-S3 bucket, and SSE-KMS on the bill bucket is an organisation choice.' },
+      { id: 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check', reason: 'CT.S3.PR.9: bills are versioned and retained by lifecycle for the finance term; a WORM retention (Object Lock) is a finance/legal decision for the account, not a default of the gateway.' },
+      { id: 'cdk-validator-cfnguard::s3_event_notifications_enabled_check', reason: 'CT.S3.PR.4: nothing consumes object events of these buckets; notifications without a consumer would only add a destination to secure.' },
+    );
   }
 
   /**

@@ -68,6 +68,8 @@ export class DataStores extends StackLayer {
     });
     Validations.of(accessLogBucket).acknowledge(
       { id: 'AwsSolutions-S1', reason: 'This is the server access log bucket of the bill bucket; logging it into itself would loop.' },
+      { id: 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check', reason: 'CT.S3.PR.2: this is the server access log bucket of the bill bucket; logging it into itself would loop.' },
+      { id: 'cdk-validator-cfnguard::s3_bucket_versioning_enabled_check', reason: 'CT.S3.PR.11: access log objects are written once by S3 and expire after a year; versions of them would only keep expired logs around.' },
     );
 
     this.billBucket = new s3.Bucket(this, 'BillBucket', {
@@ -102,6 +104,7 @@ export class DataStores extends StackLayer {
     });
     Validations.of(this.scheduleDeadLetterQueue).acknowledge(
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the schedules and scheduled functions.' },
+      { id: 'cdk-validator-cfnguard::sqs_dlq_check', reason: 'CT.SQS.PR.1: this queue is itself the dead-letter queue of the schedules and scheduled functions.' },
     );
   }
 

@@ -78,6 +78,12 @@ export class GatewayFunctions extends Construct {
     super(scope, id);
     const byName = new Map<HandlerName, NodejsFunction>();
     for (const spec of HANDLERS) byName.set(spec.name, this.createFunction(spec, props));
+    if (!props.vpc) {
+      Validations.of(this).acknowledge({
+        id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+        reason: 'CT.LAMBDA.PR.3: the functions reach the platform and AWS over the internet unless the platform is on a campus network; -c vpcId=… -c subnetIds=… places them in that VPC.',
+      });
+    }
     this.byName = byName;
   }
 

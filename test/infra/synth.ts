@@ -3,11 +3,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { App, Validations, type PolicyValidationPluginReport } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { requestModels } from '../../lib/api/openapi.js';
 import { readGatewaySettings } from '../../infra/config.js';
+import { controlTowerChecks } from '../../infra/validation.js';
 import { GatewayStack } from '../../infra/gateway-stack.js';
 
 export interface SynthOptions {
@@ -17,6 +18,8 @@ export interface SynthOptions {
   readonly bundle: boolean;
   /** CDK's built-in CloudFormation validation (a few seconds more). */
   readonly cfnValidation?: boolean;
+  /** The Control Tower proactive controls (cfn-guard) as a validation plugin, as in infra/app.ts (seconds more). */
+  readonly guard?: boolean;
 }
 
 export interface SynthResult {
@@ -47,6 +50,7 @@ export function synthGateway(options: SynthOptions): SynthResult {
     settings: readGatewaySettings(app.node),
     requestModels: requestModels(),
   });
+  if (options.guard) Validations.of(app).addPlugins(controlTowerChecks());
   const nag = new AwsSolutionsChecks(app, { verbose: true }).validateScope(stack);
   const assembly = app.synth();
   const artifact = assembly.getStackByName(stack.stackName);
