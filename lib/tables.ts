@@ -17,11 +17,14 @@ export const TOKEN_TABLE_KEY = { partitionKey: 'app_key' } as const;
  *   merge-joined against the ledger in one ordered pass (no scan, no full load in memory).
  * - GSI `pending`: sparse; only PENDING orders carry `pending`, sorted by created_at, so the
  *   settler and the "PENDING older than 15 minutes" alarm read just those.
+ * - GSI `outbox`: sparse; only a settled order whose `Order Settled` event is not yet published carries
+ *   `outbox`, sorted by updated_at, so the sweeper (the settlement schedule) reads just those (lib/events).
  */
 export const LEDGER_TABLE_KEY = {
   partitionKey: 'order_no',
   byDayIndex: { name: 'by_day', partitionKey: 'trade_day', sortKey: 'order_no' },
   pendingIndex: { name: 'pending', partitionKey: 'pending', sortKey: 'created_at' },
+  outboxIndex: { name: 'outbox', partitionKey: 'outbox', sortKey: 'updated_at' },
 } as const;
 
 export interface TableNames {
@@ -39,7 +42,7 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames): P
       KeySchema: [{ AttributeName: TOKEN_TABLE_KEY.partitionKey, KeyType: 'HASH' }],
     }),
   );
-  const { byDayIndex, pendingIndex } = LEDGER_TABLE_KEY;
+  const { byDayIndex, pendingIndex, outboxIndex } = LEDGER_TABLE_KEY;
   await ensureTable(client, names.ledgerTable, () =>
     new CreateTableCommand({
       TableName: names.ledgerTable,
@@ -49,9 +52,11 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames): P
         { AttributeName: byDayIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: pendingIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: pendingIndex.sortKey, AttributeType: 'S' },
+        { AttributeName: outboxIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: outboxIndex.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [{ AttributeName: LEDGER_TABLE_KEY.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [byDayIndex, pendingIndex].map((index) => ({
+      GlobalSecondaryIndexes: [byDayIndex, pendingIndex, outboxIndex].map((index) => ({
         IndexName: index.name,
         KeySchema: [
           { AttributeName: index.partitionKey, KeyType: 'HASH' as const },

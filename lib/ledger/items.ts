@@ -8,17 +8,23 @@
 //   holding a reservation; absent when empty) · error_code S / error_message S (FAILED) ·
 //   last_error_code S / last_error_message S (why it is still PENDING) · created_at S / updated_at S (ISO 8601
 //   +08:00) · trade_day S (China yyyyMMdd of created_at; GSI by_day) · pending S = "PENDING" only while
-//   status is PENDING (sparse GSI pending, sorted by created_at) · request_hash S · version N · attempts N.
+//   status is PENDING (sparse GSI pending, sorted by created_at) · request_hash S · version N · attempts N ·
+//   settled_from S NEW|PENDING (set with the final status; absent on items settled before events) ·
+//   outbox S = "DUE" while the order's event awaits publishing (set in the same write as the final status,
+//   removed after a publish; sparse GSI outbox, sorted by updated_at).
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Item } from '../dynamo/conditional.js';
 import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { LEDGER_TABLE_KEY } from '../tables.js';
-import { isOrderStatus, isOrderType, OrderStatus, OrderType, type LedgerRecord, type NewOrder } from './records.js';
+import { isOrderStatus, isOrderType, OrderStatus, OrderType, SettledFrom, type LedgerRecord, type NewOrder } from './records.js';
 
 const { partitionKey, byDayIndex, pendingIndex } = LEDGER_TABLE_KEY;
 
 /** The value of the sparse `pending` index key while an order is PENDING. */
 export const PENDING_MARK = OrderStatus.PENDING;
+
+/** The value of the sparse `outbox` index key while an order's event awaits publishing. */
+export const OUTBOX_MARK = 'DUE';
 
 /** The item's DynamoDB key. */
 export function orderKey(orderNo: string): Item {
@@ -112,6 +118,9 @@ export function recordFromItem(item: Record<string, AttributeValue>): LedgerReco
   if (refundableFen !== undefined) record.refundableFen = refundableFen;
   const refundedFen = optionalInteger('refunded_fen');
   if (refundedFen !== undefined) record.refundedFen = refundedFen;
+  const settledFrom = optionalText('settled_from');
+  if (settledFrom === SettledFrom.NEW || settledFrom === SettledFrom.PENDING) record.settledFrom = settledFrom;
+  if (item[LEDGER_TABLE_KEY.outboxIndex.partitionKey]?.S === OUTBOX_MARK) record.outboxDue = true;
   if (reservations && reservations.length > 0) record.refundReservations = [...reservations].sort();
   if (errorCode !== undefined) record.error = { code: errorCode, message: optionalText('error_message') ?? '' };
   if (lastErrorCode !== undefined) {

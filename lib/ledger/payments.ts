@@ -9,7 +9,7 @@ import { LocalContentionError } from './errors.js';
 import type { PayQueryItem, PayQueryResult, PlatformClient } from '../platform/types.js';
 import { paymentOrder, type PaymentInput, type RefundInput } from './identity.js';
 import { callMoney } from './outcome.js';
-import { OrderStatus, type LedgerRecord } from './records.js';
+import { OrderStatus, SettledFrom, type LedgerRecord } from './records.js';
 import { createRefund } from './refunds.js';
 import { createReplay } from './replay.js';
 import { createSettlement, type BillSettlement, type SettleSummary } from './settlement.js';
@@ -77,7 +77,7 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
           continue; // withdrawn meanwhile: this request may attempt it itself
         }
         const outcome = await callMoney(() => platform.pay(input));
-        return settlement.applyOutcome(created.record, outcome);
+        return settlement.applyOutcome(created.record, outcome, SettledFrom.NEW);
       }
       throw new LocalContentionError(order.orderNo);
     },

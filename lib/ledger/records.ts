@@ -7,6 +7,10 @@ export type OrderType = (typeof OrderType)[keyof typeof OrderType];
 export const OrderStatus = { PENDING: 'PENDING', SUCCESS: 'SUCCESS', FAILED: 'FAILED' } as const;
 export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
 
+/** What a settled order was before its final status (the event's previous_status: NEW → null). */
+export const SettledFrom = { NEW: 'NEW', PENDING: 'PENDING' } as const;
+export type SettledFrom = (typeof SettledFrom)[keyof typeof SettledFrom];
+
 export function isOrderType(value: string): value is OrderType {
   return Object.values<string>(OrderType).includes(value);
 }
@@ -49,6 +53,11 @@ export interface LedgerRecord {
   readonly updatedAt: string;
   readonly tradeDay: string;
   readonly requestHash: string;
+  /** Settled orders written since events exist: what the order was before its final status (NEW: the
+   *  request that created it settled it; PENDING: it was answered PENDING first, or its request died). */
+  readonly settledFrom?: SettledFrom;
+  /** True while its `Order Settled` event awaits publishing (the outbox, lib/events). */
+  readonly outboxDue?: boolean;
   /** Writes to the item so far (1 when created). A write counter, not a lock: see store.ts. */
   readonly version: number;
   /** Outcome writes for this order (the money call's result, each pay.query pass, a refund refused for

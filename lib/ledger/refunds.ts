@@ -11,7 +11,7 @@ import { LocalContentionError, OriginalNotPaidError, RefundExceedsPaymentError }
 import type { PlatformClient } from '../platform/types.js';
 import { refundOrder, type RefundInput } from './identity.js';
 import { callMoney } from './outcome.js';
-import { OrderStatus, OrderType, type LedgerRecord, type NewOrder } from './records.js';
+import { OrderStatus, OrderType, SettledFrom, type LedgerRecord, type NewOrder } from './records.js';
 import type { Replay } from './replay.js';
 import type { Settlement } from './settlement.js';
 import type { LedgerStore } from './store.js';
@@ -69,11 +69,12 @@ export function createRefund(deps: RefundDeps): (input: RefundInput) => Promise<
           },
         },
         now(),
+        SettledFrom.NEW,
       );
       return finish(settled.record);
     }
     const outcome = await callMoney(() => platform.refund(input));
-    return finish(await settlement.applyOutcome(created.record, outcome));
+    return finish(await settlement.applyOutcome(created.record, outcome, SettledFrom.NEW));
   }
 
   return async (input) => {

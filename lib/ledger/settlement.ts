@@ -3,7 +3,7 @@
 import { NotFoundError } from '../errors.js';
 import type { PayQueryResult, PlatformClient } from '../platform/types.js';
 import { describeError, outcomeOfQuery, type CallOutcome } from './outcome.js';
-import { OrderStatus, OrderType, type LedgerError, type LedgerRecord } from './records.js';
+import { OrderStatus, OrderType, SettledFrom, type LedgerError, type LedgerRecord } from './records.js';
 import type { MismatchReporter } from './settlement-terms.js';
 import type { LedgerStore } from './store.js';
 
@@ -63,8 +63,11 @@ export interface SettlementDeps {
 }
 
 export interface Settlement {
-  /** Writes an outcome; NOT_ATTEMPTED withdraws the order and throws its cause (unless an outcome won meanwhile). */
-  applyOutcome(record: LedgerRecord, outcome: CallOutcome): Promise<LedgerRecord>;
+  /**
+   * Writes an outcome; NOT_ATTEMPTED withdraws the order and throws its cause (unless an outcome won meanwhile).
+   * `from` NEW: the request that created the order writes its money call's outcome (the event's previous_status null).
+   */
+  applyOutcome(record: LedgerRecord, outcome: CallOutcome, from?: SettledFrom): Promise<LedgerRecord>;
   /** What pay.query's answer means for `record` now; an answer for another order is reported to onMismatch. */
   outcomeOf(record: LedgerRecord, result: PayQueryResult | undefined): CallOutcome;
   /** `record` itself unless PENDING; else resolved with one pay.query. */
@@ -85,7 +88,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
     return noted.record;
   };
 
-  async function applyOutcome(record: LedgerRecord, outcome: CallOutcome): Promise<LedgerRecord> {
+  async function applyOutcome(record: LedgerRecord, outcome: CallOutcome, from: SettledFrom = SettledFrom.PENDING): Promise<LedgerRecord> {
     const refundOf = record.type === OrderType.REFUND ? record.refundOrderNo : undefined;
     if (outcome.kind === 'NOT_ATTEMPTED') {
       if (refundOf !== undefined) await ledger.releaseRefund(refundOf, record.orderNo, record.amountFen, now());
@@ -109,6 +112,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
           : { status: OrderStatus.SUCCESS, outId: outcome.outId }
         : { status: OrderStatus.FAILED, error: outcome.error },
       now(),
+      from,
     );
     return settled.record;
   }

@@ -17,6 +17,9 @@
 //           so each happens at most once → 4 settle the refund (status = PENDING).
 //           The payment side is always written before the refund leaves PENDING, so a crash anywhere
 //           leaves the refund PENDING and findable; resolving it repeats step 3 (a no-op when done).
+//   events: the write that sets the final status also sets `outbox` (one conditional write: the status and the
+//           intent to publish cannot part); lib/events publishes the event, then clearOutbox removes the mark.
+//           Crash in between: the sweeper (settlement schedule) finds the item in the sparse outbox index.
 //   withdraw: when the platform certainly never saw the call (no token, connection refused, a system-level
 //           rejection), the PENDING item is deleted (only while PENDING with no outcome recorded), so the
 //           client may send the same order_no again. A refund releases its reservation first.
@@ -25,8 +28,8 @@ import { writeIf } from '../dynamo/conditional.js';
 import { batchGetAll, queryAll } from '../dynamo/paging.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { LEDGER_TABLE_KEY } from '../tables.js';
-import { newItem, orderKey, PENDING_MARK, recordFromItem } from './items.js';
-import { OrderStatus, OrderType, type LedgerError, type LedgerRecord, type NewOrder } from './records.js';
+import { newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
+import { OrderStatus, OrderType, SettledFrom, type LedgerError, type LedgerRecord, type NewOrder } from './records.js';
 
 export type CreateResult =
   | { readonly created: true; readonly record: LedgerRecord }
@@ -73,8 +76,15 @@ export interface LedgerStore {
    * call, so the order_no is free again. False when the item moved on (then it stays as it is).
    */
   withdraw(orderNo: string): Promise<boolean>;
-  /** PENDING → SUCCESS/FAILED; never touches a settled item. */
-  settle(orderNo: string, outcome: SettleOutcome, at: Date): Promise<SettleResult>;
+  /**
+   * PENDING → SUCCESS/FAILED and, in the same conditional write, the outbox mark of its event; never
+   * touches a settled item. `from` (default PENDING): NEW when the request that created the order settles it.
+   */
+  settle(orderNo: string, outcome: SettleOutcome, at: Date, from?: SettledFrom): Promise<SettleResult>;
+  /** Removes the outbox mark once the event is published; false when there was none (published already). */
+  clearOutbox(orderNo: string): Promise<boolean>;
+  /** Orders whose event awaits publishing (sparse index), oldest updated_at first; only those updated before `olderThan`. */
+  listOutbox(olderThan?: Date, options?: ListOptions): AsyncIterable<LedgerRecord>;
   /** Records that an order is still PENDING (and why); undefined when it is no longer PENDING or absent. */
   notePending(orderNo: string, lastError: LedgerError | undefined, at: Date): Promise<LedgerRecord | undefined>;
   /** `notePending`, with the stored record also when it was not noted (undefined only when absent). */
@@ -101,7 +111,7 @@ export interface LedgerStoreOptions {
 }
 
 const DEFAULT_PAGE_SIZE = 500;
-const { partitionKey, byDayIndex, pendingIndex } = LEDGER_TABLE_KEY;
+const { partitionKey, byDayIndex, pendingIndex, outboxIndex } = LEDGER_TABLE_KEY;
 
 type Names = Record<string, string>;
 type Values = Record<string, AttributeValue>;
@@ -185,11 +195,22 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     return result.written;
   };
 
-  const settle = async (orderNo: string, outcome: SettleOutcome, at: Date): Promise<SettleResult> => {
+  const settle = async (orderNo: string, outcome: SettleOutcome, at: Date, from: SettledFrom = SettledFrom.PENDING): Promise<SettleResult> => {
     const { sets, names, values } = touched(at);
-    sets.push('#status = :status', '#attempts = #attempts + :one');
-    Object.assign(names, { '#status': 'status', '#attempts': 'attempts', '#pending': pendingIndex.partitionKey });
-    Object.assign(values, { ':pending': { S: OrderStatus.PENDING }, ':status': { S: outcome.status } });
+    sets.push('#status = :status', '#attempts = #attempts + :one', '#settled_from = :from', '#outbox = :outbox');
+    Object.assign(names, {
+      '#status': 'status',
+      '#attempts': 'attempts',
+      '#pending': pendingIndex.partitionKey,
+      '#settled_from': 'settled_from',
+      '#outbox': outboxIndex.partitionKey,
+    });
+    Object.assign(values, {
+      ':pending': { S: OrderStatus.PENDING },
+      ':status': { S: outcome.status },
+      ':from': { S: from },
+      ':outbox': { S: OUTBOX_MARK },
+    });
     if (outcome.status === OrderStatus.SUCCESS) {
       if (outcome.outId !== undefined && outcome.outId !== '') {
         sets.push('#out_id = :out_id');
@@ -211,6 +232,25 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     });
     if (!item) throw new Error(written ? `ledger settle of ${orderNo} returned no item` : `ledger item ${orderNo} vanished`);
     return { settled: written, record: recordFromItem(item) };
+  };
+
+  // Bookkeeping only: updated_at stays (the order did not change), the write counter moves.
+  const clearOutbox = async (orderNo: string): Promise<boolean> => {
+    const result = await writeIf(
+      client,
+      {
+        update: {
+          TableName: tableName,
+          Key: orderKey(orderNo),
+          UpdateExpression: 'SET #version = #version + :one REMOVE #outbox',
+          ConditionExpression: 'attribute_exists(#outbox)',
+          ExpressionAttributeNames: { '#version': 'version', '#outbox': outboxIndex.partitionKey },
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        },
+      },
+      { needStored: false },
+    );
+    return result.written;
   };
 
   const note = async (orderNo: string, lastError: LedgerError | undefined, at: Date): Promise<NoteResult> => {
@@ -321,6 +361,7 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     createPending,
     withdraw,
     settle,
+    clearOutbox,
     note,
     notePending: async (orderNo, lastError, at) => {
       const { noted, record } = await note(orderNo, lastError, at);
@@ -346,6 +387,14 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
         olderThan ? '#pending = :pending AND #created < :before' : '#pending = :pending',
         { '#pending': pendingIndex.partitionKey, ...(olderThan ? { '#created': pendingIndex.sortKey } : {}) },
         { ':pending': { S: PENDING_MARK }, ...(olderThan ? { ':before': { S: toChinaIso(olderThan) } } : {}) },
+        listOptions?.pageSize ?? defaultPageSize,
+      ),
+    listOutbox: (olderThan, listOptions) =>
+      query(
+        outboxIndex.name,
+        olderThan ? '#outbox = :due AND #updated < :before' : '#outbox = :due',
+        { '#outbox': outboxIndex.partitionKey, ...(olderThan ? { '#updated': outboxIndex.sortKey } : {}) },
+        { ':due': { S: OUTBOX_MARK }, ...(olderThan ? { ':before': { S: toChinaIso(olderThan) } } : {}) },
         listOptions?.pageSize ?? defaultPageSize,
       ),
   };
