@@ -33,6 +33,8 @@ const EnvironmentSchema = z.lazy(() =>
     ONECARD_DATA_DIR: optionalText(),
     ONECARD_CALLERS_FILE: optionalText(),
     ONECARD_CALLERS: optionalText(),
+    ONECARD_EVENTS_FILE: optionalText(),
+    ONECARD_EVENT_BUS_NAME: optionalText(),
     POWERTOOLS_SERVICE_NAME: optionalText(),
     POWERTOOLS_METRICS_NAMESPACE: optionalText(),
     LOG_LEVEL: optionalTextAs(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])),
@@ -69,6 +71,10 @@ export interface GatewayConfig {
   readonly callersFile?: string;
   /** The callers list's JSON text (deployed, ONECARD_CALLERS: set by the stack on each function). */
   readonly callersJson?: string;
+  /** Local: the JSON-lines file events are appended to (ONECARD_EVENTS_FILE; default events.jsonl in dataDir). */
+  readonly eventsFile?: string;
+  /** Deployed: the EventBridge bus events are put on (ONECARD_EVENT_BUS_NAME, set by the stack). */
+  readonly eventBusName?: string;
   readonly serviceName: string;
   readonly metricsNamespace: string;
   readonly logLevel: LogLevelName;
@@ -110,6 +116,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataDir: e.ONECARD_DATA_DIR,
     callersFile: e.ONECARD_CALLERS_FILE,
     callersJson: e.ONECARD_CALLERS,
+    eventsFile: e.ONECARD_EVENTS_FILE,
+    eventBusName: e.ONECARD_EVENT_BUS_NAME,
     serviceName: e.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
     metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     logLevel: (e.LOG_LEVEL?.toUpperCase() as LogLevelName | undefined) ?? 'INFO',

@@ -22,6 +22,11 @@ import { CUSTOM_METRICS } from './observability/names.js';
 import type { MismatchReporter } from './ledger/settlement-terms.js';
 import { deriveTimings, type Timings } from './timings.js';
 import { loadCallers, type Callers } from './callers/registry.js';
+import { join } from 'node:path';
+import { createOutbox, publishingLedger, type Outbox } from './events/outbox.js';
+import { createEventBridgeSink } from './events/eventbridge-sink.js';
+import { createFileSink, DEFAULT_EVENTS_FILE_NAME } from './events/file-sink.js';
+import type { EventSink } from './events/sink.js';
 
 export interface Runtime {
   readonly config: GatewayConfig;
@@ -29,8 +34,13 @@ export interface Runtime {
   readonly credentials: CredentialsSource;
   readonly tokens: TokenManager;
   readonly platform: PlatformClient;
+  /** The ledger whose settle publishes its event (the outbox's immediate path). */
   readonly ledger: LedgerStore;
   readonly payments: PaymentService;
+  /** The Order Settled events' outbox (publish after a settle, sweep on the settlement schedule). */
+  readonly outbox: Outbox;
+  /** Where events go; undefined when neither a bus nor a file is configured (marks then wait for a sweep that has one). */
+  readonly events: EventSink | undefined;
   /** Every duration that depends on config.platformTimeoutMs. */
   readonly timings: Timings;
   readonly now: () => Date;
@@ -55,6 +65,8 @@ export interface RuntimeOverrides {
   /** Forwarded to the payment service (tests shorten them). */
   readonly notFoundGraceMs?: number;
   readonly replayWaitMs?: number;
+  /** The events sink instead of the configured one (null: none, events stay in the outbox). */
+  readonly events?: EventSink | null;
 }
 
 /** Builds a runtime (no caching: see getRuntime / createRuntimeScope). */
@@ -93,7 +105,10 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
     ...(overrides.transport ? { transport: overrides.transport } : {}),
     now,
   });
-  const ledger = createLedgerStore({ client: dynamo, tableName: config.ledgerTable });
+  const storedLedger = createLedgerStore({ client: dynamo, tableName: config.ledgerTable });
+  const events = overrides.events !== undefined ? overrides.events ?? undefined : eventSink(config);
+  const outbox = createOutbox({ ledger: storedLedger, sink: events, now, onFailure: reportPublishFailure });
+  const ledger = publishingLedger(storedLedger, outbox);
   const reportMismatch = mismatchReporter();
   const payments = createPaymentService({
     ledger,
@@ -105,7 +120,23 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
     ...(overrides.notFoundGraceMs !== undefined ? { notFoundGraceMs: overrides.notFoundGraceMs } : {}),
     ...(overrides.replayWaitMs !== undefined ? { replayWaitMs: overrides.replayWaitMs } : {}),
   });
-  return { config, dynamo, credentials, tokens, platform, ledger, payments, timings, now, reportMismatch };
+  return { config, dynamo, credentials, tokens, platform, ledger, payments, outbox, events, timings, now, reportMismatch };
+}
+
+/** Deployed the stack's bus; locally ONECARD_EVENTS_FILE, else events.jsonl in the data directory. */
+export function eventSink(config: GatewayConfig): EventSink | undefined {
+  if (config.eventBusName) return createEventBridgeSink({ busName: config.eventBusName, ...(config.region ? { region: config.region } : {}) });
+  const file = config.eventsFile ?? (config.dataDir ? join(config.dataDir, DEFAULT_EVENTS_FILE_NAME) : undefined);
+  return file ? createFileSink(file) : undefined;
+}
+
+/** An event that could not be published: one warning, EventPublishFailures += 1 per event (the sweeper retries). */
+function reportPublishFailure({ orderNos, error }: { orderNos: readonly string[]; error?: unknown }): void {
+  getLogger().warn('Order Settled event not published; the settlement schedule will retry', {
+    order_nos: [...orderNos],
+    ...(error instanceof Error ? { error: error.message } : {}),
+  });
+  publishServiceMetric(CUSTOM_METRICS.eventPublishFailures, orderNos.length);
 }
 
 /**

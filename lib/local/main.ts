@@ -149,6 +149,7 @@ function printBanner(server: LocalServer, note: string | undefined): void {
   if (server.sandbox) lines.push(`  control    ${server.sandbox.controlUrl} (sandbox faults, accounts, clock: README "The sandbox on its own")`);
   lines.push(`  DynamoDB   ${server.embeddedDynamo ? 'embedded dynalite (in memory)' : 'shared'} at ${server.dynamoEndpoint} (tables ${server.tables.tokenTable}, ${server.tables.ledgerTable})`);
   lines.push(`  data       ${server.dataDir} (bills and reports, kept across runs; ONECARD_DATA_DIR)`);
+  lines.push(`  events     ${server.eventsFile} (Order Settled, one JSON line each; ONECARD_EVENTS_FILE)`);
   if (note) lines.push(`  note       ${note}`);
   if (server.sandbox && server.ownsSandbox) {
     lines.push('', 'Sandbox demo accounts (lib/sandbox/accounts.ts; merchant account: any, e.g. 1001):', '');

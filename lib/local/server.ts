@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createDirectoryArchive, localBillDir } from '../bills/archive.js';
+import { DEFAULT_EVENTS_FILE_NAME } from '../events/file-sink.js';
 import { getConfig, type GatewayConfig } from '../config.js';
 import { MethodNotAllowedError } from '../api/errors.js';
 import { errorResponse, toHttpError, type HttpErrorResponse } from '../presenters/error-response.js';
@@ -68,6 +69,8 @@ export interface LocalServer {
   readonly dataDir: string;
   /** The bill archive inside it. */
   readonly billDir: string;
+  /** Where Order Settled events are appended, one JSON line each (ONECARD_EVENTS_FILE; default events.jsonl in dataDir). */
+  readonly eventsFile: string;
   /** This instance's runtime (as one Lambda container's). */
   readonly scope: RuntimeScope;
   /** Invokes a handler directly in this instance's scope (e.g. the scheduled ones). */
@@ -120,6 +123,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const dataDir = resolve(options.dataDir ?? base.dataDir ?? DEFAULT_DATA_DIR);
     await mkdir(dataDir, { recursive: true });
     const billDir = localBillDir(dataDir);
+    const eventsFile = resolve(base.eventsFile ?? join(dataDir, DEFAULT_EVENTS_FILE_NAME));
 
     const scope = createRuntimeScope({
       ...options.runtime,
@@ -133,6 +137,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         ledgerTable: tables.ledgerTable,
         dynamoEndpoint: dynamo.endpoint,
         dataDir,
+        eventsFile,
+        eventBusName: undefined,
         onLambda: false,
       },
       dynamo: dynamo.client,
@@ -174,6 +180,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       tables,
       dataDir,
       billDir,
+      eventsFile,
       scope,
       invoke,
       close: cleanup,

@@ -15,5 +15,9 @@ export const CUSTOM_METRICS = {
   reconciliationMismatches: 'ReconciliationMismatches',
   /** A pay.query answer or bill row whose terms differ from its ledger order's (it settled nothing): one per answer. */
   settlementMismatches: 'SettlementMismatches',
+  /** Order Settled events a publish could not deliver (refused entries, FailedEntryCount, or a failed call): one per event. */
+  eventPublishFailures: 'EventPublishFailures',
+  /** Order Settled events still unpublished 15 minutes after their order settled (a gauge: published each sweep). */
+  eventsOverdue: 'EventsOverdue',
 } as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[keyof typeof CUSTOM_METRICS];
