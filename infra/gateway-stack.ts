@@ -1,5 +1,5 @@
 // The whole deployment of onecard-gateway, composed of its layers: data stores, functions, the
-// IAM-authorized REST API, Asia/Shanghai schedules and alarms (each in infra/constructs/).
+// IAM-authorized REST API, the Order Settled event bus, Asia/Shanghai schedules and alarms (each in infra/constructs/).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, CfnParameter, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
@@ -9,6 +9,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/observability/names.js';
 import type { GatewaySettings } from './config.js';
 import { GatewayAlarms } from './constructs/alarms.js';
 import { DataStores } from './constructs/data-stores.js';
+import { GatewayEvents, principalAccounts } from './constructs/events.js';
 import { GatewayApi, type RequestModel } from './constructs/gateway-api.js';
 import { GatewayFunctions } from './constructs/gateway-functions.js';
 import { logicalIdWithoutLayers } from './constructs/layer.js';
@@ -41,6 +42,9 @@ export class GatewayStack extends Stack {
     const projectRoot = props.projectRoot ?? REPO_ROOT;
 
     const data = new DataStores(this, 'Data', { settings });
+    const orderEvents = new GatewayEvents(this, 'Events', {
+      subscriberAccounts: principalAccounts(settings.callers?.entries.flatMap((entry) => entry.principals) ?? []),
+    });
 
     const apiUrl =
       settings.apiUrl ??
@@ -61,6 +65,7 @@ export class GatewayStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       LOG_LEVEL: settings.logLevel,
       NODE_OPTIONS: '--enable-source-maps',
+      ONECARD_EVENT_BUS_NAME: orderEvents.bus.eventBusName,
       ...(settings.callers ? { ONECARD_CALLERS: settings.callers.json } : {}),
     };
 
@@ -73,6 +78,7 @@ export class GatewayStack extends Stack {
       billBucket: data.billBucket,
       secret: data.secret,
       scheduleDeadLetterQueue: data.scheduleDeadLetterQueue,
+      eventBus: orderEvents.bus,
       logRetentionDays: settings.logRetentionDays,
       bundleMetafile: settings.bundleMetafile,
       ...(settings.vpc ? { vpc: new FunctionNetwork(this, 'Network', settings.vpc) } : {}),
@@ -87,6 +93,7 @@ export class GatewayStack extends Stack {
     new CfnOutput(this, 'TokenTableName', { value: data.tokenTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: data.ledgerTable.tableName });
     new CfnOutput(this, 'BillBucketName', { value: data.billBucket.bucketName });
+    new CfnOutput(this, 'EventBusName', { value: orderEvents.bus.eventBusName, description: 'Order Settled events: callers subscribe with their own rules (README "Events")' });
     new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: data.scheduleDeadLetterQueue.queueUrl });
 
     Validations.of(this).acknowledge({

@@ -67,6 +67,16 @@ export class GatewayAlarms extends StackLayer {
       'A pay.query answer or bill row described another order than the ledger\'s (order_no known to the platform from elsewhere): the order stays PENDING until a person looks',
     );
     alarm(
+      'EventPublishFailuresAlarm',
+      customMetric(CUSTOM_METRICS.eventPublishFailures, 'Sum', FIVE_MINUTES),
+      'Order Settled events could not be put on the bus (PutEvents failed or FailedEntryCount > 0): they stay in the outbox and the settlement schedule retries them',
+    );
+    alarm(
+      'EventsOverdueAlarm',
+      customMetric(CUSTOM_METRICS.eventsOverdue, 'Maximum', FIVE_MINUTES),
+      'Order Settled events still unpublished 15 minutes after their order settled: callers are not told; see EventPublishFailures and the settle-pending logs',
+    );
+    alarm(
       'ScheduleDeadLettersAlarm',
       props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
       'A scheduled token renewal, PENDING settlement or daily bill run failed after its retries (see the DLQ)',

@@ -45,7 +45,7 @@ export class DataStores extends StackLayer {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    for (const index of [LEDGER_TABLE_KEY.byDayIndex, LEDGER_TABLE_KEY.pendingIndex]) {
+    for (const index of [LEDGER_TABLE_KEY.byDayIndex, LEDGER_TABLE_KEY.pendingIndex, LEDGER_TABLE_KEY.outboxIndex]) {
       this.ledgerTable.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },

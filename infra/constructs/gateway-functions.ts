@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -62,6 +63,8 @@ export interface GatewayFunctionsProps {
   readonly billBucket: s3.IBucket;
   readonly secret: secretsmanager.ISecret;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /** The Order Settled bus: functions whose spec publishesEvents may PutEvents on it, and on nothing else. */
+  readonly eventBus: events.IEventBus;
   readonly logRetentionDays: number;
   readonly bundleMetafile: boolean;
   readonly vpc?: {
@@ -209,6 +212,11 @@ export class GatewayFunctions extends Construct {
           actions: ['dynamodb:Query'],
           resources: spec.ledgerIndexes.map((index) => `${props.ledgerTable.tableArn}/index/${index}`),
         }),
+      );
+    }
+    if (spec.publishesEvents) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'OrderEvents', actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }),
       );
     }
     if (spec.bucketPrefixes.length > 0) {

@@ -5,7 +5,7 @@ export type HandlerName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pa
 export type TokenTableAccess = 'none' | 'read-write';
 /** Item actions on the ledger table itself; Query is granted per index (ledgerIndexes), never on the table. */
 export type LedgerAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
-export type LedgerIndex = 'by_day' | 'pending';
+export type LedgerIndex = 'by_day' | 'pending' | 'outbox';
 
 export interface HandlerSpec {
   readonly name: HandlerName;
@@ -26,6 +26,8 @@ export interface HandlerSpec {
   readonly readsSecret: boolean;
   /** Invoked by EventBridge Scheduler (asynchronously): gets Lambda async retries + the DLQ as failure destination. */
   readonly scheduled: boolean;
+  /** Settles orders, so publishes their Order Settled events (events:PutEvents on the stack's bus only). */
+  readonly publishesEvents: boolean;
 }
 
 /** lib/bills/archive.ts keys: raw bills `raw/yyyy/MM/dd/<type>.txt`, reports `reports/yyyy/MM/dd/<type>.json`. */
@@ -53,6 +55,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     bucketReads: [],
     readsSecret: true,
     scheduled: true,
+    publishesEvents: false,
   },
   {
     name: 'query-card',
@@ -68,6 +71,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     bucketReads: [],
     readsSecret: true,
     scheduled: false,
+    publishesEvents: false,
   },
   {
     name: 'pay',
@@ -85,6 +89,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     bucketReads: [],
     readsSecret: true,
     scheduled: false,
+    publishesEvents: true,
   },
   {
     name: 'refund',
@@ -101,6 +106,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     bucketReads: [],
     readsSecret: true,
     scheduled: false,
+    publishesEvents: true,
   },
   {
     name: 'pay-query',
@@ -112,13 +118,15 @@ export const HANDLERS: readonly HandlerSpec[] = [
     tokenTable: 'read-write',
     // getOrder: get + settle a PENDING one; queryPayments: BatchGetItem of the answered orders + settle;
     // settlement run: Query pending, BatchGetItem (consistent re-read) + settle / notePending, refund
-    // completion or release on the original payment (all UpdateItem).
+    // completion or release on the original payment (all UpdateItem); the events sweep: Query outbox,
+    // BatchGetItem (consistent re-read), clearOutbox (UpdateItem).
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-    ledgerIndexes: ['pending'],
+    ledgerIndexes: ['pending', 'outbox'],
     bucketPrefixes: [],
     bucketReads: [],
     readsSecret: true,
     scheduled: true,
+    publishesEvents: true,
   },
   {
     name: 'down-bill',
@@ -136,5 +144,6 @@ export const HANDLERS: readonly HandlerSpec[] = [
     bucketReads: ['reports/'],
     readsSecret: true,
     scheduled: true,
+    publishesEvents: true,
   },
 ];

@@ -2,10 +2,11 @@
 // sink (EventBridge deployed, a JSON-lines file locally). The detail is the order as GET returns it.
 import { createHash } from 'node:crypto';
 import { orderJson, type OrderJson } from '../presenters/order-response.js';
+import { ORDER_EVENTS } from '../observability/names.js';
 import { OrderStatus, SettledFrom, type LedgerRecord } from '../ledger/records.js';
 
-export const EVENT_SOURCE = 'onecard.gateway';
-export const ORDER_SETTLED = 'Order Settled';
+export const EVENT_SOURCE = ORDER_EVENTS.source;
+export const ORDER_SETTLED = ORDER_EVENTS.detailType;
 
 export type OrderSettledDetail = OrderJson & {
   readonly previous_status: typeof OrderStatus.PENDING | null;

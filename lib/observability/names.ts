@@ -1,5 +1,6 @@
 // The names that lib/ publishes and infra/ watches: service, metrics namespace and custom metric
-// names, written once here so an alarm can never watch a name nobody publishes.
+// names and the events' source and detail-type, written once here so an alarm (or a subscriber's rule
+// the bus policy allows) can never watch a name nobody publishes.
 
 /** Powertools service name (the `service` dimension of every metric, the `service` key of every log line). */
 export const SERVICE_NAME = 'onecard-gateway';
@@ -21,3 +22,6 @@ export const CUSTOM_METRICS = {
   eventsOverdue: 'EventsOverdue',
 } as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[keyof typeof CUSTOM_METRICS];
+
+/** The Order Settled events (API.md "Events"): their `source` and `detail-type`. */
+export const ORDER_EVENTS = { source: 'onecard.gateway', detailType: 'Order Settled' } as const;

@@ -72,6 +72,7 @@ describe('GatewayStack (default context)', () => {
       'POWERTOOLS_METRICS_NAMESPACE',
       'LOG_LEVEL',
       'NODE_OPTIONS',
+      'ONECARD_EVENT_BUS_NAME',
     ];
     for (const fn of Object.values(resourcesOf(synth.json, 'AWS::Lambda::Function'))) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -173,6 +174,7 @@ describe('GatewayStack (default context)', () => {
     expect(ledger?.Properties?.DeletionProtectionEnabled).toBe(true);
     expect((ledger?.Properties?.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName).sort()).toEqual([
       'by_day',
+      'outbox',
       'pending',
     ]);
     const token = Object.values(tables).find((table) => JSON.stringify(table.Properties?.KeySchema).includes('app_key'));
@@ -323,6 +325,9 @@ describe('GatewayStack (default context)', () => {
       reconciliationMismatches: RECONCILIATION_MISMATCHES_METRIC,
       // Published by lib/runtime.ts's mismatch reporter (test/e2e/settlement-terms.test.ts reads it from EMF).
       settlementMismatches: 'SettlementMismatches',
+      // Published by lib/runtime.ts (publish failures) and functions/pay-query.ts (the sweep's gauge); test/infra/events.test.ts.
+      eventPublishFailures: 'EventPublishFailures',
+      eventsOverdue: 'EventsOverdue',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
     template.resourceCountIs('AWS::SNS::Topic', 0);
