@@ -148,6 +148,25 @@ describe('the deployed bundles, run in fresh Node processes with the template\'s
     expect(answer).toMatchObject({ statusCode: 200, body: { order_no: refundNo, status: 'SUCCESS', type: 'REFUND' } });
   });
 
+  it('Order Settled: the payment\'s and the refund\'s events were put on the stack\'s bus; a refused entry is counted', async () => {
+    const bus = localNameOf('EventsOrderEventBus');
+    const details = local().eventBridge.accepted.map((entry) => {
+      expect(entry).toMatchObject({ EventBusName: bus, Source: 'onecard.gateway', DetailType: 'Order Settled' });
+      return JSON.parse(entry.Detail ?? '{}') as { order_no: string; previous_status: unknown };
+    });
+    expect(details.filter((detail) => detail.order_no === paymentNo || detail.order_no === refundNo)).toEqual([
+      expect.objectContaining({ order_no: paymentNo, previous_status: null }),
+      expect.objectContaining({ order_no: refundNo, previous_status: null }),
+    ]);
+    const from = published.length;
+    local().eventBridge.refuseNext(1);
+    const refusedNo = `dep-${run}-refused`;
+    const answer = await callRoute('POST /v1/payments', { body: { order_no: refusedNo, account: '32718', tranamt: '0.10', mercacc: '1001' } });
+    expect(answer).toMatchObject({ statusCode: 200, body: { status: 'SUCCESS' } });
+    expect(local().eventBridge.refused.map((entry) => JSON.parse(entry.Detail ?? '{}').order_no)).toEqual([refusedNo]);
+    expect(published.slice(from).filter((metric) => metric.metricName === 'EventPublishFailures').flatMap((metric) => metric.values)).toEqual([1]);
+  });
+
   it('GET /v1/payments/{order_no} reads the ledger', async () => {
     const answer = await callRoute('GET /v1/payments/{order_no}', { pathParameters: { order_no: paymentNo } });
     expect(answer).toMatchObject({ statusCode: 200, body: { order_no: paymentNo, status: 'SUCCESS' } });

@@ -8,6 +8,7 @@ import dynalite from 'dynalite';
 import { returnItemOnConditionFailure } from '../../lib/local/dynalite-fidelity.js';
 import { startS3rver, S3RVER_CREDENTIALS, type LocalS3 } from '../support/s3rver.js';
 import { startHttpSecretsManager, type HttpSecretsManager } from '../support/secrets-manager-http.js';
+import { startHttpEventBridge, type HttpEventBridge } from '../support/eventbridge-http.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { resolveEnvironment, type CfnTemplate, type DeployedFunction } from './template.js';
 
@@ -18,6 +19,8 @@ export interface LocalStack {
   readonly dynamo: DynamoDBClient;
   readonly s3: LocalS3;
   readonly secrets: HttpSecretsManager;
+  /** The Order Settled bus's stand-in (PutEvents). */
+  readonly eventBridge: HttpEventBridge;
   /** Template logical id → the local name standing in for it (tables, bucket, secret ARN, API URL parameter). */
   readonly localFor: Readonly<Record<string, string>>;
   /** The complete environment of `fn` in a Lambda-like process. */
@@ -77,6 +80,10 @@ export async function startLocalStack(template: CfnTemplate): Promise<LocalStack
     }
     localFor.SynjonesApiUrl = sandbox.url;
 
+    const eventBridge = await startHttpEventBridge();
+    closers.push(() => eventBridge.close());
+    for (const [logicalId] of typed(template, 'AWS::Events::EventBus')) localFor[logicalId] = `deployed-${logicalId}`;
+
     const environmentOf = (fn: DeployedFunction): Record<string, string> => {
       const functionName = `OnecardGateway-${fn.logicalId}`;
       return {
@@ -106,11 +113,12 @@ export async function startLocalStack(template: CfnTemplate): Promise<LocalStack
         AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
         ...resolveEnvironment(fn.environment, localFor),
       };
     };
 
-    return { sandbox, dynamo, s3, secrets, localFor, environmentOf, close };
+    return { sandbox, dynamo, s3, secrets, eventBridge, localFor, environmentOf, close };
   } catch (error) {
     await close();
     throw error;
