@@ -1,6 +1,7 @@
 // The protocol's ciphers and signatures on node:crypto: 3DES-CBC payloads, RSA-SHA1 signatures,
-// and single DES-ECB for bills (as 3DES-ECB with key K|K|K, which equals DES: E_K(D_K(E_K(x))) = E_K(x)).
-import { createCipheriv, createDecipheriv, sign, verify, type KeyObject } from 'node:crypto';
+// and single DES-ECB for bills: `des-ecb` through OpenSSL's legacy provider where it loads, else 3DES-ECB
+// with key K|K|K, which equals DES: E_K(D_K(E_K(x))) = E_K(x).
+import { createCipheriv, createDecipheriv, sign, verify, type Cipher, type Decipher, type KeyObject } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
 import { GarbledResponseError } from './errors.js';
 
@@ -82,16 +83,45 @@ export function rsaSha1Verify(data: string, signatureBase64: string, key: KeyObj
   }
 }
 
-function singleDesAsTripleKey(key8: Buffer): Buffer {
+/** How single DES runs: `des-ecb` (OpenSSL legacy provider loaded, e.g. --openssl-legacy-provider) or `des-ede3` with K|K|K. */
+export type DesEcbMode = 'des-ecb' | 'des-ede3';
+
+let probedMode: DesEcbMode | undefined;
+
+/** The faster single-DES path this process can use, probed once: `des-ecb` loads only with the legacy provider. */
+export function desEcbMode(): DesEcbMode {
+  if (probedMode === undefined) {
+    try {
+      createDecipheriv('des-ecb', Buffer.alloc(8), null);
+      probedMode = 'des-ecb';
+    } catch {
+      probedMode = 'des-ede3';
+    }
+  }
+  return probedMode;
+}
+
+function checkDesKey(key8: Uint8Array): void {
   if (key8.length !== 8) throw new ConfigurationError(`a DES key must be 8 bytes, got ${key8.length}`);
-  return Buffer.concat([key8, key8, key8]);
+}
+
+/**
+ * A streaming single-DES-ECB cipher without padding (update() keeps a partial block for the next call;
+ * final() throws when the input was not whole blocks). `mode` defaults to desEcbMode().
+ * @throws ConfigurationError for a key that is not 8 bytes; Error when `des-ecb` is forced but not loaded.
+ */
+export function createDesEcb(encrypt: boolean, key8: Uint8Array, mode: DesEcbMode = desEcbMode()): Cipher | Decipher {
+  checkDesKey(key8);
+  const key = mode === 'des-ecb' ? key8 : Buffer.concat([key8, key8, key8]);
+  const cipher = encrypt ? createCipheriv(mode, key, null) : createDecipheriv(mode, key, null);
+  cipher.setAutoPadding(false);
+  return cipher;
 }
 
 function desEcb(encrypt: boolean, data: Buffer, key8: Buffer): Buffer {
+  checkDesKey(key8);
   if (data.length % 8 !== 0) throw new GarbledResponseError('DES-ECB data is not a whole number of 8-byte blocks');
-  const key = singleDesAsTripleKey(key8);
-  const cipher = encrypt ? createCipheriv('des-ede3', key, null) : createDecipheriv('des-ede3', key, null);
-  cipher.setAutoPadding(false);
+  const cipher = createDesEcb(encrypt, key8);
   return Buffer.concat([cipher.update(data), cipher.final()]);
 }
 

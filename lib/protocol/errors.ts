@@ -130,3 +130,16 @@ export class BusinessError extends UpstreamError {
     this.retryable = BUSINESS_RETCODES[retcode]?.retryable ?? false;
   }
 }
+
+/**
+ * Not a failure of the platform: bill text read as UTF-8 turned out not to be UTF-8 after non-ASCII text
+ * was already given out, so the reader must start again from the raw bytes as GBK (lib/protocol/bill-decode.ts).
+ */
+export class BillEncodingRestart extends GatewayError {
+  static override readonly name: string = 'BillEncodingRestart';
+  readonly code = 'BILL_ENCODING_RESTART';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, undefined, options);
+    this.name = BillEncodingRestart.name;
+  }
+}

@@ -1,0 +1,176 @@
+// The bill body's bytes → text over chunks: base64 and DES-ECB of a crypt_type 1 body (blocks split across
+// any chunk boundary, NUL padding stripped only at the very end), then UTF-8 or, when not valid UTF-8, GBK.
+import { TextDecoder } from 'node:util';
+import { createDesEcb, type DesEcbMode } from './crypto.js';
+import { BillEncodingRestart, GarbledResponseError } from './errors.js';
+
+const EMPTY = new Uint8Array(0);
+/** Anything but the base64 alphabet proper: whitespace, padding and garbage take the careful path. */
+const NOT_PLAIN_BASE64 = /[^A-Za-z0-9+/]/;
+const NOT_BASE64_OR_SPACE = /[^A-Za-z0-9+/=\s]/;
+const WHITESPACE = /\s+/g;
+
+function notBase64(): GarbledResponseError {
+  return new GarbledResponseError('encrypted bill is not base64 of whole DES blocks');
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * A crypt_type 1 body, chunk by chunk: base64 text (whitespace ignored, `=` only at the end) → DES-ECB
+ * plaintext. Trailing NUL bytes are held back until later bytes show they were not the padding, so only
+ * the final padding is dropped.
+ * @throws GarbledResponseError for a byte outside base64, padding before the end, or a partial block.
+ */
+export class BillBodyDecryptor {
+  private readonly cipher;
+  private base64Carry = '';
+  private padded = false;
+  private heldNuls = 0;
+
+  constructor(key8: Uint8Array, mode?: DesEcbMode) {
+    this.cipher = createDesEcb(false, key8, mode);
+  }
+
+  push(chunk: Uint8Array | string): Uint8Array {
+    let text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');
+    if (this.base64Carry.length > 0) text = this.base64Carry + text;
+    if (NOT_PLAIN_BASE64.test(text)) text = this.careful(text);
+    const whole = text.length - (text.length % 4);
+    this.base64Carry = text.slice(whole);
+    if (whole === 0) return EMPTY;
+    return this.plain(this.cipher.update(Buffer.from(whole === text.length ? text : text.slice(0, whole), 'base64')));
+  }
+
+  end(): Uint8Array {
+    if (this.base64Carry.length > 0) throw notBase64();
+    let last: Buffer;
+    try {
+      last = this.cipher.final();
+    } catch (error) {
+      throw new GarbledResponseError('encrypted bill is not base64 of whole DES blocks', undefined, { cause: error });
+    }
+    const out = this.plain(last);
+    this.heldNuls = 0; // the padding
+    return out;
+  }
+
+  /** Whitespace removed, the alphabet checked, `=` allowed only as the last one or two characters. */
+  private careful(text: string): string {
+    if (NOT_BASE64_OR_SPACE.test(text)) throw notBase64();
+    const compact = text.replace(WHITESPACE, '');
+    if (this.padded && compact.length > 0) throw notBase64();
+    const firstPad = compact.indexOf('=');
+    if (firstPad >= 0) {
+      const tail = compact.slice(firstPad);
+      if ((tail !== '=' && tail !== '==') || firstPad % 4 < 2) throw notBase64();
+      // A padded quad ends the base64; once it is whole, nothing but whitespace may follow.
+      if (compact.length % 4 === 0) this.padded = true;
+    }
+    return compact;
+  }
+
+  /** Decrypted bytes with a trailing run of NULs held back (and the previously held run put in front). */
+  private plain(bytes: Buffer): Uint8Array {
+    if (bytes.length === 0) return EMPTY;
+    let end = bytes.length;
+    while (end > 0 && bytes[end - 1] === 0) end -= 1;
+    if (end === 0) {
+      this.heldNuls += bytes.length;
+      return EMPTY;
+    }
+    const body = bytes.subarray(0, end);
+    const out = this.heldNuls > 0 ? concat(new Uint8Array(this.heldNuls), body) : body;
+    this.heldNuls = bytes.length - end;
+    return out;
+  }
+}
+
+export type BillEncoding = 'utf-8' | 'gbk';
+
+/**
+ * Bill bytes → text over chunks: UTF-8 (BOM dropped) until the first invalid sequence. If every byte up to
+ * there was ASCII (where GBK and UTF-8 agree) it switches to GBK and goes on; otherwise text already given out
+ * would have read differently, and it throws BillEncodingRestart: start again from the raw bytes with
+ * `new BillTextDecoder('gbk')`. Holds at most three bytes of a sequence split across chunks.
+ */
+export class BillTextDecoder {
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  private gbk: TextDecoder | undefined;
+  private carry: Uint8Array = EMPTY;
+  private nonAscii = false;
+
+  constructor(forced?: BillEncoding) {
+    if (forced === 'gbk') this.gbk = new TextDecoder('gbk');
+  }
+
+  get encoding(): BillEncoding {
+    return this.gbk ? 'gbk' : 'utf-8';
+  }
+
+  push(bytes: Uint8Array): string {
+    if (this.gbk) return this.gbk.decode(bytes, { stream: true });
+    const data = concat(this.carry, bytes);
+    const end = completeUtf8End(data);
+    this.carry = end === data.length ? EMPTY : data.slice(end);
+    return this.decodeUtf8(data, end);
+  }
+
+  end(): string {
+    if (this.gbk) return this.gbk.decode();
+    const rest = this.carry;
+    this.carry = EMPTY;
+    // What is left is a sequence cut short by the end of the bill: not UTF-8.
+    return rest.length === 0 ? '' : this.notUtf8(rest, undefined);
+  }
+
+  /** Invalid UTF-8 in `data` (nothing of it given out yet): GBK from here on, or a restart (see the class). */
+  private notUtf8(data: Uint8Array, cause: unknown): string {
+    if (this.nonAscii) {
+      throw new BillEncodingRestart('the bill is not valid UTF-8 after non-ASCII text: read it again as GBK', { cause });
+    }
+    this.gbk = new TextDecoder('gbk');
+    return this.gbk.decode(data, { stream: true });
+  }
+
+  /** data[0, end) as UTF-8, or (see the class) the switch to GBK for data and everything after it. */
+  private decodeUtf8(data: Uint8Array, end: number): string {
+    let text: string;
+    try {
+      // One stream so a BOM is dropped only at the very start; every call ends on a sequence boundary.
+      text = this.utf8.decode(data.subarray(0, end), { stream: true });
+    } catch (error) {
+      this.carry = EMPTY;
+      return this.notUtf8(data, error);
+    }
+    if (!this.nonAscii && hasNonAscii(text)) this.nonAscii = true;
+    return text;
+  }
+}
+
+function hasNonAscii(text: string): boolean {
+  return /[^\x00-\x7f]/.test(text);
+}
+
+/** The length of the prefix of `data` that ends on a UTF-8 sequence boundary (at most 3 bytes shorter). */
+function completeUtf8End(data: Uint8Array): number {
+  const length = data.length;
+  let i = length - 1;
+  let continuation = 0;
+  while (i >= 0 && continuation < 3 && (data[i]! & 0xc0) === 0x80) {
+    i -= 1;
+    continuation += 1;
+  }
+  if (i < 0) return length;
+  const lead = data[i]!;
+  if (lead < 0xc0) return length; // ASCII (or a stray continuation byte: let the decoder reject it)
+  const needed = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return length - i < needed ? i : length;
+}

@@ -1,0 +1,204 @@
+// The bill text parser over chunks: lines split across any chunk boundary, continuation lines (a physical
+// line starting with `,` continues the previous row), the header, the footer and its count/total check.
+import type { BillRow } from './types.js';
+import { GarbledResponseError } from './errors.js';
+import { formatYuan, parseSignedYuan } from './money.js';
+import { compactChinaTimeToIso } from './timestamp.js';
+
+/** The footer of a bill: its own row count and total, which the rows agreed with. */
+export interface BillFooter {
+  readonly count: number;
+  readonly totalFen: number;
+}
+
+const FIELD_COUNT = 10;
+const FOOTER_PATTERN = /^(\d{1,9})\s*,\s*(-?)(\d{1,13})(?:\.(\d{1,2}))?$/;
+const COMMA = 0x2c;
+const HASH = 0x23;
+
+export function billCorrupt(reason: string): GarbledResponseError {
+  return new GarbledResponseError(`bill is corrupt: ${reason}`);
+}
+
+/** A line that trim() empties; the common first characters are answered without trimming. */
+function isBlank(line: string): boolean {
+  if (line.length === 0) return true;
+  const first = line.charCodeAt(0);
+  if ((first >= 0x30 && first <= 0x39) || first === HASH || first === COMMA) return false;
+  return line.trim() === '';
+}
+
+/**
+ * "12.34" → 1234 without a regular expression for the usual shape (digits, a dot, two digits);
+ * anything else goes through parseSignedYuan, which owns the rules.
+ */
+function parseAmount(text: string): number {
+  const length = text.length;
+  if (length >= 4 && length <= 11 && text.charCodeAt(length - 3) === 0x2e) {
+    let fen = 0;
+    for (let i = 0; i < length; i += 1) {
+      if (i === length - 3) continue;
+      const digit = text.charCodeAt(i) - 0x30;
+      if (digit < 0 || digit > 9) return parseSignedYuan(text, 'amount');
+      fen = fen * 10 + digit;
+    }
+    return fen;
+  }
+  return parseSignedYuan(text, 'amount');
+}
+
+/**
+ * Incremental parser: push text chunks as they are decoded, take the rows each push completes, and
+ * end() for the footer. Holds only the current line and the row it may still continue.
+ * @throws GarbledResponseError (from push or end) for a malformed row, content after the footer, a
+ * missing footer or one the rows disagree with.
+ */
+export class BillParser {
+  private carry = '';
+  private lineNumber = 0;
+  private sawContent = false;
+  private sawHeader = false;
+  private footerMarkerLine = 0;
+  private footer: { text: string; lineNumber: number } | undefined;
+  private pending: string | undefined;
+  private pendingLine = 0;
+  private rowCount = 0;
+  private sumFen = 0;
+  private lastCompactTime = '';
+  private lastIsoTime = '';
+  private ended = false;
+  private started = false;
+
+  /** The rows completed by this chunk (a row completes when the next line shows it is not continued). */
+  push(chunk: string): BillRow[] {
+    const out: BillRow[] = [];
+    let text = this.carry + chunk;
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    // A CR at the very end may be the first half of CRLF: decide with the next chunk.
+    let hold = '';
+    if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x0d) {
+      hold = '\r';
+      text = text.slice(0, -1);
+    }
+    if (text.indexOf('\r') >= 0) text = text.replace(/\r\n?/g, '\n');
+    let start = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', start);
+      if (newline < 0) break;
+      this.line(text.slice(start, newline), out);
+      start = newline + 1;
+    }
+    this.carry = text.slice(start) + hold;
+    return out;
+  }
+
+  /** The last rows and the footer, after checking the rows agree with it. */
+  end(): { rows: BillRow[]; footer: BillFooter } {
+    if (this.ended) throw new Error('BillParser.end() called twice');
+    this.ended = true;
+    const out: BillRow[] = [];
+    const rest = this.carry.replace(/\r/g, '\n');
+    this.carry = '';
+    for (const line of rest.split('\n')) this.line(line, out);
+    this.closePending(out);
+    return { rows: out, footer: this.checkFooter() };
+  }
+
+  private line(raw: string, out: BillRow[]): void {
+    this.lineNumber += 1;
+    if (isBlank(raw)) return;
+    if (this.footer) throw billCorrupt(`unexpected content after the footer on line ${this.lineNumber}`);
+    if (this.footerMarkerLine) {
+      this.footer = { text: raw.trim(), lineNumber: this.lineNumber };
+      return;
+    }
+    const first = raw.charCodeAt(0);
+    if (first === COMMA) {
+      if (this.pending === undefined) throw billCorrupt(`line ${this.lineNumber} continues a row that does not exist`);
+      this.pending += raw;
+      return;
+    }
+    this.closePending(out);
+    if (first === HASH) {
+      if (!this.sawHeader && !this.sawContent) this.sawHeader = true;
+      else this.footerMarkerLine = this.lineNumber;
+      return;
+    }
+    this.sawContent = true;
+    this.pending = raw;
+    this.pendingLine = this.lineNumber;
+  }
+
+  private closePending(out: BillRow[]): void {
+    if (this.pending === undefined) return;
+    const row = this.parseRow(this.pending, this.pendingLine);
+    this.pending = undefined;
+    this.rowCount += 1;
+    this.sumFen += row.amountFen;
+    out.push(row);
+  }
+
+  private tradeTime(compact: string, lineNumber: number): string {
+    if (compact === this.lastCompactTime) return this.lastIsoTime;
+    let iso: string;
+    try {
+      iso = compactChinaTimeToIso(compact);
+    } catch {
+      throw billCorrupt(`line ${lineNumber} has a bad trade time`);
+    }
+    this.lastCompactTime = compact;
+    this.lastIsoTime = iso;
+    return iso;
+  }
+
+  private parseRow(line: string, lineNumber: number): BillRow {
+    const fields: string[] = [];
+    let start = 0;
+    for (let i = 0; i < FIELD_COUNT - 1; i += 1) {
+      const comma = line.indexOf(',', start);
+      if (comma < 0) throw billCorrupt(`line ${lineNumber} has ${i + 1} fields, expected ${FIELD_COUNT}`);
+      fields.push(line.slice(start, comma).trim());
+      start = comma + 1;
+    }
+    const [time, account, acctype, mercacc, outId, orderNo, tradeType, orderStatus, amount] = fields as [
+      string, string, string, string, string, string, string, string, string,
+    ];
+    let amountFen: number;
+    try {
+      amountFen = parseAmount(amount);
+    } catch {
+      throw billCorrupt(`line ${lineNumber} has a bad amount`);
+    }
+    return {
+      tradeTime: this.tradeTime(time, lineNumber),
+      account,
+      acctype,
+      mercacc,
+      outId,
+      orderNo,
+      tradeType,
+      orderStatus,
+      amountFen,
+      attach: line.slice(start),
+    };
+  }
+
+  private checkFooter(): BillFooter {
+    const footer = this.footer;
+    if (!footer) throw billCorrupt('the footer (count,total) is missing');
+    const match = FOOTER_PATTERN.exec(footer.text);
+    if (!match) throw billCorrupt(`the footer on line ${footer.lineNumber} is not "count,total"`);
+    const count = Number(match[1]);
+    // The total may exceed a single amount's limit; 13 whole digits keep fen a safe integer.
+    const magnitude = Number(match[3]) * 100 + Number((match[4] ?? '').padEnd(2, '0'));
+    const totalFen = match[2] === '-' && magnitude !== 0 ? -magnitude : magnitude;
+    if (this.rowCount !== count) throw billCorrupt(`the footer says ${count} rows, found ${this.rowCount}`);
+    if (this.sumFen !== totalFen) {
+      throw billCorrupt(`the footer says ${formatYuan(totalFen)} yuan, rows add up to ${formatYuan(this.sumFen)}`);
+    }
+    return { count, totalFen };
+  }
+}
