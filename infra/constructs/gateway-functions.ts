@@ -124,7 +124,11 @@ export class GatewayFunctions extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { ...props.environment },
+      environment: {
+        ...props.environment,
+        // A function's own Node flags join the common ones (source maps) rather than replace them.
+        ...(spec.nodeOptions ? { NODE_OPTIONS: [props.environment.NODE_OPTIONS, spec.nodeOptions].filter(Boolean).join(' ') } : {}),
+      },
       projectRoot: props.projectRoot,
       depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
       ...(props.vpc

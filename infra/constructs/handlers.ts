@@ -16,6 +16,8 @@ export interface HandlerSpec {
   readonly timeoutSeconds: number;
   /** One line: why this memory and timeout. */
   readonly sizingReason: string;
+  /** NODE_OPTIONS of the function, when it needs a Node flag (with the reason beside it). */
+  readonly nodeOptions?: string;
   readonly tokenTable: TokenTableAccess;
   readonly ledger: readonly LedgerAction[];
   readonly ledgerIndexes: readonly LedgerIndex[];
@@ -132,9 +134,12 @@ export const HANDLERS: readonly HandlerSpec[] = [
     name: 'down-bill',
     id: 'DownBillFunction',
     description: 'GET /v1/bills/{bill_date} and the daily bill (synjones.onecard.down.bill)',
-    memoryMb: 2048,
+    memoryMb: 512,
     timeoutSeconds: 300,
-    sizingReason: 'a whole day\'s bill: download, DES decrypt, parse and merge-join with the ledger\'s by_day index, then S3 writes. test/bench/bills.bench.ts measures a 1,000,000-row bill (the roadmap\'s size) peaking near 0.9 GB of JS heap and buffers, download included, which a 1 GB function would not survive; 2 GB also doubles the CPU for the ~15 s of decrypt + parse + reconcile. 5 min for the scheduled run (the API route is cut at 29 s anyway)',
+    sizingReason: 'a whole day\'s bill streamed: download, base64 + DES, parse and reconcile run over 64 KB chunks, and only the ledger\'s side of the day is held (a compact map, ~150 bytes an order). test/bench/bills.bench.ts, 1,000,000 rows (the roadmap\'s size), crypt 1: peak RSS 280 MB above a 90 MB baseline for the whole pipeline (36 MB for decrypt + parse alone), so 512 MB; it was 2048 MB when the bill was held whole (923 MB). 5 min for the scheduled run (the API route is cut at 29 s anyway)',
+    // Single DES-ECB runs natively (about 2.6× 3DES K|K|K) only with OpenSSL\'s legacy provider; without the
+    // flag lib/protocol/crypto.ts falls back to 3DES by itself.
+    nodeOptions: '--openssl-legacy-provider',
     tokenTable: 'read-write',
     // listByDay (Query by_day), settleFromBill (BatchGetItem + settle).
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],

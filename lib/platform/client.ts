@@ -24,7 +24,16 @@ import {
 import { METHODS, readAccessToken, readCards, readMoneyMoved, readPayQueryResults, type MethodKey } from '../protocol/methods.js';
 import { formatYuan } from '../protocol/money.js';
 import { MAX_CREDENTIAL_REFRESHES, MAX_TOKEN_RETRIES } from './sends.js';
-import { classifyTransportError, createFetchTransport, type Transport, type TransportResponse } from './transport.js';
+import {
+  classifyTransportError,
+  createFetchStreamingTransport,
+  createFetchTransport,
+  type StreamingResponse,
+  type StreamingTransport,
+  type Transport,
+  type TransportResponse,
+} from './transport.js';
+import { billPlainBytes, chunksOf, readHead, rejoin } from './bill-body.js';
 import { DEFAULT_PLATFORM_TIMEOUT_MS } from '../timings.js';
 import type {
   AccessTokenSource,
@@ -33,11 +42,12 @@ import type {
   CredentialsSource,
   DownloadedBill,
   PlatformClient,
+  StreamedBill,
   TokenCallOptions,
 } from './types.js';
 
-export type { Transport, TransportRequest, TransportResponse } from './transport.js';
-export { classifyTransportError, createFetchTransport } from './transport.js';
+export type { StreamingResponse, StreamingTransport, Transport, TransportRequest, TransportResponse } from './transport.js';
+export { classifyTransportError, createFetchStreamingTransport, createFetchTransport } from './transport.js';
 
 export interface PlatformClientOptions {
   /** The API endpoint, whole (e.g. http://host:port/onecard/uap/gateway.action). */
@@ -49,8 +59,13 @@ export interface PlatformClientOptions {
   /** Per-send timeout; default DEFAULT_PLATFORM_TIMEOUT_MS (lib/timings.ts). */
   readonly timeoutMs?: number;
   readonly transport?: Transport;
+  /** For downloadBillStream; default: `transport` buffered when given, else fetch streaming the body. */
+  readonly streamingTransport?: StreamingTransport;
   readonly now?: () => Date;
 }
+
+/** downloadBillStream looks at this much of a body before handing the rest over as a stream. */
+export const BILL_HEAD_BYTES = 64 * 1024;
 
 /** The bill endpoint that goes with an API endpoint. */
 export function defaultBillUrl(apiUrl: string): string {
@@ -67,6 +82,14 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
   const billUrl = options.billUrl ?? defaultBillUrl(apiUrl);
   const timeoutMs = options.timeoutMs ?? DEFAULT_PLATFORM_TIMEOUT_MS;
   const transport = options.transport ?? createFetchTransport();
+  const streamingTransport: StreamingTransport =
+    options.streamingTransport ??
+    (options.transport
+      ? async (request) => {
+          const response = await transport(request);
+          return { status: response.status, body: chunksOf(response.body) };
+        }
+      : createFetchStreamingTransport());
   const now = options.now ?? (() => new Date());
 
   function validate(key: MethodKey, body: object): object {
@@ -110,7 +133,13 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
    * (lib/platform/sends.ts). Both are REJECTED answers, so even money calls may repeat them; no
    * other failure is retried here.
    */
-  async function call<T>(key: MethodKey, body: object, handle: ResponseHandler<T>, beforeSend?: () => void): Promise<T> {
+  async function call<T, R = TransportResponse>(
+    key: MethodKey,
+    body: object,
+    handle: (response: R, credentials: Credentials) => T | Promise<T>,
+    beforeSend?: () => void,
+    sender: (url: string, body: string) => Promise<R> = send as unknown as (url: string, body: string) => Promise<R>,
+  ): Promise<T> {
     const spec = METHODS[key];
     const wireBody = validate(key, body);
     const url = spec.billEndpoint ? billUrl : apiUrl;
@@ -131,7 +160,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       });
       beforeSend?.(); // may refuse: then nothing is sent
       try {
-        return handle(await send(url, request.body), credentials);
+        return await handle(await sender(url, request.body), credentials);
       } catch (error) {
         if (error instanceof TokenInvalidError && key !== 'accessToken' && tokenRetries < MAX_TOKEN_RETRIES) {
           tokenRetries += 1;
@@ -173,42 +202,74 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     };
   }
 
-  function billHandler(request: BillRequest): ResponseHandler<DownloadedBill> {
-    const fromEnvelope = businessRoot(METHODS.downBill.rootKey);
-    return (response, credentials) => {
-      const bodyText = decodeBodyText(response.body);
-      if (parseEnvelopeFields(bodyText)) {
-        fromEnvelope(response, credentials); // throws for errcode ≠ 0 or retcode ≠ 0
-        throw new GarbledResponseError('the bill endpoint answered with an envelope instead of a bill');
+  /** The bill text of a whole body, after every check that tells a refusal from a bill. */
+  function wholeBillText(request: BillRequest, response: TransportResponse, credentials: Credentials): string {
+    const bodyText = decodeBodyText(response.body);
+    if (parseEnvelopeFields(bodyText)) {
+      businessRoot(METHODS.downBill.rootKey)(response, credentials); // throws for errcode ≠ 0 or retcode ≠ 0
+      throw new GarbledResponseError('the bill endpoint answered with an envelope instead of a bill');
+    }
+    if (bodyText.trim() === '') {
+      throw new GarbledResponseError(`the bill endpoint answered HTTP ${response.status} with an empty body`);
+    }
+    if (response.status < 200 || response.status > 299) {
+      throw new UpstreamTextError(bodyText.trim(), response.status);
+    }
+    let text: string;
+    if (request.cryptType === '1') {
+      if (!decodeBase64Strict(bodyText, false)) throw new UpstreamTextError(bodyText.trim(), response.status);
+      text = decryptBill(bodyText, credentials.billDesKey);
+    } else {
+      text = bodyText.charCodeAt(0) === 0xfeff ? bodyText.slice(1) : bodyText;
+    }
+    checkBillStart(text, response.status);
+    return text;
+  }
+
+  /** A bill starts with its header (#) or a row (a digit); JSON is a refusal, other text a platform message. */
+  function checkBillStart(text: string, status: number): void {
+    const start = text.trimStart();
+    if (start.startsWith('{')) {
+      let json: unknown;
+      try {
+        json = JSON.parse(start);
+      } catch {
+        throw new GarbledResponseError('bill is corrupt: it is neither a bill nor JSON');
       }
-      if (bodyText.trim() === '') {
-        throw new GarbledResponseError(`the bill endpoint answered HTTP ${response.status} with an empty body`);
+      unwrapBusiness(json, METHODS.downBill.rootKey); // a down_bill refusal → BusinessError
+      throw new GarbledResponseError('the bill endpoint answered with JSON instead of a bill');
+    }
+    if (start !== '' && !start.startsWith('#') && !/^\d/.test(start)) {
+      throw new UpstreamTextError(start.slice(0, 500), status);
+    }
+  }
+
+  function billHandler(request: BillRequest): ResponseHandler<DownloadedBill> {
+    return (response, credentials) => {
+      const text = wholeBillText(request, response, credentials);
+      return { bill: parseBill(text), text };
+    };
+  }
+
+  /**
+   * The streamed download: a body that ends within BILL_HEAD_BYTES is checked whole, as downloadBill does
+   * (refusal envelopes, JSON and platform messages are small); a longer one must be a 2xx bill, whose first
+   * decrypted bytes are checked before the stream is handed over.
+   */
+  function billStreamHandler(request: BillRequest): (response: StreamingResponse, credentials: Credentials) => Promise<StreamedBill> {
+    return async (response, credentials) => {
+      const { head, complete, rest } = await readHead(response.body, BILL_HEAD_BYTES);
+      if (complete) {
+        const text = wholeBillText(request, { status: response.status, body: head }, credentials);
+        return { plain: chunksOf(Buffer.from(text, 'utf8')), wholeText: text };
       }
       if (response.status < 200 || response.status > 299) {
-        throw new UpstreamTextError(bodyText.trim(), response.status);
+        throw new UpstreamTextError(decodeBodyText(head).trim().slice(0, 500), response.status);
       }
-      let text: string;
-      if (request.cryptType === '1') {
-        if (!decodeBase64Strict(bodyText, false)) throw new UpstreamTextError(bodyText.trim(), response.status);
-        text = decryptBill(bodyText, credentials.billDesKey);
-      } else {
-        text = bodyText.charCodeAt(0) === 0xfeff ? bodyText.slice(1) : bodyText;
-      }
-      const start = text.trimStart();
-      if (start.startsWith('{')) {
-        let json: unknown;
-        try {
-          json = JSON.parse(start);
-        } catch {
-          throw new GarbledResponseError('bill is corrupt: it is neither a bill nor JSON');
-        }
-        unwrapBusiness(json, METHODS.downBill.rootKey); // a down_bill refusal → BusinessError
-        throw new GarbledResponseError('the bill endpoint answered with JSON instead of a bill');
-      }
-      if (start !== '' && !start.startsWith('#') && !/^\d/.test(start)) {
-        throw new UpstreamTextError(start, response.status);
-      }
-      return { bill: parseBill(text), text };
+      const plain = billPlainBytes(rejoin(head, rest), { cryptType: request.cryptType, desKey: credentials.billDesKey });
+      const first = await readHead(plain, 1);
+      checkBillStart(decodeBodyText(first.head), response.status);
+      return { plain: rejoin(first.head, first.rest) };
     };
   }
 
@@ -271,6 +332,18 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     async downloadBill(request) {
       const body = { bill_date: request.billDate, bill_type: request.billType, crypt_type: request.cryptType };
       return call('downBill', body, billHandler(request));
+    },
+
+    async downloadBillStream(request) {
+      const body = { bill_date: request.billDate, bill_type: request.billType, crypt_type: request.cryptType };
+      const sendStreaming = async (url: string, form: string): Promise<StreamingResponse> => {
+        try {
+          return await streamingTransport({ url, body: form, timeoutMs });
+        } catch (error) {
+          throw classifyTransportError(error, timeoutMs);
+        }
+      };
+      return call('downBill', body, billStreamHandler(request), undefined, sendStreaming);
     },
   };
 }

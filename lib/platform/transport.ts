@@ -19,6 +19,15 @@ export interface TransportResponse {
 /** Sends one POST; resolves with any HTTP status, rejects only on network failure or timeout. */
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
 
+/** A response whose body is read as it arrives (the bill: hundreds of megabytes on a busy day). */
+export interface StreamingResponse {
+  readonly status: number;
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
+/** Like Transport, but resolves once the headers are in; `timeoutMs` then bounds only the wait for them. */
+export type StreamingTransport = (request: TransportRequest) => Promise<StreamingResponse>;
+
 /** Failures that happen before a byte of the request can have reached the platform. */
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
@@ -77,6 +86,39 @@ export function classifyTransportError(error: unknown, timeoutMs: number): Upstr
     'UNKNOWN',
     { cause: error },
   );
+}
+
+/**
+ * The default streaming transport: global fetch, the body iterated as undici delivers it. The timeout covers
+ * the answer's start; a stalled body is the bill function's own timeout's to end.
+ */
+export function createFetchStreamingTransport(): StreamingTransport {
+  return async ({ url, body, timeoutMs }) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+        body,
+        signal: controller.signal,
+      });
+      clearTimeout(timer);
+      const stream = response.body;
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        if (!stream) return;
+        try {
+          for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) yield chunk;
+        } catch (error) {
+          throw classifyTransportError(error, timeoutMs);
+        }
+      }
+      return { status: response.status, body: chunks() };
+    } catch (error) {
+      clearTimeout(timer);
+      throw classifyTransportError(error, timeoutMs);
+    }
+  };
 }
 
 /** The default transport: global fetch (undici, keep-alive) with AbortSignal.timeout. */

@@ -92,6 +92,14 @@ export interface DownloadedBill {
   readonly text: string;
 }
 
+/** A bill as it downloads: its own bytes (decrypted for crypt_type 1), to decode, parse and archive as they come. */
+export interface StreamedBill {
+  /** The bill's bytes (UTF-8 or GBK, as the platform wrote them); iterate once. */
+  readonly plain: AsyncIterable<Uint8Array>;
+  /** Set when the whole body was small enough to be checked at once (then `plain` is its UTF-8). */
+  readonly wholeText?: string;
+}
+
 /** The platform, as lib/ calls it. Every method throws the typed errors of lib/protocol/errors.ts and ./errors.ts. */
 export interface PlatformClient {
   /** The token call itself (access_token = 128 zeros). Only lib/token calls this. */
@@ -101,4 +109,9 @@ export interface PlatformClient {
   refund(request: RefundRequest): Promise<MoneyMoved>;
   payQuery(items: readonly PayQueryItem[]): Promise<readonly PayQueryResult[]>;
   downloadBill(request: BillRequest): Promise<DownloadedBill>;
+  /**
+   * down.bill with the body streamed (no whole bill in memory). Refusals (envelope, JSON, platform text) are
+   * thrown before it resolves; a corrupt bill surfaces while `plain` is read (GarbledResponseError).
+   */
+  downloadBillStream(request: BillRequest): Promise<StreamedBill>;
 }

@@ -28,6 +28,23 @@ function isBlank(line: string): boolean {
   return line.trim() === '';
 }
 
+/** The two decimal digits at `at` as a number, or -1. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 0x30;
+  const ones = text.charCodeAt(at + 1) - 0x30;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
+}
+
+/** line[start, end) trimmed, without calling trim() when neither end is whitespace (the usual case). */
+function trimmed(line: string, start: number, end: number): string {
+  if (end > start && line.charCodeAt(start) > 0x20 && line.charCodeAt(end - 1) > 0x20) {
+    const first = line.charCodeAt(start);
+    const last = line.charCodeAt(end - 1);
+    if (first < 0x7f && last < 0x7f) return line.slice(start, end);
+  }
+  return line.slice(start, end).trim();
+}
+
 /**
  * "12.34" → 1234 without a regular expression for the usual shape (digits, a dot, two digits);
  * anything else goes through parseSignedYuan, which owns the rules.
@@ -68,6 +85,10 @@ export class BillParser {
   private lastIsoTime = '';
   private ended = false;
   private started = false;
+  /** Reused for every row: the nine fields before attach. */
+  private readonly fields: string[] = new Array<string>(FIELD_COUNT - 1).fill('');
+  private lastDate = '';
+  private lastIsoDate = '';
 
   /** The rows completed by this chunk (a row completes when the next line shows it is not continued). */
   push(chunk: string): BillRow[] {
@@ -141,13 +162,29 @@ export class BillParser {
     out.push(row);
   }
 
+  /**
+   * yyyyMMddHHmmss → ISO +08:00. The date is validated once per day it changes to (compactChinaTimeToIso), the
+   * time of day by digit ranges: a bill is a day of rows in time order.
+   */
   private tradeTime(compact: string, lineNumber: number): string {
     if (compact === this.lastCompactTime) return this.lastIsoTime;
-    let iso: string;
-    try {
-      iso = compactChinaTimeToIso(compact);
-    } catch {
-      throw billCorrupt(`line ${lineNumber} has a bad trade time`);
+    let iso: string | undefined;
+    if (compact.length === 14 && this.lastDate !== '' && compact.startsWith(this.lastDate)) {
+      const hour = twoDigits(compact, 8);
+      const minute = twoDigits(compact, 10);
+      const second = twoDigits(compact, 12);
+      if (hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59) {
+        iso = `${this.lastIsoDate}T${compact.slice(8, 10)}:${compact.slice(10, 12)}:${compact.slice(12, 14)}+08:00`;
+      }
+    }
+    if (iso === undefined) {
+      try {
+        iso = compactChinaTimeToIso(compact);
+      } catch {
+        throw billCorrupt(`line ${lineNumber} has a bad trade time`);
+      }
+      this.lastDate = compact.slice(0, 8);
+      this.lastIsoDate = iso.slice(0, 10);
     }
     this.lastCompactTime = compact;
     this.lastIsoTime = iso;
@@ -155,32 +192,29 @@ export class BillParser {
   }
 
   private parseRow(line: string, lineNumber: number): BillRow {
-    const fields: string[] = [];
+    const fields = this.fields;
     let start = 0;
     for (let i = 0; i < FIELD_COUNT - 1; i += 1) {
       const comma = line.indexOf(',', start);
       if (comma < 0) throw billCorrupt(`line ${lineNumber} has ${i + 1} fields, expected ${FIELD_COUNT}`);
-      fields.push(line.slice(start, comma).trim());
+      fields[i] = trimmed(line, start, comma);
       start = comma + 1;
     }
-    const [time, account, acctype, mercacc, outId, orderNo, tradeType, orderStatus, amount] = fields as [
-      string, string, string, string, string, string, string, string, string,
-    ];
     let amountFen: number;
     try {
-      amountFen = parseAmount(amount);
+      amountFen = parseAmount(fields[8]!);
     } catch {
       throw billCorrupt(`line ${lineNumber} has a bad amount`);
     }
     return {
-      tradeTime: this.tradeTime(time, lineNumber),
-      account,
-      acctype,
-      mercacc,
-      outId,
-      orderNo,
-      tradeType,
-      orderStatus,
+      tradeTime: this.tradeTime(fields[0]!, lineNumber),
+      account: fields[1]!,
+      acctype: fields[2]!,
+      mercacc: fields[3]!,
+      outId: fields[4]!,
+      orderNo: fields[5]!,
+      tradeType: fields[6]!,
+      orderStatus: fields[7]!,
       amountFen,
       attach: line.slice(start),
     };

@@ -11,6 +11,7 @@ import { LocalContentionError, OrderConflictError, OriginalNotPaidError, RefundE
 import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import {
   BusinessError,
+  BillEncodingRestart,
   GarbledResponseError,
   KeyFormatError,
   MoneyFormatError,
@@ -36,6 +37,7 @@ const MAKE: Record<string, (options: ErrorOptions) => Error> = {
   PlatformBusyError: (options) => new PlatformBusyError('-1', undefined, options),
   SignatureMismatchError: (options) => new SignatureMismatchError(undefined, options),
   GarbledResponseError: (options) => new GarbledResponseError('bad base64', undefined, options),
+  BillEncodingRestart: (options) => new BillEncodingRestart('read it again as GBK', options),
   UpstreamTextError: (options) => new UpstreamTextError('签名错误', 200, options),
   PlatformSystemError: (options) => new PlatformSystemError('40004', undefined, options),
   TokenInvalidError: (options) => new TokenInvalidError('t', options),

@@ -4,6 +4,7 @@ import type {
   BillRequest,
   CardRecord,
   DownloadedBill,
+  StreamedBill,
   IssuedToken,
   MoneyMoved,
   PayQueryItem,
@@ -54,6 +55,10 @@ export class FakePlatform implements PlatformClient {
   }
 
   async downloadBill(_request: BillRequest): Promise<DownloadedBill> {
+    throw new Error('not scripted');
+  }
+
+  async downloadBillStream(_request: BillRequest): Promise<StreamedBill> {
     throw new Error('not scripted');
   }
 

@@ -2,7 +2,8 @@
 // mapping, and the retry rules (40017 once, 40004 once, never on an unknown money outcome).
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createPlatformClient, defaultBillUrl, type Transport, type TransportRequest } from '../../lib/platform/client.js';
+import { BILL_HEAD_BYTES, createPlatformClient, defaultBillUrl, type Transport, type TransportRequest } from '../../lib/platform/client.js';
+import { billRowBatches } from '../../lib/bills/bill-stream.js';
 import type { AccessTokenSource, Credentials, CredentialsSource, PlatformClient } from '../../lib/platform/types.js';
 import { formatBill } from '../../lib/protocol/bill.js';
 import { desEcbEncryptNoPadding } from '../../lib/protocol/crypto.js';
@@ -397,5 +398,57 @@ describe('downloadBill', () => {
 
   it('defaultBillUrl keeps only the origin', () => {
     expect(defaultBillUrl('https://h:9/a/b/gateway.action?x=1')).toBe('https://h:9/onecard/uap/downbill.do');
+  });
+});
+
+describe('downloadBillStream', () => {
+  const bigRows = Array.from({ length: 4000 }, (_, i) => ({
+    tradeTime: '2026-11-26T10:00:00+08:00', account: String(1000 + i), acctype: '###', mercacc: '2', outId: `O${i}`, orderNo: `P-${i}`,
+    tradeType: '01', orderStatus: '60', amountFen: 100 + i, attach: i % 2 ? 'a,b' : '',
+  }));
+  const bigText = formatBill(bigRows);
+  const encrypted = (text: string): Buffer => {
+    const plain = Buffer.from(text);
+    const padded = Buffer.concat([plain, Buffer.alloc((8 - (plain.length % 8)) % 8)]);
+    return Buffer.from(desEcbEncryptNoPadding(padded, tripleDesKey.subarray(0, 8)).toString('base64'));
+  };
+  const collect = async (plain: AsyncIterable<Uint8Array>): Promise<Buffer> => {
+    const parts: Uint8Array[] = [];
+    for await (const part of plain) parts.push(part);
+    return Buffer.concat(parts);
+  };
+  const request = { billDate: '20261126', billType: 'ALL', cryptType: '1' } as const;
+
+  it('streams a bill larger than its head, crypt 1 and crypt 0, to the same bytes downloadBill reads', async () => {
+    expect(encrypted(bigText).length).toBeGreaterThan(4 * BILL_HEAD_BYTES);
+    const one = await harness([() => ({ body: encrypted(bigText) })]).client.downloadBillStream(request);
+    expect(one.wholeText).toBeUndefined();
+    expect((await collect(one.plain)).toString('utf8')).toBe(bigText);
+    const zero = await harness([() => ({ body: Buffer.from(bigText) })]).client.downloadBillStream({ ...request, cryptType: '0' });
+    const batches = billRowBatches(zero.plain);
+    let count = 0;
+    for await (const batch of batches) count += batch.length;
+    expect(count).toBe(4000);
+    expect(batches.footer().count).toBe(4000);
+  });
+
+  it('checks a small body whole: a small bill, refusal envelopes and platform text', async () => {
+    const small = formatBill(bigRows.slice(0, 2));
+    const streamed = await harness([() => ({ body: encrypted(small) })]).client.downloadBillStream(request);
+    expect(streamed.wholeText).toBe(small.trimEnd());
+    expect(await rejection(harness([system('40012')]).client.downloadBillStream(request))).toBeInstanceOf(PlatformSystemError);
+    expect(await rejection(harness([business('down_bill', '60038', '无数据')]).client.downloadBillStream(request))).toBeInstanceOf(BusinessError);
+    const gbk = await rejection(harness([() => ({ body: Buffer.from([0xc7, 0xa9, 0xc3, 0xfb, 0xb4, 0xed, 0xce, 0xf3]) })]).client.downloadBillStream(request));
+    expect((gbk as UpstreamTextError).text).toBe('签名错误');
+  });
+
+  it('refuses a long answer that is not a 2xx bill, and a long corrupt bill while it is read', async () => {
+    const page = Buffer.from('<p>'.repeat(BILL_HEAD_BYTES));
+    expect(await rejection(harness([() => ({ status: 502, body: page })]).client.downloadBillStream(request))).toBeInstanceOf(UpstreamTextError);
+    expect(await rejection(harness([() => ({ body: page })]).client.downloadBillStream(request))).toBeInstanceOf(GarbledResponseError);
+    const corrupt = await harness([() => ({ body: Buffer.from(bigText.replace('\n4000,', '\n3999,')) })]).client.downloadBillStream({ ...request, cryptType: '0' });
+    await expect(async () => {
+      for await (const _batch of billRowBatches(corrupt.plain)) void _batch;
+    }).rejects.toThrow(/the footer says 3999 rows, found 4000/);
   });
 });
