@@ -309,8 +309,16 @@ export async function reconcileStream(
   /** order_nos of rows without an order, to tell a duplicate row among them. */
   const withoutOrder = new Set<string>();
 
-  const write = async (entry: ReportEntry): Promise<void> => {
-    if (sink) await sink.write(entry);
+  // Judging a row is synchronous; a sink that must wait (backpressure) returns a promise, awaited after the row.
+  let waits: Promise<void>[] = [];
+  const write = (entry: ReportEntry): void => {
+    const wait = sink?.write(entry);
+    if (wait) waits.push(wait);
+  };
+  const settle = async (): Promise<void> => {
+    const pending = waits;
+    waits = [];
+    await Promise.all(pending);
   };
   const line = (row: BillRow, category: ReportCategory, field = '', ledgerValue = '', billValue = ''): ReportEntry => ({
     orderNo: row.orderNo,
@@ -325,43 +333,43 @@ export async function reconcileStream(
     outId: row.outId,
     tradeTime: row.tradeTime,
   });
-  const mismatch = async (row: BillRow, entry: ReconcileMismatch): Promise<void> => {
+  const mismatch = (row: BillRow, entry: ReconcileMismatch): void => {
     result.counts.mismatched += 1;
     if (result.mismatched.length < cap) {
       result.mismatched.push({ orderNo: own(entry.orderNo), field: entry.field, ledger: own(entry.ledger), bill: own(entry.bill) });
     }
-    await write(line(row, 'mismatched', entry.field, entry.ledger, entry.bill));
+    write(line(row, 'mismatched', entry.field, entry.ledger, entry.bill));
   };
 
-  const judge = async (row: BillRow): Promise<void> => {
+  const judge = (row: BillRow): void => {
     result.rows += 1;
     const orderNo = row.orderNo;
     const at = held.slot(orderNo);
     const paid = PAID_STATUSES.has(row.orderStatus);
     if (at === undefined) {
       if (withoutOrder.has(orderNo)) {
-        await mismatch(row, { orderNo, field: 'order_no', ledger: 'one row', bill: 'duplicate row' });
+        mismatch(row, { orderNo, field: 'order_no', ledger: 'one row', bill: 'duplicate row' });
         return;
       }
       withoutOrder.add(own(orderNo));
       if (paid || options.unpaidWithoutOrderIsMissingLocal) {
         result.counts.missingLocal += 1;
         if (result.missingLocal.length < cap) result.missingLocal.push(own(orderNo));
-        await write(line(row, 'missing_local', '', '(none)', row.orderStatus));
+        write(line(row, 'missing_local', '', '(none)', row.orderStatus));
       } else {
-        await write(line(row, 'matched', '', '(none)', row.orderStatus));
+        write(line(row, 'matched', '', '(none)', row.orderStatus));
       }
       return;
     }
     if (held.markSeen(at)) {
-      await mismatch(row, { orderNo, field: 'order_no', ledger: 'one row', bill: 'duplicate row' });
+      mismatch(row, { orderNo, field: 'order_no', ledger: 'one row', bill: 'duplicate row' });
       return;
     }
 
     // Fast path: a SUCCESS order whose terms and out_id equal a paid row's.
     if (paid && held.status(at) === OrderStatus.SUCCESS && held.outId(at) === row.outId && held.sameTerms(at, row)) {
       result.matched += 1;
-      await write(line(row, 'matched'));
+      write(line(row, 'matched'));
       return;
     }
 
@@ -373,15 +381,15 @@ export async function reconcileStream(
       bill: d.source,
     }));
     if (record.status === OrderStatus.PENDING) {
-      for (const difference of differences) await mismatch(row, difference);
+      for (const difference of differences) mismatch(row, difference);
       if (paid && differences.length === 0) {
         result.settled += 1;
         result.settleable.push({ orderNo: own(orderNo), outId: own(row.outId) });
-        await write(line(row, 'settled', 'status', OrderStatus.PENDING, row.orderStatus));
+        write(line(row, 'settled', 'status', OrderStatus.PENDING, row.orderStatus));
       } else {
         result.counts.unresolved += 1;
         result.unresolved.push({ orderNo: own(orderNo), billStatus: own(row.orderStatus) });
-        if (differences.length === 0) await write(line(row, 'mismatched', 'status', OrderStatus.PENDING, row.orderStatus));
+        if (differences.length === 0) write(line(row, 'mismatched', 'status', OrderStatus.PENDING, row.orderStatus));
       }
       return;
     }
@@ -392,15 +400,16 @@ export async function reconcileStream(
     }
     if (differences.length === 0) {
       result.matched += 1;
-      await write(line(row, 'matched'));
+      write(line(row, 'matched'));
     } else {
-      for (const difference of differences) await mismatch(row, difference);
+      for (const difference of differences) mismatch(row, difference);
     }
   };
 
   for await (const item of rows as AsyncIterable<BillRow | readonly BillRow[]>) {
-    if (Array.isArray(item)) for (const row of item as readonly BillRow[]) await judge(row);
-    else await judge(item as BillRow);
+    if (Array.isArray(item)) for (const row of item as readonly BillRow[]) judge(row);
+    else judge(item as BillRow);
+    if (waits.length > 0) await settle();
   }
   withoutOrder.clear();
 
@@ -429,7 +438,7 @@ export async function reconcileStream(
       result.counts.missingRemote += 1;
       if (result.missingRemote.length < cap) result.missingRemote.push(orderNo);
     }
-    await write({
+    write({
       orderNo,
       tradeType: WIRE_TYPES[record.type] ?? record.type,
       category,
@@ -442,6 +451,7 @@ export async function reconcileStream(
       outId: record.outId ?? '',
       tradeTime: held.tradeTime(at),
     });
+    if (waits.length > 0) await settle();
   }
   return result;
 }
@@ -449,13 +459,16 @@ export async function reconcileStream(
 /** report.csv's header (API.md "Bills"). */
 export const REPORT_CSV_HEADER = 'order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time';
 
+const NEEDS_QUOTES = /[",\r\n]/;
+const QUOTE_OR_BREAK = /["\r\n]/;
+
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 /** One report entry as a CSV line (no line end), columns in REPORT_CSV_HEADER order. */
 export function reportCsvLine(entry: ReportEntry): string {
-  return [
+  const fields = [
     entry.orderNo,
     entry.tradeType,
     entry.category,
@@ -467,9 +480,12 @@ export function reportCsvLine(entry: ReportEntry): string {
     Number.isSafeInteger(entry.amountFen) ? formatYuan(entry.amountFen) : String(entry.amountFen),
     entry.outId,
     entry.tradeTime,
-  ]
-    .map(csvField)
-    .join(',');
+  ];
+  const plain = fields.join(',');
+  // The usual line needs no quotes: no quote or line break anywhere, and no comma but the separators.
+  let commas = 0;
+  for (let at = plain.indexOf(','); at >= 0; at = plain.indexOf(',', at + 1)) commas += 1;
+  return commas === fields.length - 1 && !QUOTE_OR_BREAK.test(plain) ? plain : fields.map(csvField).join(',');
 }
 
 export interface ReconcileResult {

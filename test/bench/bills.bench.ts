@@ -91,7 +91,8 @@ export function writeEncryptedBill(path: string, rows: number, key: Buffer): { t
 
 function ledgerRecord(j: number): LedgerRecord {
   const t = terms(j);
-  const createdAt = `2026-11-26T${clock(t.second).replace(/(\d\d)(\d\d)(\d\d)/, '$1:$2:$3')}.000+08:00`;
+  const s = t.second;
+  const createdAt = `2026-11-26T${p2(Math.floor(s / 3600))}:${p2(Math.floor(s / 60) % 60)}:${p2(s % 60)}.000+08:00`;
   return {
     orderNo: orderNo(j), type: 'PAYMENT', status: 'SUCCESS', account: t.account, acctype: '###', mercacc: t.mercacc,
     amountFen: t.amountFen, outId: t.outId, refundableFen: t.amountFen, refundedFen: 0, createdAt, updatedAt: createdAt,
