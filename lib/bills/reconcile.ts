@@ -207,9 +207,9 @@ class HeldOrders {
       type !== undefined &&
       TYPES[this.codes[at]! >> 2] === type &&
       this.amount[at] === row.amountFen &&
-      this.words.get(row.account) === this.words3[3 * at] &&
-      this.words.get(row.acctype) === this.words3[3 * at + 1] &&
-      this.words.get(row.mercacc) === this.words3[3 * at + 2]
+      this.wordList[this.words3[3 * at]!] === row.account &&
+      this.wordList[this.words3[3 * at + 1]!] === row.acctype &&
+      this.wordList[this.words3[3 * at + 2]!] === row.mercacc
     );
   }
 
