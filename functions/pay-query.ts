@@ -20,14 +20,15 @@ export interface SettlePendingEvent {
 const api = httpHandler({
   name: 'pay-query',
   routes: {
-    'GET /v1/payments/{order_no}': async ({ params }) => {
+    'GET /v1/payments/{order_no}': async ({ params, caller }) => {
       const { payments } = await getRuntime();
-      return orderResult(await payments.getOrder(params.order_no));
+      return orderResult(await payments.getOrder(params.order_no, caller));
     },
-    'POST /v1/payments/query': async ({ body }) => {
+    'POST /v1/payments/query': async ({ body, caller }) => {
       const { payments } = await getRuntime();
       const results = await payments.queryPayments(
         body.queries.map((query) => ({ account: query.account, acctype: query.acctype, orderNo: query.order_no })),
+        caller,
       );
       return { statusCode: 200, body: { results: results.map(payQueryJson) } };
     },

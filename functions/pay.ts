@@ -6,7 +6,7 @@ import { getRuntime } from '../lib/runtime.js';
 export const handler = httpHandler({
   name: 'pay',
   routes: {
-    'POST /v1/payments': async ({ body }) => {
+    'POST /v1/payments': async ({ body, caller }) => {
       const { payments } = await getRuntime();
       const order = await payments.pay({
         orderNo: body.order_no,
@@ -17,7 +17,7 @@ export const handler = httpHandler({
         ...(body.remark !== undefined ? { remark: body.remark } : {}),
         ...(body.attach !== undefined ? { attach: body.attach } : {}),
         ...(body.termid !== undefined ? { termid: body.termid } : {}),
-      });
+      }, caller);
       return orderResult(order);
     },
   },

@@ -6,7 +6,7 @@ import { getRuntime } from '../lib/runtime.js';
 export const handler = httpHandler({
   name: 'refund',
   routes: {
-    'POST /v1/refunds': async ({ body }) => {
+    'POST /v1/refunds': async ({ body, caller }) => {
       const { payments } = await getRuntime();
       const order = await payments.refund({
         orderNo: body.order_no,
@@ -16,7 +16,7 @@ export const handler = httpHandler({
         mercacc: body.mercacc,
         amountFen: body.tranamt,
         ...(body.termid !== undefined ? { termid: body.termid } : {}),
-      });
+      }, caller);
       return orderResult(order);
     },
   },

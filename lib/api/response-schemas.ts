@@ -29,6 +29,17 @@ export const OrderResponseSchema = z
     error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }).optional(),
     created_at: isoTime,
     updated_at: isoTime,
+    caller: z.string().nullable().describe('the caller that created the order (null: written before callers existed)'),
+    history: z
+      .array(
+        z.object({
+          at: isoTime,
+          status: z.enum(['PENDING', 'SUCCESS', 'FAILED']),
+          by: z.string().describe("the caller's name, settler, bill or gateway"),
+          reason: z.string(),
+        }),
+      )
+      .describe('every status the order has had, oldest first'),
   });
 
 export const CardsResponseSchema = z

@@ -1,5 +1,6 @@
 // The bills use case: a day's bill from the archive when final, else downloaded (down.bill),
 // reconciled against the ledger, PENDING orders it proves settled, and archived; a typed report out.
+import { StatusSetter } from '../ledger/records.js';
 import type { BillRequest, BillRow, PlatformClient } from '../platform/types.js';
 import type { LedgerStore } from '../ledger/store.js';
 import type { PaymentService } from '../ledger/payments.js';
@@ -92,7 +93,7 @@ export function createBillService(options: BillServiceOptions): BillService {
       changed += summary.succeeded + summary.failed;
     }
     if (result.unresolved.length > 0) {
-      const summary = await options.payments.resolvePending(result.unresolved.map((order) => order.orderNo));
+      const summary = await options.payments.resolvePending(result.unresolved.map((order) => order.orderNo), StatusSetter.BILL);
       changed += summary.succeeded + summary.failed;
     }
     return changed;

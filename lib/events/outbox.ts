@@ -111,8 +111,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 export function publishingLedger(ledger: LedgerStore, outbox: Pick<Outbox, 'publish'>): LedgerStore {
   return {
     ...ledger,
-    async settle(orderNo, outcome, at, from) {
-      const result = await ledger.settle(orderNo, outcome, at, from);
+    async settle(orderNo, outcome, at, from, mark) {
+      const result = await ledger.settle(orderNo, outcome, at, from, mark);
       if (result.settled) await outbox.publish([result.record]);
       return result;
     },

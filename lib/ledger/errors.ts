@@ -12,6 +12,19 @@ export class OrderConflictError extends GatewayError {
   }
 }
 
+/**
+ * An order_no another caller's order already has (HTTP 409 ORDER_CONFLICT): the message names nothing
+ * of that order, not even which parameter differs.
+ */
+export class OrderTakenError extends OrderConflictError {
+  static override readonly name: string = 'OrderTakenError';
+  constructor(orderNo: string, options?: ErrorOptions) {
+    super(orderNo, 'request', options);
+    this.name = OrderTakenError.name;
+    this.message = `order_no ${orderNo} is already used; choose another`;
+  }
+}
+
 /** A refund whose original payment is not a SUCCESS payment in the ledger (HTTP 422). */
 export class OriginalNotPaidError extends GatewayError {
   static override readonly name: string = 'OriginalNotPaidError';

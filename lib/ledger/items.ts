@@ -12,11 +12,23 @@
 //   settled_from S NEW|PENDING (set with the final status; absent on items settled before events) ·
 //   outbox S = "DUE" while the order's event awaits publishing (set in the same write as the final status,
 //   removed after a publish; sparse GSI outbox, sorted by updated_at).
+//   caller S? (the caller that created it) · history L? of M {at S, status S, by S, reason S}, oldest first.
+//   Items written before callers and history lack the last two and still read (recordFromItem).
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Item } from '../dynamo/conditional.js';
 import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { LEDGER_TABLE_KEY } from '../tables.js';
-import { isOrderStatus, isOrderType, OrderStatus, OrderType, SettledFrom, type LedgerRecord, type NewOrder } from './records.js';
+import {
+  isOrderStatus,
+  isOrderType,
+  OrderStatus,
+  OrderType,
+  SettledFrom,
+  StatusSetter,
+  type HistoryEntry,
+  type LedgerRecord,
+  type NewOrder,
+} from './records.js';
 
 const { partitionKey, byDayIndex, pendingIndex } = LEDGER_TABLE_KEY;
 
@@ -30,6 +42,14 @@ export const OUTBOX_MARK = 'DUE';
 export function orderKey(orderNo: string): Item {
   return { [partitionKey]: { S: orderNo } };
 }
+
+/** One history entry as a DynamoDB map. */
+export function historyEntryItem(entry: HistoryEntry): AttributeValue {
+  return { M: { at: { S: entry.at }, status: { S: entry.status }, by: { S: entry.by }, reason: { S: entry.reason } } };
+}
+
+/** Why an item without history has the status it has: the only thing it can say. */
+export const UNRECORDED_REASON = 'recorded before the ledger kept a history';
 
 /** The item createPending writes: PENDING, in the pending index, version 1, no attempts yet. */
 export function newItem(order: NewOrder, at: Date): Item {
@@ -49,7 +69,9 @@ export function newItem(order: NewOrder, at: Date): Item {
     request_hash: { S: order.requestHash },
     version: { N: '1' },
     attempts: { N: '0' },
+    history: { L: [historyEntryItem({ at: stamp, status: OrderStatus.PENDING, by: order.caller ?? StatusSetter.GATEWAY, reason: 'order created' })] },
   };
+  if (order.caller !== undefined) item.caller = { S: order.caller };
   if (order.remark !== undefined && order.remark !== '') item.remark = { S: order.remark };
   if (order.attach !== undefined && order.attach !== '') item.attach = { S: order.attach };
   if (order.termid !== undefined) item.termid = { N: String(order.termid) };
@@ -103,6 +125,7 @@ export function recordFromItem(item: Record<string, AttributeValue>): LedgerReco
     requestHash: text('request_hash'),
     version: integer('version'),
     attempts: integer('attempts'),
+    history: historyOf(item.history, status, text('updated_at')),
   };
   const remark = optionalText('remark');
   if (remark !== undefined) record.remark = remark;
@@ -122,9 +145,26 @@ export function recordFromItem(item: Record<string, AttributeValue>): LedgerReco
   if (settledFrom === SettledFrom.NEW || settledFrom === SettledFrom.PENDING) record.settledFrom = settledFrom;
   if (item[LEDGER_TABLE_KEY.outboxIndex.partitionKey]?.S === OUTBOX_MARK) record.outboxDue = true;
   if (reservations && reservations.length > 0) record.refundReservations = [...reservations].sort();
+  const caller = optionalText('caller');
+  if (caller !== undefined) record.caller = caller;
   if (errorCode !== undefined) record.error = { code: errorCode, message: optionalText('error_message') ?? '' };
   if (lastErrorCode !== undefined) {
     record.lastError = { code: lastErrorCode, message: optionalText('last_error_message') ?? '' };
   }
   return record;
+}
+
+/** The stored history; for an item written before it was kept, one entry: the status it has now. */
+function historyOf(value: AttributeValue | undefined, status: LedgerRecord['status'], updatedAt: string): HistoryEntry[] {
+  if (value?.L === undefined) return [{ at: updatedAt, status, by: StatusSetter.GATEWAY, reason: UNRECORDED_REASON }];
+  return value.L.map((entry, index) => {
+    const field = (name: string): string => {
+      const text = entry.M?.[name]?.S;
+      if (text === undefined) throw new Error(`ledger item history[${index}] lacks ${name}`);
+      return text;
+    };
+    const entryStatus = field('status');
+    if (!isOrderStatus(entryStatus)) throw new Error(`ledger item history[${index}] has unknown status ${entryStatus}`);
+    return { at: field('at'), status: entryStatus, by: field('by'), reason: field('reason') };
+  });
 }

@@ -24,6 +24,23 @@ export interface LedgerError {
   readonly message: string;
 }
 
+/** Who or what set a status (API.md `history[].by`): a caller's name, or one of these. */
+export const StatusSetter = { SETTLER: 'settler', BILL: 'bill', GATEWAY: 'gateway' } as const;
+
+/** One status the order has had, with who or what set it and why. */
+export interface HistoryEntry {
+  readonly at: string;
+  readonly status: OrderStatus;
+  readonly by: string;
+  readonly reason: string;
+}
+
+/** Who sets a status and why, as a write of it records. */
+export interface StatusMark {
+  readonly by: string;
+  readonly reason: string;
+}
+
 /** One ledger item, as TypeScript sees it. */
 export interface LedgerRecord {
   readonly orderNo: string;
@@ -63,6 +80,11 @@ export interface LedgerRecord {
   /** Outcome writes for this order (the money call's result, each pay.query pass, a refund refused for
    *  exceeding its payment). 0 = nothing recorded yet: the request that created it may still be calling. */
   readonly attempts: number;
+  /** The caller that created it; absent on items written before callers existed. */
+  readonly caller?: string;
+  /** Every status, oldest first; recordFromItem always sets it (an item written before history was kept
+   *  reads as one entry: its status now). Optional only for records built by hand. */
+  readonly history?: readonly HistoryEntry[];
 }
 
 /** What createPending writes. */
@@ -78,4 +100,6 @@ export interface NewOrder {
   readonly termid?: number;
   readonly refundOrderNo?: string;
   readonly requestHash: string;
+  /** The caller creating it (not part of the request hash: another caller's reuse is refused before). */
+  readonly caller?: string;
 }

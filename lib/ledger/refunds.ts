@@ -7,11 +7,13 @@
 // record is settled FAILED with REFUND_EXCEEDS_PAYMENT and RefundExceedsPaymentError is thrown, on the
 // first call and on every replay.
 import { ValidationError } from '../errors.js';
-import { LocalContentionError, OriginalNotPaidError, RefundExceedsPaymentError } from './errors.js';
+import { owns } from '../callers/access.js';
+import type { Caller } from '../callers/registry.js';
+import { LocalContentionError, OrderTakenError, OriginalNotPaidError, RefundExceedsPaymentError } from './errors.js';
 import type { PlatformClient } from '../platform/types.js';
 import { refundOrder, type RefundInput } from './identity.js';
 import { callMoney } from './outcome.js';
-import { OrderStatus, OrderType, SettledFrom, type LedgerRecord, type NewOrder } from './records.js';
+import { OrderStatus, OrderType, SettledFrom, StatusSetter, type LedgerRecord, type NewOrder } from './records.js';
 import type { Replay } from './replay.js';
 import type { Settlement } from './settlement.js';
 import type { LedgerStore } from './store.js';
@@ -30,16 +32,17 @@ export interface RefundDeps {
  * The refund use case.
  * @throws OriginalNotPaidError, ValidationError, RefundExceedsPaymentError, OrderConflictError, LocalContentionError.
  */
-export function createRefund(deps: RefundDeps): (input: RefundInput) => Promise<LedgerRecord> {
+export function createRefund(deps: RefundDeps): (input: RefundInput, caller?: Caller) => Promise<LedgerRecord> {
   const { ledger, platform, settlement, replay, now } = deps;
 
   /** One attempt; undefined when a concurrent attempt withdrew the order meanwhile. */
-  async function attempt(input: RefundInput, order: NewOrder, stored: LedgerRecord | undefined): Promise<LedgerRecord | undefined> {
+  async function attempt(input: RefundInput, order: NewOrder, stored: LedgerRecord | undefined, caller: Caller | undefined): Promise<LedgerRecord | undefined> {
     let original = stored;
-    if (!original || original.type !== OrderType.PAYMENT) {
+    // Another caller's payment reads exactly as one the ledger does not hold.
+    if (!original || original.type !== OrderType.PAYMENT || (caller && !owns(caller, original))) {
       throw new OriginalNotPaidError(`refund_order_no ${input.refundOrderNo} is not a payment made through this gateway`);
     }
-    if (original.status === OrderStatus.PENDING) original = await settlement.resolveOne(original);
+    if (original.status === OrderStatus.PENDING) original = await settlement.resolveOne(original, caller?.name);
     if (original.status !== OrderStatus.SUCCESS) {
       throw new OriginalNotPaidError(`refund_order_no ${input.refundOrderNo} is ${original.status}, not a SUCCESS payment`);
     }
@@ -51,6 +54,7 @@ export function createRefund(deps: RefundDeps): (input: RefundInput) => Promise<
 
     const created = await ledger.createPending(order, now());
     if (!created.created) {
+      if (caller && !owns(caller, created.record)) throw new OrderTakenError(order.orderNo);
       const replayed = await replay(created.record, order);
       return replayed && finish(replayed);
     }
@@ -70,25 +74,27 @@ export function createRefund(deps: RefundDeps): (input: RefundInput) => Promise<
         },
         now(),
         SettledFrom.NEW,
+        { by: StatusSetter.GATEWAY, reason: 'the refunds of the payment would exceed it' },
       );
       return finish(settled.record);
     }
     const outcome = await callMoney(() => platform.refund(input));
-    return finish(await settlement.applyOutcome(created.record, outcome, SettledFrom.NEW));
+    return finish(await settlement.applyOutcome(created.record, outcome, SettledFrom.NEW, { by: caller?.name ?? StatusSetter.GATEWAY, source: 'gdccard.refund' }));
   }
 
-  return async (input) => {
-    const order = refundOrder(input);
+  return async (input, caller) => {
+    const order = { ...refundOrder(input), ...(caller ? { caller: caller.name } : {}) };
     for (let round = 1; round <= deps.rounds; round++) {
       // One read for both: the refund (a replay skips the checks of the original) and the original.
       const stored = await ledger.getMany([order.orderNo, input.refundOrderNo]);
       const existing = stored.get(order.orderNo);
       if (existing) {
+        if (caller && !owns(caller, existing)) throw new OrderTakenError(order.orderNo);
         const replayed = await replay(existing, order);
         if (replayed) return finish(replayed);
         continue; // withdrawn meanwhile
       }
-      const attempted = await attempt(input, order, stored.get(input.refundOrderNo));
+      const attempted = await attempt(input, order, stored.get(input.refundOrderNo), caller);
       if (attempted) return attempted;
     }
     throw new LocalContentionError(order.orderNo);

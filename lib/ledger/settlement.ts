@@ -3,7 +3,7 @@
 import { NotFoundError } from '../errors.js';
 import type { PayQueryResult, PlatformClient } from '../platform/types.js';
 import { describeError, outcomeOfQuery, type CallOutcome } from './outcome.js';
-import { OrderStatus, OrderType, SettledFrom, type LedgerError, type LedgerRecord } from './records.js';
+import { OrderStatus, OrderType, SettledFrom, StatusSetter, type LedgerError, type LedgerRecord } from './records.js';
 import type { MismatchReporter } from './settlement-terms.js';
 import type { LedgerStore } from './store.js';
 
@@ -62,18 +62,32 @@ export interface SettlementDeps {
   readonly onMismatch?: MismatchReporter;
 }
 
+/** Who settles (history `by`: a caller's name, settler, bill, gateway) and from what answer (the reason). */
+export interface SettledVia {
+  readonly by: string;
+  /** 'gdccard.pay', 'gdccard.refund', 'pay.query', 'bill'. */
+  readonly source: string;
+}
+
+/** The history entry's reason for an outcome from `source`. */
+function reasonOf(outcome: CallOutcome, source: string): string {
+  if (outcome.kind === OrderStatus.SUCCESS) return `${source}: paid${outcome.outId ? ` (out_id ${outcome.outId})` : ''}`;
+  if (outcome.kind === OrderStatus.FAILED) return `${source}: ${outcome.error.code} ${outcome.error.message}`.trim();
+  return source;
+}
+
 export interface Settlement {
   /**
    * Writes an outcome; NOT_ATTEMPTED withdraws the order and throws its cause (unless an outcome won meanwhile).
    * `from` NEW: the request that created the order writes its money call's outcome (the event's previous_status null).
    */
-  applyOutcome(record: LedgerRecord, outcome: CallOutcome, from?: SettledFrom): Promise<LedgerRecord>;
+  applyOutcome(record: LedgerRecord, outcome: CallOutcome, from?: SettledFrom, via?: SettledVia): Promise<LedgerRecord>;
   /** What pay.query's answer means for `record` now; an answer for another order is reported to onMismatch. */
   outcomeOf(record: LedgerRecord, result: PayQueryResult | undefined): CallOutcome;
   /** `record` itself unless PENDING; else resolved with one pay.query. */
-  resolveOne(record: LedgerRecord): Promise<LedgerRecord>;
+  resolveOne(record: LedgerRecord, by?: string): Promise<LedgerRecord>;
   /** Resolves the PENDING ones among `records`, PAY_QUERY_BATCH per pay.query call. */
-  resolveAll(records: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>): Promise<SettleSummary>;
+  resolveAll(records: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>, by?: string): Promise<SettleSummary>;
   /** Settles SUCCESS the PENDING ones among `stored` that the bill shows paid. */
   settleFromBill(entries: readonly BillSettlement[], stored: ReadonlyMap<string, LedgerRecord>): Promise<SettleSummary>;
 }
@@ -88,7 +102,12 @@ export function createSettlement(deps: SettlementDeps): Settlement {
     return noted.record;
   };
 
-  async function applyOutcome(record: LedgerRecord, outcome: CallOutcome, from: SettledFrom = SettledFrom.PENDING): Promise<LedgerRecord> {
+  async function applyOutcome(
+    record: LedgerRecord,
+    outcome: CallOutcome,
+    from: SettledFrom = SettledFrom.PENDING,
+    via: SettledVia = { by: StatusSetter.GATEWAY, source: 'gateway' },
+  ): Promise<LedgerRecord> {
     const refundOf = record.type === OrderType.REFUND ? record.refundOrderNo : undefined;
     if (outcome.kind === 'NOT_ATTEMPTED') {
       if (refundOf !== undefined) await ledger.releaseRefund(refundOf, record.orderNo, record.amountFen, now());
@@ -113,6 +132,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
         : { status: OrderStatus.FAILED, error: outcome.error },
       now(),
       from,
+      { by: via.by, reason: reasonOf(outcome, via.source) },
     );
     return settled.record;
   }
@@ -126,7 +146,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
   };
 
   /** Resolves PENDING records with one pay.query call (≤ PAY_QUERY_BATCH); returns what is stored afterwards. */
-  async function resolveBatch(records: readonly LedgerRecord[]): Promise<{ records: LedgerRecord[]; queryFailed: boolean }> {
+  async function resolveBatch(records: readonly LedgerRecord[], by: string): Promise<{ records: LedgerRecord[]; queryFailed: boolean }> {
     const pending = records.filter((record) => record.status === OrderStatus.PENDING);
     if (pending.length === 0) return { records: [...records], queryFailed: false };
     let answers: ReadonlyMap<string, PayQueryResult> | undefined;
@@ -147,7 +167,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
           : queryError
             ? { kind: 'UNKNOWN', error: queryError }
             : { kind: 'UNKNOWN' };
-        return applyOutcome(record, outcome);
+        return applyOutcome(record, outcome, undefined, { by, source: 'pay.query' });
       }),
     );
     return { records: resolved, queryFailed: answers === undefined };
@@ -157,17 +177,17 @@ export function createSettlement(deps: SettlementDeps): Settlement {
     applyOutcome,
     outcomeOf,
 
-    async resolveOne(record) {
+    async resolveOne(record, by = StatusSetter.GATEWAY) {
       if (record.status !== OrderStatus.PENDING) return record;
-      const { records } = await resolveBatch([record]);
+      const { records } = await resolveBatch([record], by);
       return records[0] ?? record;
     },
 
-    async resolveAll(records) {
+    async resolveAll(records, by = StatusSetter.GATEWAY) {
       let total = NOTHING_SETTLED;
       const pending = filter(records, (record) => record.status === OrderStatus.PENDING);
       for await (const batch of batches(pending, PAY_QUERY_BATCH)) {
-        const { records: after, queryFailed } = await resolveBatch(batch);
+        const { records: after, queryFailed } = await resolveBatch(batch, by);
         total = addSettleSummaries(total, summarize(batch, after, queryFailed ? 1 : 0));
       }
       return total;
@@ -180,7 +200,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
         const record = stored.get(entry.orderNo);
         if (!record || record.status !== OrderStatus.PENDING) continue;
         before.push(record);
-        after.push(await applyOutcome(record, { kind: OrderStatus.SUCCESS, outId: entry.outId }));
+        after.push(await applyOutcome(record, { kind: OrderStatus.SUCCESS, outId: entry.outId }, undefined, { by: StatusSetter.BILL, source: 'bill' }));
       }
       return summarize(before, after, 0);
     },

@@ -28,8 +28,8 @@ import { writeIf } from '../dynamo/conditional.js';
 import { batchGetAll, queryAll } from '../dynamo/paging.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { LEDGER_TABLE_KEY } from '../tables.js';
-import { newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
-import { OrderStatus, OrderType, SettledFrom, type LedgerError, type LedgerRecord, type NewOrder } from './records.js';
+import { historyEntryItem, newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
+import { OrderStatus, OrderType, SettledFrom, StatusSetter, type LedgerError, type LedgerRecord, type NewOrder, type StatusMark } from './records.js';
 
 export type CreateResult =
   | { readonly created: true; readonly record: LedgerRecord }
@@ -78,9 +78,9 @@ export interface LedgerStore {
   withdraw(orderNo: string): Promise<boolean>;
   /**
    * PENDING → SUCCESS/FAILED and, in the same conditional write, the outbox mark of its event; never
-   * touches a settled item. `from` (default PENDING): NEW when the request that created the order settles it.
+   * touches a settled item; appends the status to history with `mark` (default: by gateway). `from` (default PENDING): NEW when the request that created the order settles it.
    */
-  settle(orderNo: string, outcome: SettleOutcome, at: Date, from?: SettledFrom): Promise<SettleResult>;
+  settle(orderNo: string, outcome: SettleOutcome, at: Date, from?: SettledFrom, mark?: StatusMark): Promise<SettleResult>;
   /** Removes the outbox mark once the event is published; false when there was none (published already). */
   clearOutbox(orderNo: string): Promise<boolean>;
   /** Orders whose event awaits publishing (sparse index), oldest updated_at first; only those updated before `olderThan`. */
@@ -195,21 +195,30 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     return result.written;
   };
 
-  const settle = async (orderNo: string, outcome: SettleOutcome, at: Date, from: SettledFrom = SettledFrom.PENDING): Promise<SettleResult> => {
+  const settle = async (orderNo: string, outcome: SettleOutcome, at: Date, from: SettledFrom = SettledFrom.PENDING, mark?: StatusMark): Promise<SettleResult> => {
     const { sets, names, values } = touched(at);
-    sets.push('#status = :status', '#attempts = #attempts + :one', '#settled_from = :from', '#outbox = :outbox');
+    sets.push('#status = :status', '#attempts = #attempts + :one', '#settled_from = :from', '#outbox = :outbox', '#history = list_append(if_not_exists(#history, :no_history), :history)');
     Object.assign(names, {
       '#status': 'status',
       '#attempts': 'attempts',
       '#pending': pendingIndex.partitionKey,
       '#settled_from': 'settled_from',
       '#outbox': outboxIndex.partitionKey,
+      '#history': 'history',
     });
+    const entry = {
+      at: toChinaIso(at),
+      status: outcome.status,
+      by: mark?.by ?? StatusSetter.GATEWAY,
+      reason: mark?.reason ?? (outcome.status === OrderStatus.FAILED ? `${outcome.error.code || 'UNKNOWN'}: ${outcome.error.message}` : 'settled'),
+    };
     Object.assign(values, {
       ':pending': { S: OrderStatus.PENDING },
       ':status': { S: outcome.status },
       ':from': { S: from },
       ':outbox': { S: OUTBOX_MARK },
+      ':no_history': { L: [] },
+      ':history': { L: [historyEntryItem(entry)] },
     });
     if (outcome.status === OrderStatus.SUCCESS) {
       if (outcome.outId !== undefined && outcome.outId !== '') {

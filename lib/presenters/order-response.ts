@@ -19,6 +19,9 @@ export interface OrderJson {
   error?: { code: string; message: string; retryable: boolean };
   created_at: string;
   updated_at: string;
+  /** The caller that created it; null for an order written before callers existed. */
+  caller: string | null;
+  history: { at: string; status: 'PENDING' | 'SUCCESS' | 'FAILED'; by: string; reason: string }[];
 }
 
 /** API.md "Payment and refund results". */
@@ -45,6 +48,8 @@ export function orderJson(order: OrderRecord): OrderJson {
       : {}),
     created_at: order.createdAt,
     updated_at: order.updatedAt,
+    caller: order.caller ?? null,
+    history: (order.history ?? []).map((entry) => ({ at: entry.at, status: entry.status, by: entry.by, reason: entry.reason })),
   };
 }
 

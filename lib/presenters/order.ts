@@ -19,4 +19,6 @@ export type OrderRecord = Pick<
   | 'createdAt'
   | 'updatedAt'
   | 'tradeDay'
+  | 'caller'
+  | 'history'
 >;

@@ -19,7 +19,8 @@ export const THREE_CALLERS = {
       mercacc: ['1001', '1002'],
       max_tranamt: '500.00',
     },
-    { name: 'library', routes: ['payments.create', 'payments.read', 'payments.query', 'refunds.create'], mercacc: ['2001'] },
+    // Shares merchant 1001 with canteen (two systems, one merchant), so ownership is what separates them.
+    { name: 'library', routes: ['payments.create', 'payments.read', 'payments.query', 'refunds.create'], mercacc: ['2001', '1001'] },
     { name: 'finance', routes: ['payments.read', 'payments.query', 'bills.read'], mercacc: '*' },
   ],
 };
@@ -89,7 +90,7 @@ describe('refused requests (callers file of three)', () => {
     ['bills.read without the route', 'GET', `/v1/bills/${today}`, 'canteen', undefined, 403, 'FORBIDDEN_ROUTE'],
     ['a route refusal comes before the body is read', 'POST', '/v1/payments', 'finance', 'not json', 403, 'FORBIDDEN_ROUTE'],
     ['a payment into another merchant', 'POST', '/v1/payments', 'canteen', payment('r-5', { mercacc: '2001' }), 403, 'FORBIDDEN_MERCHANT'],
-    ['a refund into another merchant', 'POST', '/v1/refunds', 'library', { ...payment('r-6'), refund_order_no: 'x-1' }, 403, 'FORBIDDEN_MERCHANT'],
+    ['a refund into another merchant', 'POST', '/v1/refunds', 'library', { ...payment('r-6', { mercacc: '1002' }), refund_order_no: 'x-1' }, 403, 'FORBIDDEN_MERCHANT'],
     ['a payment above max_tranamt', 'POST', '/v1/payments', 'canteen', payment('r-7', { tranamt: '500.01' }), 403, 'AMOUNT_OVER_LIMIT'],
     ['a refund above max_tranamt', 'POST', '/v1/refunds', 'canteen', { ...payment('r-8', { tranamt: 501 }), refund_order_no: 'x-1' }, 403, 'AMOUNT_OVER_LIMIT'],
   ];
@@ -120,5 +121,90 @@ describe('refused requests (callers file of three)', () => {
     const line = logs.find((entry) => entry.includes('"card query"'));
     expect(line).toContain('"caller":"canteen"');
     expect(line).not.toContain('2015032718');
+  });
+});
+
+const WRITES = ['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand'];
+
+describe('ownership: every route refuses another caller\'s order without a platform call or a ledger write', () => {
+  let paid: Answer;
+  beforeAll(async () => {
+    paid = await http('POST', '/v1/payments', 'canteen', payment('own-1', { tranamt: '3' }));
+    expect(paid.status).toBe(200);
+    const refunded = await http('POST', '/v1/refunds', 'canteen', { ...payment('own-r1'), refund_order_no: 'own-1' });
+    expect(refunded.status).toBe(200);
+  });
+
+  it('the order records its caller and a history of every status with who set it and why', () => {
+    expect(paid.body.caller).toBe('canteen');
+    expect(paid.body.history).toEqual([
+      { at: paid.body.created_at, status: 'PENDING', by: 'canteen', reason: 'order created' },
+      { at: expect.any(String), status: 'SUCCESS', by: 'canteen', reason: expect.stringMatching(/^gdccard\.pay: paid/) },
+    ]);
+  });
+
+  it('GET /v1/payments/{order_no}: 404 for another caller, 200 for the owner and for mercacc "*"', async () => {
+    const foreign = await counted('GET', '/v1/payments/own-1', 'library');
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error.code).toBe('NOT_FOUND');
+    expect(foreign.body.error.message).toBe((await http('GET', '/v1/payments/no-such-order', 'library')).body.error.message.replace('no-such-order', 'own-1'));
+    expect([foreign.platformCalls, foreign.dynamoCalls.filter((name) => WRITES.includes(name))]).toEqual([0, []]);
+    expect((await http('GET', '/v1/payments/own-1', 'canteen')).body.order_no).toBe('own-1');
+    expect((await http('GET', '/v1/payments/own-1', 'finance')).body.caller).toBe('canteen');
+  });
+
+  it('POST /v1/refunds of another caller\'s payment: 422 ORIGINAL_NOT_PAID, worded as for an unknown payment', async () => {
+    const foreign = await counted('POST', '/v1/refunds', 'library', { ...payment('lib-r1'), refund_order_no: 'own-1' });
+    expect(foreign.status).toBe(422);
+    expect(foreign.body.error.code).toBe('ORIGINAL_NOT_PAID');
+    expect(foreign.body.error.message).toBe('refund_order_no own-1 is not a payment made through this gateway');
+    expect([foreign.platformCalls, foreign.dynamoCalls.filter((name) => WRITES.includes(name))]).toEqual([0, []]);
+    expect((await http('GET', '/v1/payments/lib-r1', 'library')).status).toBe(404); // nothing was written
+  });
+
+  it('POST /v1/payments/query: NOT_FOUND for another caller\'s order without asking the platform; its own are asked', async () => {
+    const foreign = await counted('POST', '/v1/payments/query', 'library', { queries: [{ account: '32718', order_no: 'own-1' }] });
+    expect(foreign.status).toBe(200);
+    expect(foreign.body.results).toEqual([
+      { order_no: 'own-1', account: '32718', acctype: '###', tranamt: null, out_id: null, order_status: '78', status: 'NOT_FOUND', order_desc: null },
+    ]);
+    expect(foreign.platformCalls).toBe(0);
+    const own = await counted('POST', '/v1/payments/query', 'canteen', { queries: [{ account: '32718', order_no: 'own-1' }] });
+    expect(own.body.results[0].status).toBe('SUCCESS');
+    expect(own.platformCalls).toBe(1);
+    const all = await counted('POST', '/v1/payments/query', 'finance', { queries: [{ account: '32718', order_no: 'own-1' }] });
+    expect(all.body.results[0].status).toBe('SUCCESS');
+  });
+
+  it('POST /v1/payments and /v1/refunds reusing another caller\'s order_no: 409 naming nothing of that order', async () => {
+    for (const [path, body] of [
+      ['/v1/payments', payment('own-1', { tranamt: '3' })],
+      ['/v1/payments', payment('own-1', { tranamt: '4', account: '32719' })],
+      ['/v1/refunds', { ...payment('own-r1'), refund_order_no: 'own-1' }],
+    ] as const) {
+      const foreign = await counted('POST', path, 'library', body);
+      expect(foreign.status).toBe(409);
+      expect(foreign.body.error).toEqual({ code: 'ORDER_CONFLICT', message: `order_no ${body.order_no} is already used; choose another`, retryable: false });
+      expect(foreign.platformCalls).toBe(0);
+      // At most the conditional put that found the order_no taken (it writes nothing); never an update or delete.
+      expect(foreign.dynamoCalls.filter((name) => name !== 'PutItemCommand' && WRITES.includes(name))).toEqual([]);
+    }
+    const stored = await http('GET', '/v1/payments/own-1', 'canteen');
+    expect(stored.body).toEqual({ ...paid.body, refunded: '1.00', updated_at: stored.body.updated_at });
+    expect((await http('POST', '/v1/payments', 'canteen', payment('own-1', { tranamt: '3' }))).status).toBe(200); // the owner's replay
+  });
+
+  it('a PENDING order resolved on a GET records who resolved it', async () => {
+    sandbox.faults.inject({ type: 'timeout' }, { methods: ['synjones.onecard.gdccard.pay'] });
+    const pending = await http('POST', '/v1/payments', 'canteen', payment('own-p1'));
+    expect(pending.status).toBe(202);
+    const resolved = await http('GET', '/v1/payments/own-p1', 'finance');
+    expect(resolved.body.status).toBe('SUCCESS');
+    expect(resolved.body.caller).toBe('canteen');
+    expect(resolved.body.history.map((entry: { status: string; by: string }) => [entry.status, entry.by])).toEqual([
+      ['PENDING', 'canteen'],
+      ['SUCCESS', 'finance'],
+    ]);
+    expect(resolved.body.history[1].reason).toMatch(/^pay\.query: paid/);
   });
 });
