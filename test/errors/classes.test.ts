@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { BodyTooLargeError, MethodNotAllowedError } from '../../lib/api/errors.js';
 import { toHttpError } from '../../lib/presenters/error-response.js';
-import { LocalContentionError, OrderConflictError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
+import { LocalContentionError, OrderConflictError, OrderTakenError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from '../../lib/platform/errors.js';
 import {
   BusinessError,
@@ -46,6 +46,7 @@ const MAKE: Record<string, (options: ErrorOptions) => Error> = {
   PlatformUnreachableError: (options) => new PlatformUnreachableError('refused', 'NOT_SENT', options),
   TokenUnavailableError: (options) => new TokenUnavailableError('wait', 3, options),
   OrderConflictError: (options) => new OrderConflictError('P1', 'tranamt', options),
+  OrderTakenError: (options) => new OrderTakenError('P1', options),
   OriginalNotPaidError: (options) => new OriginalNotPaidError('not paid', undefined, options),
   RefundExceedsPaymentError: (options) => new RefundExceedsPaymentError('too much', undefined, options),
   LocalContentionError: (options) => new LocalContentionError('P1', options),
