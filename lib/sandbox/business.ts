@@ -4,6 +4,7 @@ import { billText } from './bill.js';
 import { chinaDay } from './china-time.js';
 import { platformYuan, yuanToFen } from './money.js';
 import { CARD_ACCTYPE, type OrderRecord, type SandboxWorld } from './state.js';
+import type { SandboxAccountSeed } from './types.js';
 
 export type BusinessAnswer = Record<string, unknown> & { retcode: string; errmsg: string };
 
@@ -122,7 +123,12 @@ export function queryCard(context: BusinessContext, root: Record<string, unknown
     if (matches.length === 0) {
       return idtype === 'acc' ? refusal('60003', '账户不存在') : refusal('60004', '身份信息不存在');
     }
-    if (pwd !== undefined && matches.some(({ seed }) => (seed.pwd ?? DEFAULT_PWD) !== pwd)) {
+    // The query password (校园卡查询密码) is the holder's: a secondary card without one of its own takes
+    // its main card's, so a query by sno or cert with the holder's password answers every card.
+    const mainCardPwd = (sno: string | undefined): string | undefined =>
+      [...context.world.accounts.values()].find(({ seed }) => sno !== undefined && seed.sno === sno && seed.mscard === '1')?.seed.pwd;
+    const expectedPwd = (seed: SandboxAccountSeed): string => seed.pwd ?? mainCardPwd(seed.sno) ?? DEFAULT_PWD;
+    if (pwd !== undefined && matches.some(({ seed }) => expectedPwd(seed) !== pwd)) {
       return refusal('60005', '密码错误');
     }
     const secondaryCount = (sno: string | undefined): number =>

@@ -57,6 +57,15 @@ describe('query.card', () => {
     }
   });
 
+  it("takes the holder's query password for every card of the holder (README's demo: 张三 by sno with 123456)", async () => {
+    const both = await call('queryCard', { idtype: 'sno', id: '2015032718', pwd: '123456' });
+    expect(both.root?.retcode).toBe('0');
+    expect((both.root?.card as Array<Record<string, unknown>>).map((card) => card.account)).toEqual(['32718', '32723']);
+    expect((await call('queryCard', { idtype: 'acc', id: '32723', pwd: '123456' })).root?.retcode).toBe('0');
+    expect((await call('queryCard', { idtype: 'sno', id: '2015032718', pwd: '000000' })).root?.retcode).toBe('60005');
+    expect((await call('queryCard', { idtype: 'acc', id: '32723', pwd: '000000' })).root?.retcode).toBe('60005');
+  });
+
   it('checks pwd when given (60005) and refuses unknown identities', async () => {
     expect((await call('queryCard', { idtype: 'sno', id: '2015032719', pwd: '000000' })).root?.retcode).toBe('0');
     expect((await call('queryCard', { idtype: 'sno', id: '2015032719', pwd: '999999' })).root?.retcode).toBe('60005');
