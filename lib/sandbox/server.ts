@@ -75,7 +75,7 @@ const ROOT_KEYS: Readonly<Record<string, string>> = {
 type Outcome =
   | { readonly kind: 'system'; readonly errcode: string; readonly reason: string }
   | { readonly kind: 'business'; readonly rootKey: string; readonly answer: BusinessAnswer }
-  | { readonly kind: 'bill'; readonly body: string };
+  | { readonly kind: 'bill'; readonly body: Buffer };
 
 interface Keys {
   readonly platformPrivateKey: KeyObject;
@@ -144,6 +144,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     billDesKey = decoded;
   }
   const defaultErrorRequest = options.errorRequestField ?? 'absent';
+  const billEncoding = options.billEncoding ?? 'utf8';
   if (!ERROR_REQUEST_FIELDS.includes(defaultErrorRequest)) throw new Error(`sandbox errorRequestField must be one of ${ERROR_REQUEST_FIELDS.join(', ')}`);
   let keys = await resolveKeys(options);
 
@@ -218,7 +219,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       default: {
         const bill = downBill(context, root);
         if (bill.kind === 'refused') return { kind: 'business', rootKey, answer: bill.answer };
-        const body = bill.cryptType === '0' ? bill.text : encryptBillText(bill.text, billDesKey);
+        // The bill's text in the platform's encoding (UTF-8, or GBK like many deployed platforms), then as is or DES'd.
+        const bytes = billEncoding === 'gbk' ? iconv.encode(bill.text, 'gbk') : Buffer.from(bill.text, 'utf8');
+        const body = bill.cryptType === '0' ? bytes : Buffer.from(encryptBillText(bytes, billDesKey), 'ascii');
         return { kind: 'bill', body };
       }
     }
@@ -301,7 +304,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         payload = signed('0', requestValue);
         answered = { errcode: '0', processed: fault?.type !== 'retcode', retcode: outcome.answer.retcode };
       } else {
-        payload = Buffer.from(fault?.type === 'garbled' ? randomBytes(13).toString('base64') : outcome.body, 'utf8');
+        payload = fault?.type === 'garbled' ? Buffer.from(randomBytes(13).toString('base64'), 'ascii') : outcome.body;
         answered = { errcode: 'BILL', processed: true, retcode: '0' };
       }
     }

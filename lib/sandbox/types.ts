@@ -88,6 +88,8 @@ export interface SandboxOptions {
   /** How error envelopes carry `request` (default `absent`); an `emptyRequest` fault overrides it per call. */
   errorRequestField?: ErrorRequestField;
   now?: () => Date;
+  /** The encoding of the bill's text (default `utf8`); `gbk` is what many deployed platforms send. */
+  billEncoding?: 'utf8' | 'gbk';
   /** Replaces the demo accounts. */
   accounts?: readonly SandboxAccountSeed[];
   /** One line per call; never contains keys, secrets, tokens or pwd. */

@@ -52,8 +52,7 @@ export function desEcbEncrypt(plain: Buffer, key8: Buffer): Buffer {
 }
 
 /** The bill's crypt_type 1 body: UTF-8 text NUL-padded to a multiple of 8, DES-ECB, base64. */
-export function encryptBillText(text: string, key8: Buffer): string {
-  const bytes = Buffer.from(text, 'utf8');
+export function encryptBillText(bytes: Buffer, key8: Buffer): string {
   const padded = Buffer.concat([bytes, Buffer.alloc((8 - (bytes.length % 8)) % 8)]);
   return desEcbEncrypt(padded, key8).toString('base64');
 }
