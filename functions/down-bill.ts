@@ -1,16 +1,19 @@
-// GET /v1/bills/{bill_date} → synjones.onecard.down.bill with reconciliation, and the daily
-// schedule ({"kind":"daily-bill"}) that reconciles and archives yesterday's (China date) bill, settles
-// the PENDING orders it proves and publishes ReconciliationMismatches ("bill_date" re-runs another day).
+// GET /v1/bills/{bill_date} (a page of the day's bill with its reconciliation), …/merchants and
+// …/report.csv, and the daily schedule ({"kind":"daily-bill"}) that downloads yesterday's (China date)
+// bill afresh, reconciles it, settles the PENDING orders it proves and publishes ReconciliationMismatches
+// ("bill_date" re-runs another day).
 import { S3Client } from '@aws-sdk/client-s3';
 import { apiAndScheduled } from '../lib/adapter/dispatch.js';
 import { httpHandler } from '../lib/adapter/http-handler.js';
 import { scheduledHandler } from '../lib/adapter/scheduled-handler.js';
 import { BillParamsSchema } from '../lib/api/schemas.js';
 import { createDirectoryArchive, createS3Archive, localBillDir } from '../lib/bills/archive.js';
+import type { BillHooks } from '../lib/bills/service.js';
 import type { GatewayConfig } from '../lib/config.js';
+import { getLogger } from '../lib/observability/logger.js';
 import { publishServiceMetric } from '../lib/observability/metrics.js';
 import { ConfigurationError, ValidationError } from '../lib/errors.js';
-import { billJson } from '../lib/presenters/bill.js';
+import { billJson, merchantsJson, reportCsvResult } from '../lib/presenters/bill.js';
 import { getBillService } from '../lib/runtime.js';
 
 /** The EventBridge Scheduler payload; `bill_date` (yyyyMMdd) only for a manual re-run of another day. */
@@ -19,13 +22,25 @@ export interface DailyBillEvent {
   readonly bill_date?: string;
 }
 
-/** S3 when deployed (BILL_BUCKET); a local data directory otherwise, never a guessed temp directory. */
+/** S3 when deployed (BILL_BUCKET; throttling retried by the SDK's adaptive mode and the archive); a local data directory otherwise. */
 const archiveFor = (config: GatewayConfig) => {
   if (config.billBucket) {
-    return createS3Archive({ client: new S3Client(config.region ? { region: config.region } : {}), bucket: config.billBucket });
+    const client = new S3Client({ ...(config.region ? { region: config.region } : {}), retryMode: 'adaptive', maxAttempts: 5 });
+    return createS3Archive({ client, bucket: config.billBucket });
   }
   if (config.dataDir) return createDirectoryArchive(localBillDir(config.dataDir));
   throw new ConfigurationError('bills need BILL_BUCKET (deployed) or ONECARD_DATA_DIR (local)');
+};
+
+/** Metrics and the archive-failure log line of every bill call. */
+const hooks: BillHooks = {
+  publishMetric: publishServiceMetric,
+  onArchiveFailure: (error, { billDate, billType }) =>
+    getLogger().error('bill download not stored in the archive: answered without it', {
+      bill_date: billDate,
+      bill_type: billType,
+      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+    }),
 };
 
 const api = httpHandler({
@@ -33,12 +48,35 @@ const api = httpHandler({
   routes: {
     'GET /v1/bills/{bill_date}': async ({ params, query }) => {
       const bills = await getBillService(archiveFor);
-      const report = await bills.getBill({
+      const page = await bills.getBill({
+        ...hooks,
+        billDate: params.bill_date,
+        ...(query.bill_type ? { billType: query.bill_type } : {}),
+        ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      });
+      return { statusCode: 200, body: billJson(page) };
+    },
+    'GET /v1/bills/{bill_date}/merchants': async ({ params, query }) => {
+      const bills = await getBillService(archiveFor);
+      const view = await bills.getMerchants({
+        ...hooks,
         billDate: params.bill_date,
         ...(query.bill_type ? { billType: query.bill_type } : {}),
         ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
       });
-      return { statusCode: 200, body: billJson(report) };
+      return { statusCode: 200, body: merchantsJson(view) };
+    },
+    'GET /v1/bills/{bill_date}/report.csv': async ({ params, query }) => {
+      const bills = await getBillService(archiveFor);
+      const answer = await bills.getReport({
+        ...hooks,
+        billDate: params.bill_date,
+        ...(query.bill_type ? { billType: query.bill_type } : {}),
+        ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
+      });
+      return reportCsvResult(answer, params.bill_date);
     },
   },
 });
@@ -53,7 +91,7 @@ const daily = scheduledHandler({
       billDate = parsed.data.bill_date;
     }
     const bills = await getBillService(archiveFor);
-    return bills.runDaily({ ...(billDate ? { billDate } : {}), publishMetric: publishServiceMetric });
+    return bills.runDaily({ ...hooks, ...(billDate ? { billDate } : {}) });
   },
   summarize: (result) => ({ ...result }),
 });

@@ -27,6 +27,7 @@ const EnvironmentSchema = z.lazy(() =>
     SYNJONES_SECRET_FILE: optionalText(),
     SYNJONES_TIMEOUT_MS: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(MIN_PLATFORM_TIMEOUT_MS), z.maximum(MAX_PLATFORM_TIMEOUT_MS))),
     BILL_CRYPT_TYPE: optionalTextAs(z.enum(['0', '1'])),
+    BILL_FINAL_AFTER: optionalTextAs(z.string().check(z.regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { error: 'must be a China time of day HH:mm (00:00–23:59)' }))),
     TOKEN_TABLE: optionalText(),
     LEDGER_TABLE: optionalText(),
     BILL_BUCKET: optionalText(),
@@ -61,6 +62,8 @@ export interface GatewayConfig {
   readonly platformTimeoutMs: number;
   /** Default crypt_type of bill downloads. */
   readonly billCryptType: '0' | '1';
+  /** BILL_FINAL_AFTER as minutes after China midnight of the day after a bill's day (default 03:00 = 180). */
+  readonly billFinalAfterMinutes: number;
   readonly tokenTable: string;
   readonly ledgerTable: string;
   /** S3 bucket of the bill archive (deployed). */
@@ -110,6 +113,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     secretFile: e.SYNJONES_SECRET_FILE,
     platformTimeoutMs: e.SYNJONES_TIMEOUT_MS ?? DEFAULT_PLATFORM_TIMEOUT_MS,
     billCryptType: e.BILL_CRYPT_TYPE ?? '1',
+    billFinalAfterMinutes: minutesOfDay(e.BILL_FINAL_AFTER ?? '03:00'),
     tokenTable: e.TOKEN_TABLE ?? DEFAULT_TOKEN_TABLE,
     ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,
     billBucket: e.BILL_BUCKET,
@@ -135,4 +139,10 @@ let cached: GatewayConfig | undefined;
 export function getConfig(): GatewayConfig {
   cached ??= loadConfig();
   return cached;
+}
+
+/** "HH:mm" (already validated) as minutes after midnight. */
+function minutesOfDay(text: string): number {
+  const [hours, minutes] = text.split(':').map(Number) as [number, number];
+  return hours * 60 + minutes;
 }

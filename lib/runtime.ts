@@ -231,6 +231,7 @@ export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeSco
             payments: runtime.payments,
             archive: overrides.archive ?? defaultArchive(runtime.config),
             defaultCryptType: runtime.config.billCryptType,
+            finalAfterMinutes: runtime.config.billFinalAfterMinutes,
             now: runtime.now,
             onMismatch: runtime.reportMismatch,
           }),

@@ -170,7 +170,7 @@ export function routeHandlerMiddleware(run: (route: RouteSpec, call: RouteCall, 
       const state = stateOf(request);
       const input = state.input ?? { body: undefined, params: undefined, query: undefined };
       const result = await run(routeOf(state), { ...input, requestId: state.requestId, event: request.event, caller: state.caller }, request.context);
-      request.response = { statusCode: result.statusCode, headers: { ...result.headers }, body: JSON.stringify(result.body) };
+      request.response = { statusCode: result.statusCode, headers: { ...result.headers }, body: result.text ?? JSON.stringify(result.body) };
     },
   };
 }

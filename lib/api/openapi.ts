@@ -8,8 +8,10 @@ import {
   CardsResponseSchema,
   ErrorResponseSchema,
   HealthResponseSchema,
+  MerchantsResponseSchema,
   OrderResponseSchema,
   PayQueryResponseSchema,
+  ReportCsvSchema,
 } from './response-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -33,13 +35,15 @@ const RESPONSE_COMPONENTS: Record<ResponseKind, { name: string; schema: z.ZodTyp
   order: { name: 'Order', schema: OrderResponseSchema },
   payQuery: { name: 'PayQueryResults', schema: PayQueryResponseSchema },
   bill: { name: 'Bill', schema: BillResponseSchema },
+  merchants: { name: 'BillMerchants', schema: MerchantsResponseSchema },
+  reportCsv: { name: 'BillReportCsv', schema: ReportCsvSchema },
 };
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'VALIDATION: body or parameter malformed (unknown field, wrong type, too long, bad enum, bad amount, not JSON, too large)',
   '404': 'NOT_FOUND',
   '405': 'METHOD_NOT_ALLOWED: wrong method on a known path',
-  '409': 'ORDER_CONFLICT: an order_no reused with different parameters',
+  '409': 'ORDER_CONFLICT: an order_no reused with different parameters; CURSOR_STALE: a bill page cursor of a download since replaced',
   '422': 'the platform refused (code = its business retcode), ORIGINAL_NOT_PAID or REFUND_EXCEEDS_PAYMENT',
   '500': 'INTERNAL: a gateway bug',
   '502': 'UPSTREAM_*: bad signature, garbled body, text answer, system errcode',
@@ -81,6 +85,16 @@ function operation(route: RouteSpec): JsonSchema {
         description: 'FAILED order (the platform refused; no money moved), or an error object',
         headers: requestIdHeader,
         content: { 'application/json': { schema: { oneOf: [{ $ref: `#/components/schemas/${name}` }, { $ref: '#/components/schemas/Error' }] } } },
+      };
+    } else if (kind === 'reportCsv') {
+      responses['200'] = {
+        description: 'The report (local server)',
+        headers: requestIdHeader,
+        content: { 'text/csv': { schema: { $ref: `#/components/schemas/${name}` } } },
+      };
+      responses['303'] = {
+        description: 'Deployed: Location is a pre-signed URL of the stored report, valid 15 minutes',
+        headers: { ...requestIdHeader, location: { schema: { type: 'string', format: 'uri' } } },
       };
     } else if (route.method === 'HEAD') {
       responses['200'] = { description: 'OK (no body)', headers: requestIdHeader };

@@ -71,12 +71,18 @@ export const PayQueryResponseSchema = z
     ),
   });
 
+const moneyCount = z.object({ count: z.number().int(), amount: yuan });
+const summary = z.object({ payments: moneyCount, refunds: moneyCount, net: yuan.describe('payments − refunds') });
+
 export const BillResponseSchema = z
   .object({
     bill_date: z.string(),
     bill_type: z.enum(['ALL', 'SUCCESS']),
-    count: z.number().int(),
-    total: yuan,
+    count: z.number().int().describe("the bill footer's row count"),
+    total: yuan.describe("the bill footer's total"),
+    final: z.boolean().describe('downloaded at or after BILL_FINAL_AFTER (China time) of the next day: never downloaded again'),
+    fetched_at: isoTime,
+    summary: summary.describe('rows whose status moved money (60, 80): 01 payments, 02 refunds'),
     rows: z.array(
       z.object({
         trade_time: isoTime,
@@ -90,13 +96,27 @@ export const BillResponseSchema = z
         tranamt: yuan,
         attach: z.string(),
       }),
-    ),
+    ).describe('one page (limit rows) of the download'),
+    next_cursor: z.string().nullable().describe('the cursor of the next page; null on the last page'),
     reconciliation: z.object({
       matched: z.number().int(),
-      missing_local: z.array(z.string()),
-      missing_remote: z.array(z.string()),
-      mismatched: z.array(z.object({ order_no: z.string(), field: z.string(), ledger: z.string(), bill: z.string() })),
+      settled: z.number().int().describe('PENDING orders this download settled'),
+      missing_local: z.array(z.string()).describe('at most 1000'),
+      missing_remote: z.array(z.string()).describe('at most 1000'),
+      mismatched: z.array(z.object({ order_no: z.string(), field: z.string(), ledger: z.string(), bill: z.string() })).describe('at most 1000'),
+      counts: z.object({ missing_local: z.number().int(), missing_remote: z.number().int(), mismatched: z.number().int() }),
     }),
   });
+
+export const MerchantsResponseSchema = z.object({
+  bill_date: z.string(),
+  final: z.boolean(),
+  merchants: z.array(summary.extend({ mercacc: z.string() })).describe('sorted by mercacc'),
+});
+
+/** report.csv is text: documented as a string (its columns in the description). */
+export const ReportCsvSchema = z
+  .string()
+  .describe('UTF-8 CSV, header line order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time');
 
 export const HealthResponseSchema = z.object({ status: z.literal('ok') });

@@ -3,6 +3,7 @@
 import type { CallerRoute } from '../callers/schema.js';
 import type * as z from '../protocol/zod.js';
 import {
+  BillDayQuerySchema,
   BillParamsSchema,
   BillQuerySchema,
   OrderParamsSchema,
@@ -41,7 +42,7 @@ export interface RouteSpec extends RouteEntry {
   readonly resource: string;
 }
 
-export type ResponseKind = 'health' | 'cards' | 'order' | 'payQuery' | 'bill';
+export type ResponseKind = 'health' | 'cards' | 'order' | 'payQuery' | 'bill' | 'merchants' | 'reportCsv';
 
 /**
  * The table, keyed by route key. Handlers name their route by this key and the adapter validates
@@ -111,6 +112,22 @@ const ROUTE_TABLE = {
     params: BillParamsSchema,
     query: BillQuerySchema,
     responses: ['bill'],
+  },
+  'GET /v1/bills/{bill_date}/merchants': {
+    functionName: 'down-bill',
+    operationId: 'getBillMerchants',
+    summary: "What each merchant account is owed on one China day, from the day's bill",
+    params: BillParamsSchema,
+    query: BillDayQuerySchema,
+    responses: ['merchants'],
+  },
+  'GET /v1/bills/{bill_date}/report.csv': {
+    functionName: 'down-bill',
+    operationId: 'getBillReport',
+    summary: 'The reconciliation report of one China day as CSV: every bill row and every ledger order the bill lacks, with its category',
+    params: BillParamsSchema,
+    query: BillDayQuerySchema,
+    responses: ['reportCsv'],
   },
 } as const satisfies Record<`${HttpMethod} /${string}`, RouteEntry>;
 

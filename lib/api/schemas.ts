@@ -158,10 +158,33 @@ export const BillParamsSchema = z.lazy(() =>
   }),
 );
 
+/** The day views (merchants, report.csv): which bill, how it is downloaded when not final. */
+export const BillDayQuerySchema = z.lazy(() =>
+  z.strictObject({
+    bill_type: z.optional(z.enum(['ALL', 'SUCCESS'])),
+    crypt_type: z.optional(z.enum(['0', '1'])),
+  }),
+);
+
+/** Rows per page of GET /v1/bills/{bill_date} (API.md "Bills"). */
+export const BILL_PAGE_LIMIT = { min: 1, max: 5000, default: 1000 } as const;
+
 export const BillQuerySchema = z.lazy(() =>
   z.strictObject({
     bill_type: z.optional(z.enum(['ALL', 'SUCCESS'])),
     crypt_type: z.optional(z.enum(['0', '1'])),
+    limit: z.optional(
+      z.pipe(
+        z.string().check(z.regex(/^[1-9][0-9]{0,3}$/, { error: `must be an integer from ${BILL_PAGE_LIMIT.min} to ${BILL_PAGE_LIMIT.max}` })),
+        z.pipe(
+          z.transform((value: string) => Number(value)),
+          z.number().check(z.lte(BILL_PAGE_LIMIT.max, { error: `must be an integer from ${BILL_PAGE_LIMIT.min} to ${BILL_PAGE_LIMIT.max}` })),
+        ),
+      ),
+    ),
+    cursor: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{43}$/, { error: 'is not a cursor of this API (use next_cursor of the previous page)' })),
+    ),
   }),
 );
 
@@ -174,6 +197,7 @@ export type PayQueryBody = z.output<typeof PayQueryBodySchema>;
 export type OrderParams = z.output<typeof OrderParamsSchema>;
 export type BillParams = z.output<typeof BillParamsSchema>;
 export type BillQuery = z.output<typeof BillQuerySchema>;
+export type BillDayQuery = z.output<typeof BillDayQuerySchema>;
 
 /** The first day a bill may be asked for (API.md "Input rules"). */
 export const FIRST_BILL_DATE = '20000101';

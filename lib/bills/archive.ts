@@ -1,83 +1,91 @@
-// Where downloaded bills are kept: the raw text and the reconciled report of each day and type.
-// Two implementations: S3 (deployed, BILL_BUCKET) and a local directory (npm start, tests).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+// Where downloaded bills are kept, as named text objects: S3 when deployed (BILL_BUCKET, versioned),
+// a local directory otherwise (npm start, tests), where a replaced object is kept side by side.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigurationError } from '../errors.js';
-import type { BillReport } from './report.js';
 
-/** A day's stored bill: the reconciled report plus whether the day was over when it was fetched. */
-export interface StoredBillReport {
-  readonly final: boolean;
-  readonly fetchedAt: string;
-  readonly report: BillReport;
-}
-
-/**
- * The format of the stored report documents. Reports written before it (the API JSON, no `format`)
- * read as absent, so such a day is fetched again once and rewritten in this format.
- */
-const REPORT_FORMAT = 2;
-
-function encodeReport(report: StoredBillReport): { format: number } & StoredBillReport {
-  return { format: REPORT_FORMAT, ...report };
-}
-
-function decodeReport(text: string): StoredBillReport | undefined {
-  const parsed = JSON.parse(text) as Partial<{ format: number } & StoredBillReport>;
-  if (parsed.format !== REPORT_FORMAT || parsed.report === undefined) return undefined;
-  return { final: parsed.final === true, fetchedAt: String(parsed.fetchedAt), report: parsed.report };
+export interface PutOptions {
+  readonly contentType: string;
+  /** Locally, keep what the key held before beside it (`<name>.<stamp>.<ext>`); S3 versioning does this deployed. */
+  readonly keepPrevious?: boolean;
 }
 
 export interface BillArchive {
-  getReport(billDate: string, billType: string): Promise<StoredBillReport | undefined>;
-  put(billDate: string, billType: string, rawText: string, report: StoredBillReport): Promise<void>;
+  getText(key: string): Promise<string | undefined>;
+  putText(key: string, body: string, options: PutOptions): Promise<void>;
+  /** Deployed: a pre-signed GET URL of the object valid `seconds`. Absent locally (the caller serves the body). */
+  readonly presignGet?: (key: string, seconds: number) => Promise<string>;
 }
 
-/** raw/yyyy/MM/dd/<type>.txt */
-export function rawKey(billDate: string, billType: string): string {
-  return `raw/${datePath(billDate)}/${billType}.txt`;
+export { datePath, rawKey, reportKey } from './keys.js';
+
+export interface S3ArchiveOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Attempts of one call on S3 throttling (SlowDown, 503), on top of the SDK's own retries; default 4. */
+  readonly throttleAttempts?: number;
+  /** Wait before the n-th retry (n from 1); default 200 ms × 2^(n-1) with jitter. */
+  readonly backoffMs?: (attempt: number) => number;
 }
 
-/** reports/yyyy/MM/dd/<type>.json */
-export function reportKey(billDate: string, billType: string): string {
-  return `reports/${datePath(billDate)}/${billType}.json`;
-}
-
-function datePath(billDate: string): string {
-  if (!/^[0-9]{8}$/.test(billDate)) throw new Error(`bill date must be yyyyMMdd: ${billDate}`);
-  return `${billDate.slice(0, 4)}/${billDate.slice(4, 6)}/${billDate.slice(6, 8)}`;
+/** S3 says "slow down": SlowDown, a throttling error, or a 503. */
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } } | undefined;
+  return (
+    e?.name === 'SlowDown' ||
+    e?.name === 'ThrottlingException' ||
+    e?.name === 'Throttling' ||
+    e?.name === 'RequestLimitExceeded' ||
+    e?.$retryable?.throttling === true ||
+    e?.$metadata?.httpStatusCode === 503
+  );
 }
 
 /**
- * Bills in an S3 bucket (server-side encryption is the bucket's default). Throttling (SlowDown) is the
- * SDK's to retry; a missing bucket or a refused request is a ConfigurationError naming bucket and key.
+ * Bills in an S3 bucket (server-side encryption is the bucket's default). Throttling (SlowDown) is
+ * retried by the SDK and then here; a missing bucket or a refused request is a ConfigurationError
+ * naming bucket, key and action.
  */
-export function createS3Archive(options: { readonly client: S3Client; readonly bucket: string }): BillArchive {
+export function createS3Archive(options: S3ArchiveOptions): BillArchive {
   const { client, bucket } = options;
-  const put = async (key: string, body: string, contentType: string): Promise<void> => {
-    try {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
-    } catch (error) {
-      throw s3ConfigurationError(error, bucket, key, 's3:PutObject') ?? error;
+  const attempts = Math.max(1, options.throttleAttempts ?? 4);
+  const backoff = options.backoffMs ?? ((attempt: number) => 200 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+  const withRetry = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= attempts || !isThrottling(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
+      }
     }
   };
   return {
-    async getReport(billDate, billType) {
-      const key = reportKey(billDate, billType);
+    async getText(key) {
       try {
-        const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const text = await output.Body?.transformToString('utf-8');
-        return text === undefined ? undefined : decodeReport(text);
+        return await withRetry(async () => {
+          const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          return (await output.Body?.transformToString('utf-8')) ?? '';
+        });
       } catch (error) {
         if (error instanceof NoSuchKey || (error as { name?: string } | undefined)?.name === 'NoSuchKey') return undefined;
         throw s3ConfigurationError(error, bucket, key, 's3:GetObject') ?? error;
       }
     },
-    async put(billDate, billType, rawText, report) {
-      await put(rawKey(billDate, billType), rawText, 'text/plain; charset=utf-8');
-      await put(reportKey(billDate, billType), JSON.stringify(encodeReport(report)), 'application/json');
+    async putText(key, body, putOptions) {
+      try {
+        await withRetry(() =>
+          client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: putOptions.contentType })),
+        );
+      } catch (error) {
+        throw s3ConfigurationError(error, bucket, key, 's3:PutObject') ?? error;
+      }
     },
+    presignGet: (key, seconds) =>
+      getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
   };
 }
 
@@ -97,32 +105,46 @@ function s3ConfigurationError(error: unknown, bucket: string, key: string, actio
   return undefined;
 }
 
-/** Where the bills live inside a local data directory (ONECARD_DATA_DIR): `<dataDir>/bills/{raw,reports}/…`. */
+/** Where the bills live inside a local data directory (ONECARD_DATA_DIR): `<dataDir>/bills/…`. */
 export function localBillDir(dataDir: string): string {
   return join(dataDir, 'bills');
 }
 
-/** Bills under a local directory, same key layout as S3 (files written atomically). */
+/** `raw/…/ALL.txt` → `raw/…/ALL.<stamp>.txt`. */
+function besidePath(path: string, stamp: string): string {
+  const dot = path.lastIndexOf('.');
+  return dot > path.lastIndexOf('/') ? `${path.slice(0, dot)}.${stamp}${path.slice(dot)}` : `${path}.${stamp}`;
+}
+
+/**
+ * Bills under a local directory, same key layout as S3. Each write goes to its own temporary file
+ * (a random name: concurrent writers of one key never share one) and is renamed into place.
+ */
 export function createDirectoryArchive(root: string): BillArchive {
-  const write = async (key: string, content: string): Promise<void> => {
-    const path = join(root, key);
-    await mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, content, 'utf8');
-    await rename(temporary, path);
-  };
   return {
-    async getReport(billDate, billType) {
+    async getText(key) {
       try {
-        return decodeReport(await readFile(join(root, reportKey(billDate, billType)), 'utf8'));
+        return await readFile(join(root, key), 'utf8');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
       }
     },
-    async put(billDate, billType, rawText, report) {
-      await write(rawKey(billDate, billType), rawText);
-      await write(reportKey(billDate, billType), JSON.stringify(encodeReport(report), null, 2));
+    async putText(key, body, putOptions) {
+      const path = join(root, key);
+      await mkdir(dirname(path), { recursive: true });
+      const temporary = `${path}.${randomUUID()}.tmp`;
+      await writeFile(temporary, body, 'utf8');
+      if (putOptions.keepPrevious) {
+        const previous = await stat(path).catch(() => undefined);
+        if (previous) {
+          const stamp = `${previous.mtime.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+          await rename(path, besidePath(path, stamp)).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw error; // a concurrent writer moved it first
+          });
+        }
+      }
+      await rename(temporary, path);
     },
   };
 }

@@ -1,32 +1,68 @@
-// The bills use case: a day's bill from the archive when final, else downloaded (down.bill),
-// reconciled against the ledger, PENDING orders it proves settled, and archived; a typed report out.
+// The bills use case (API.md "Bills"): a day's bill downloaded unless the stored download is final,
+// reconciled against the ledger (PENDING orders it proves settled), stored in pages with its report,
+// and served a page at a time; the per-merchant view, the report CSV and the daily run.
 import { StatusSetter } from '../ledger/records.js';
-import type { BillRequest, BillRow, PlatformClient } from '../platform/types.js';
+import type { BillRequest, PlatformClient } from '../platform/types.js';
 import type { LedgerStore } from '../ledger/store.js';
 import type { PaymentService } from '../ledger/payments.js';
-import { reconcile, type ReconcileResult } from './reconcile.js';
-import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
-import type { BillArchive } from './archive.js';
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
-import type { BillReport, BillType } from './report.js';
+import { OrderStatus } from '../ledger/records.js';
+import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { CUSTOM_METRICS, type CustomMetricName } from '../observability/names.js';
+import type { BillArchive } from './archive.js';
+import { rawKey, reportKey } from './keys.js';
+import { reconcile, type ReconcileResult } from './reconcile.js';
+import { cursorNotOurs, decodeCursor, encodeCursor } from './cursor.js';
+import { CursorStaleError } from './errors.js';
+import { isFinalDownload } from './finality.js';
+import { downloadBill, type BillDownload } from './source.js';
+import {
+  DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, readHeader, readRows, writePages,
+  type DownloadHeader,
+} from './downloads.js';
+import { missingRemoteLine, ReportClassifier, reportHeader } from './report-csv.js';
+import type { BillRow } from '../platform/types.js';
+import { billReconciliation, BillTotals, MONEY_MOVED, type BillMerchants, type BillPage, type BillType } from './report.js';
 
 export type CryptType = BillRequest['cryptType'];
 
-export interface GetBillInput {
+/** CloudWatch metric name of a bill's differences (CUSTOM_METRICS.reconciliationMismatches, alarmed in infra). */
+export const RECONCILIATION_MISMATCHES_METRIC = CUSTOM_METRICS.reconciliationMismatches;
+export const DEFAULT_PAGE_LIMIT = 1000;
+export const MAX_PAGE_LIMIT = 5000;
+/** How long the pre-signed URL of a stored report is valid (API.md: 15 minutes). */
+export const REPORT_URL_SECONDS = 15 * 60;
+
+/** Receives a metric value (the handler wires the service-level EMF publisher). */
+export type MetricPublisher = (name: CustomMetricName, value: number) => void;
+
+export interface BillHooks {
+  readonly publishMetric?: MetricPublisher;
+  /** Told of a failed archive write (the answer goes on without it). */
+  readonly onArchiveFailure?: (error: unknown, context: { billDate: string; billType: string }) => void;
+}
+
+export interface GetBillInput extends BillHooks {
+  readonly billDate: string;
+  readonly billType?: BillType;
+  readonly cryptType?: CryptType;
+  /** 1..5000, default 1000 (validated at the edge). */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface DayInput extends BillHooks {
   readonly billDate: string;
   readonly billType?: BillType;
   readonly cryptType?: CryptType;
 }
 
-/** CloudWatch metric name of a bill's differences (an alarm in infra/ watches it). */
-export const RECONCILIATION_MISMATCHES_METRIC = CUSTOM_METRICS.reconciliationMismatches;
+/** report.csv: a pre-signed URL of the stored report (deployed) or its text (local). */
+export type ReportAnswer = { readonly kind: 'redirect'; readonly url: string } | { readonly kind: 'csv'; readonly body: string };
 
-export interface DailyRunOptions {
+export interface DailyRunOptions extends BillHooks {
   /** The day to run for (yyyyMMdd); default yesterday, China date. */
   readonly billDate?: string;
-  /** Receives ReconciliationMismatches = missing_local + missing_remote + mismatched of the reconciled bill. */
-  readonly publishMetric?: (name: CustomMetricName, value: number) => void;
 }
 
 export interface DailyRunResult {
@@ -38,11 +74,15 @@ export interface DailyRunResult {
   readonly missingRemote: number;
   /** PENDING orders this run settled (SUCCESS from the bill, or either way by pay.query). */
   readonly settled: number;
+  /** False when the download could not be stored (counted in BillArchiveFailures). */
+  readonly archived: boolean;
 }
 
 export interface BillService {
-  getBill(input: GetBillInput): Promise<BillReport>;
-  /** The scheduled run: yesterday's (China date) bill, fetched, reconciled, PENDING orders it proves settled, archived. */
+  getBill(input: GetBillInput): Promise<BillPage>;
+  getMerchants(input: DayInput): Promise<BillMerchants>;
+  getReport(input: DayInput): Promise<ReportAnswer>;
+  /** The scheduled run (and a manual re-run): downloaded afresh, reconciled, settled, stored. */
   runDaily(options?: DailyRunOptions): Promise<DailyRunResult>;
 }
 
@@ -52,40 +92,29 @@ export interface BillServiceOptions {
   readonly payments: PaymentService;
   readonly archive: BillArchive;
   readonly defaultCryptType: CryptType;
+  /** Minutes after China midnight of the next day from which a download is final (BILL_FINAL_AFTER); default 180. */
+  readonly finalAfterMinutes?: number;
   readonly now?: () => Date;
   /** Told of each PENDING order whose bill row describes another order (it is not settled from the bill). */
   readonly onMismatch?: MismatchReporter;
 }
 
+/** A fresh download, reconciled and (when the archive allowed) stored. */
+interface Processed {
+  readonly header: DownloadHeader;
+  /** The first rows, for the answer that caused the download. */
+  readonly firstRows: BillRow[];
+  readonly changed: number;
+  readonly archived: boolean;
+  readonly report: string;
+}
+
 export function createBillService(options: BillServiceOptions): BillService {
   const now = options.now ?? (() => new Date());
+  const finalAfter = options.finalAfterMinutes ?? 180;
+  const { archive, ledger } = options;
 
-  /** The report, and how many PENDING orders were settled on the way (0 when served from the archive). */
-  const loadBill = async (input: GetBillInput): Promise<{ report: BillReport; settled: number }> => {
-    const billType = input.billType ?? 'ALL';
-    const cryptType = input.cryptType ?? options.defaultCryptType;
-    const final = input.billDate < chinaDate(now());
-    if (final) {
-      const stored = await options.archive.getReport(input.billDate, billType);
-      if (stored?.final) return { report: stored.report, settled: 0 };
-    }
-    const downloaded = await options.platform.downloadBill({ billDate: input.billDate, billType, cryptType });
-    const rows = downloaded.bill.rows;
-    let result = await reconcile(rows, options.ledger.listByDay(input.billDate));
-    reportPendingMismatches(result, options.onMismatch);
-    const settled = await settleWithBill(result);
-    if (settled > 0) result = await reconcile(rows, options.ledger.listByDay(input.billDate));
-    const report = billReport(input.billDate, billType, downloaded.bill, result);
-    // A day still in progress is archived too (for the record) but never served as final.
-    await options.archive.put(input.billDate, billType, downloaded.text, {
-      final,
-      fetchedAt: toChinaIso(now()),
-      report,
-    });
-    return { report, settled };
-  };
-
-  /** Settles PENDING orders the bill proves paid, asks pay.query about the rest; how many left PENDING. */
+  /** Settles PENDING orders the bill proves paid, asks pay.query about the rest; how many changed. */
   const settleWithBill = async (result: ReconcileResult): Promise<number> => {
     let changed = 0;
     if (result.settleable.length > 0) {
@@ -99,27 +128,207 @@ export function createBillService(options: BillServiceOptions): BillService {
     return changed;
   };
 
+  const download = async (input: DayInput, firstLimit: number): Promise<Processed> => {
+    const billType = input.billType ?? 'ALL';
+    const cryptType = input.cryptType ?? options.defaultCryptType;
+    const { billDate } = input;
+    const bill: BillDownload = await downloadBill(options.platform, { billDate, billType, cryptType });
+    const fetched = now();
+
+    let result = withoutUnmovedRows(await reconcile(bill.rows(), ledger.listByDay(billDate)), bill);
+    reportPendingMismatches(result, options.onMismatch);
+    const changed = await settleWithBill(result);
+    let settled = new Set<string>();
+    if (changed > 0) {
+      const first = result;
+      result = withoutUnmovedRows(await reconcile(bill.rows(), ledger.listByDay(billDate)), bill);
+      settled = settledBy(first, result);
+    }
+    const reconciliation = billReconciliation(result, settled);
+    // The metric first: a failed archive write below must not lose it.
+    input.publishMetric?.(
+      CUSTOM_METRICS.reconciliationMismatches,
+      reconciliation.counts.missingLocal + reconciliation.counts.missingRemote + reconciliation.counts.mismatched,
+    );
+
+    const id = newDownloadId(fetched);
+    let totals = new BillTotals();
+    const firstRows: BillRow[] = [];
+    const rowsSeen = function* (): Generator<BillRow> {
+      for (const row of bill.rows()) {
+        totals.add(row);
+        if (firstRows.length < firstLimit) firstRows.push(row);
+        yield row;
+      }
+    };
+    const report = await reportCsv(billDate, bill, result, settled);
+    let archived = true;
+    let stored = 0;
+    try {
+      stored = await writePages(archive, { billDate, billType, id }, rowsSeen());
+    } catch (error) {
+      archived = false;
+      input.onArchiveFailure?.(error, { billDate, billType });
+    }
+    if (!archived) {
+      // The answer still needs the totals and first rows: count them again from the first row.
+      totals = new BillTotals();
+      firstRows.length = 0;
+      stored = 0;
+      for (const _ of rowsSeen()) stored++;
+    }
+    const header: DownloadHeader = {
+      id,
+      billDate,
+      billType,
+      format: DOWNLOAD_FORMAT,
+      fetchedAt: toChinaIso(fetched),
+      final: isFinalDownload(billDate, fetched, finalAfter),
+      count: bill.count,
+      totalFen: bill.totalFen,
+      rows: stored,
+      pageRows: PAGE_ROWS,
+      summary: totals.summary(),
+      reconciliation,
+      merchants: totals.merchants(),
+      cursorKey: newCursorKey(),
+    };
+    if (archived) {
+      try {
+        await archive.putText(rawKey(billDate, billType), bill.rawText, { contentType: 'text/plain; charset=utf-8', keepPrevious: true });
+        await archive.putText(reportKey(billDate, billType), report, { contentType: 'text/csv; charset=utf-8', keepPrevious: true });
+        await publishHeader(archive, header);
+      } catch (error) {
+        archived = false;
+        input.onArchiveFailure?.(error, { billDate, billType });
+      }
+    }
+    if (!archived) input.publishMetric?.(CUSTOM_METRICS.billArchiveFailures, 1);
+    return { header, firstRows, changed, archived, report };
+  };
+
+  /** The report CSV: every bill row in bill order, then the SUCCESS ledger orders the bill lacks. */
+  const reportCsv = async (billDate: string, bill: BillDownload, result: ReconcileResult, settled: ReadonlySet<string>): Promise<string> => {
+    const classifier = new ReportClassifier(result, settled);
+    const parts: string[] = [reportHeader()];
+    for (const row of bill.rows()) parts.push(classifier.linesOf(row));
+    if (result.missingRemote.length > 0) {
+      const missing = new Set(result.missingRemote);
+      for await (const record of ledger.listByDay(billDate)) {
+        if (missing.has(record.orderNo) && record.status === OrderStatus.SUCCESS) parts.push(missingRemoteLine(record));
+      }
+    }
+    return parts.join('');
+  };
+
+  /** The stored download to serve without a cursor: the final one, else a fresh download. */
+  const current = async (input: DayInput, firstLimit: number): Promise<{ header: DownloadHeader; firstRows?: BillRow[]; report?: string; archived: boolean }> => {
+    const stored = await readCurrent(archive, input.billDate, input.billType ?? 'ALL');
+    if (stored?.final) return { header: stored, archived: true };
+    const processed = await download(input, firstLimit);
+    return processed;
+  };
+
+  const page = (header: DownloadHeader, rows: BillRow[], offset: number, archived: boolean): BillPage => {
+    const next = offset + rows.length;
+    return {
+      billDate: header.billDate,
+      billType: header.billType,
+      count: header.count,
+      totalFen: header.totalFen,
+      final: header.final,
+      fetchedAt: header.fetchedAt,
+      summary: header.summary,
+      rows,
+      nextCursor:
+        next < header.rows && archived
+          ? encodeCursor({ billDate: header.billDate, billType: header.billType, downloadId: header.id, offset: next }, header.cursorKey)
+          : null,
+      reconciliation: header.reconciliation,
+    };
+  };
+
   return {
-    getBill: async (input) => (await loadBill(input)).report,
+    async getBill(input) {
+      const billType = input.billType ?? 'ALL';
+      const limit = input.limit ?? DEFAULT_PAGE_LIMIT;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) throw new RangeError('limit must be 1..5000');
+      if (input.cursor === undefined) {
+        const { header, firstRows, archived } = await current(input, limit);
+        const rows = firstRows ?? (await readRows(archive, header, 0, limit));
+        return page(header, rows, 0, archived);
+      }
+      const cursor = decodeCursor(input.cursor);
+      if (cursor.billDate !== input.billDate || cursor.billType !== billType) throw cursorNotOurs();
+      const latest = await readCurrent(archive, input.billDate, billType);
+      if (latest && latest.id === cursor.downloadId) {
+        if (!cursor.verify(latest.cursorKey) || cursor.offset >= latest.rows) throw cursorNotOurs();
+        return page(latest, await readRows(archive, latest, cursor.offset, limit), cursor.offset, true);
+      }
+      const origin = await readHeader(archive, input.billDate, billType, cursor.downloadId);
+      if (!origin || !cursor.verify(origin.cursorKey)) throw cursorNotOurs();
+      throw new CursorStaleError('the download this cursor came from has been replaced: start again without a cursor', {
+        bill_date: input.billDate,
+        bill_type: billType,
+      });
+    },
+
+    async getMerchants(input) {
+      const { header } = await current(input, 0);
+      return { billDate: header.billDate, final: header.final, merchants: header.merchants };
+    },
+
+    async getReport(input) {
+      const billType = input.billType ?? 'ALL';
+      const answer = await current(input, 0);
+      if (answer.archived && archive.presignGet) {
+        return { kind: 'redirect', url: await archive.presignGet(reportKey(input.billDate, billType), REPORT_URL_SECONDS) };
+      }
+      const body = answer.report ?? (await archive.getText(reportKey(input.billDate, billType)));
+      if (body === undefined) throw new Error(`the stored report of ${input.billDate} ${billType} is missing`);
+      return { kind: 'csv', body };
+    },
+
     async runDaily(runOptions = {}) {
       const billDate = runOptions.billDate ?? chinaDate(new Date(now().getTime() - 24 * 3600 * 1000));
-      const { report, settled } = await loadBill({ billDate, billType: 'ALL' });
-      const { reconciliation } = report;
-      runOptions.publishMetric?.(
-        RECONCILIATION_MISMATCHES_METRIC,
-        reconciliation.missingLocal.length + reconciliation.missingRemote.length + reconciliation.mismatched.length,
-      );
+      const { header, changed, archived } = await download({ ...runOptions, billDate, billType: 'ALL' }, 0);
+      const { reconciliation } = header;
       return {
         billDate,
-        count: report.count,
-        matched: reconciliation.matched,
-        mismatched: reconciliation.mismatched.length,
-        missingLocal: reconciliation.missingLocal.length,
-        missingRemote: reconciliation.missingRemote.length,
-        settled,
+        count: header.count,
+        matched: reconciliation.matched + reconciliation.settled,
+        mismatched: reconciliation.counts.mismatched,
+        missingLocal: reconciliation.counts.missingLocal,
+        missingRemote: reconciliation.counts.missingRemote,
+        settled: changed,
+        archived,
       };
     },
   };
+}
+
+/**
+ * API.md: a row that moved no money (e.g. 77) with no ledger order is not a difference. reconcile()
+ * lists every row without a ledger order; drop those rows here (the streaming reconcile does it itself).
+ */
+function withoutUnmovedRows(result: ReconcileResult, bill: BillDownload): ReconcileResult {
+  if (result.missingLocal.length === 0) return result;
+  const missing = new Set(result.missingLocal);
+  const moved = new Set<string>();
+  for (const row of bill.rows()) if (missing.has(row.orderNo) && MONEY_MOVED.has(row.orderStatus)) moved.add(row.orderNo);
+  if (moved.size === missing.size) return result;
+  return { ...result, missingLocal: result.missingLocal.filter((orderNo) => moved.has(orderNo)) };
+}
+
+/** Orders the first pass left PENDING (settleable or unresolved) that the second pass finds matched. */
+function settledBy(first: ReconcileResult, second: ReconcileResult): Set<string> {
+  const differing = new Set(second.mismatched.map((m) => m.orderNo));
+  const stillPending = new Set([...second.settleable, ...second.unresolved].map((order) => order.orderNo));
+  const settled = new Set<string>();
+  for (const order of [...first.settleable, ...first.unresolved]) {
+    if (!differing.has(order.orderNo) && !stillPending.has(order.orderNo)) settled.add(order.orderNo);
+  }
+  return settled;
 }
 
 const TERM_FIELDS: ReadonlySet<string> = new Set<TermField>(['type', 'account', 'acctype', 'mercacc', 'tranamt']);
@@ -136,21 +345,4 @@ function reportPendingMismatches(result: ReconcileResult, report: MismatchReport
     byOrder.set(entry.orderNo, list);
   }
   for (const [orderNo, differences] of byOrder) report({ orderNo, source: 'bill', differences });
-}
-
-function billReport(
-  billDate: string,
-  billType: BillType,
-  bill: { rows: readonly BillRow[]; count: number; totalFen: number },
-  result: ReconcileResult,
-): BillReport {
-  const { matched, missingLocal, missingRemote, mismatched } = result;
-  return {
-    billDate,
-    billType,
-    count: bill.count,
-    totalFen: bill.totalFen,
-    rows: bill.rows,
-    reconciliation: { matched, missingLocal, missingRemote, mismatched },
-  };
 }

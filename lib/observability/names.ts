@@ -20,6 +20,8 @@ export const CUSTOM_METRICS = {
   eventPublishFailures: 'EventPublishFailures',
   /** Order Settled events still unpublished 15 minutes after their order settled (a gauge: published each sweep). */
   eventsOverdue: 'EventsOverdue',
+  /** A bill download that could not be stored in the archive (the answer and ReconciliationMismatches went on without it). */
+  billArchiveFailures: 'BillArchiveFailures',
 } as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[keyof typeof CUSTOM_METRICS];
 

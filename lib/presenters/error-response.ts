@@ -19,6 +19,7 @@ import {
 import { SecretConfigurationError, SecretUnavailableError } from '../secrets/errors.js';
 import { TokenUnavailableError } from '../token/errors.js';
 import { MethodNotAllowedError } from '../api/errors.js';
+import { CursorStaleError } from '../bills/errors.js';
 import { describeZodError } from './zod-message.js';
 
 export interface ErrorBody {
@@ -49,6 +50,7 @@ export function toHttpError(error: unknown): HttpErrorResponse {
     return respond(405, error.code, error.message, false, { allow: error.allowed.join(', ') });
   }
   if (error instanceof OrderConflictError) return respond(409, 'ORDER_CONFLICT', error.message, false);
+  if (error instanceof CursorStaleError) return respond(409, 'CURSOR_STALE', error.message, false);
   if (error instanceof OriginalNotPaidError || error instanceof RefundExceedsPaymentError) {
     return respond(422, error.code, error.message, false);
   }

@@ -45,6 +45,8 @@ describe('openApiDocument', () => {
       'path:bill_date',
       'query:bill_type',
       'query:crypt_type',
+      'query:limit',
+      'query:cursor',
       'header:x-request-id',
     ]);
   });

@@ -8,6 +8,8 @@ describe('route table', () => {
     expect(ROUTES.map((route) => route.routeKey).sort()).toEqual(
       [
         'GET /v1/bills/{bill_date}',
+        'GET /v1/bills/{bill_date}/merchants',
+        'GET /v1/bills/{bill_date}/report.csv',
         'GET /v1/health',
         'HEAD /v1/health',
         'GET /v1/payments/{order_no}',

@@ -1,57 +1,131 @@
-// The bill archive stores the typed report and reads back only what it wrote in its current format.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+// The bill archive: text objects by key, a replaced object kept side by side locally, concurrent
+// writers of one key that never share a temporary file, S3 throttling retried; and the stored
+// download header read back only in its current format.
+import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDirectoryArchive, reportKey, type StoredBillReport } from '../../lib/bills/archive.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createDirectoryArchive, createS3Archive, rawKey } from '../../lib/bills/archive.js';
+import { currentKey, DOWNLOAD_FORMAT, publishHeader, readCurrent, type DownloadHeader } from '../../lib/bills/downloads.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
+const tempRoot = async (): Promise<string> => {
+  const root = await mkdtemp(join(tmpdir(), 'archive-'));
+  dirs.push(root);
+  return root;
+};
 
-const stored: StoredBillReport = {
+const header: DownloadHeader = {
+  format: DOWNLOAD_FORMAT,
+  id: 'abc-1',
+  billDate: '20260101',
+  billType: 'ALL',
+  count: 1,
+  totalFen: 150,
   final: true,
-  fetchedAt: '2026-01-02T08:00:00+08:00',
-  report: {
-    billDate: '20260101',
-    billType: 'ALL',
-    count: 1,
-    totalFen: 150,
-    rows: [
-      {
-        tradeTime: '2026-01-01T10:00:00+08:00',
-        account: '32718',
-        acctype: '###',
-        mercacc: '1001',
-        outId: 'O1',
-        orderNo: 'P1',
-        tradeType: '01',
-        orderStatus: '60',
-        amountFen: 150,
-        attach: '',
-      },
-    ],
-    reconciliation: { matched: 1, missingLocal: [], missingRemote: [], mismatched: [] },
-  },
+  fetchedAt: '2026-01-02T08:00:00.000+08:00',
+  summary: { payments: { count: 1, amountFen: 150 }, refunds: { count: 0, amountFen: 0 }, netFen: 150 },
+  reconciliation: { matched: 1, settled: 0, missingLocal: [], missingRemote: [], mismatched: [], counts: { missingLocal: 0, missingRemote: 0, mismatched: 0 } },
+  rows: 1,
+  pageRows: 1000,
+  merchants: [],
+  cursorKey: 'k',
 };
 
 describe('directory archive', () => {
-  it('round-trips a report', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'archive-'));
-    dirs.push(root);
-    const archive = createDirectoryArchive(root);
-    expect(await archive.getReport('20260101', 'ALL')).toBeUndefined();
-    await archive.put('20260101', 'ALL', 'raw text', stored);
-    expect(await archive.getReport('20260101', 'ALL')).toEqual(stored);
+  it('round-trips a download header', async () => {
+    const archive = createDirectoryArchive(await tempRoot());
+    expect(await readCurrent(archive, '20260101', 'ALL')).toBeUndefined();
+    await publishHeader(archive, header);
+    expect(await readCurrent(archive, '20260101', 'ALL')).toEqual(header);
   });
 
-  it('reads a report written in the earlier API-JSON format as absent (fetched again)', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'archive-'));
-    dirs.push(root);
-    const path = join(root, reportKey('20260101', 'ALL'));
+  it('reads a header written in an earlier format as absent (downloaded again)', async () => {
+    const root = await tempRoot();
+    const path = join(root, currentKey('20260101', 'ALL'));
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, JSON.stringify({ final: true, fetchedAt: stored.fetchedAt, report: { bill_date: '20260101', total: '1.50' } }));
-    expect(await createDirectoryArchive(root).getReport('20260101', 'ALL')).toBeUndefined();
+    await writeFile(path, JSON.stringify({ final: true, fetchedAt: header.fetchedAt, report: { bill_date: '20260101', total: '1.50' } }));
+    expect(await readCurrent(createDirectoryArchive(root), '20260101', 'ALL')).toBeUndefined();
+  });
+
+  it('keeps the replaced raw bill beside the new one', async () => {
+    const root = await tempRoot();
+    const archive = createDirectoryArchive(root);
+    const key = rawKey('20260101', 'ALL');
+    await archive.putText(key, 'first', { contentType: 'text/plain', keepPrevious: true });
+    await archive.putText(key, 'second', { contentType: 'text/plain', keepPrevious: true });
+    expect(await archive.getText(key)).toBe('second');
+    const names = await readdir(join(root, 'raw/2026/01/01'));
+    expect(names).toHaveLength(2);
+    const older = names.find((name) => name !== 'ALL.txt');
+    expect(older).toMatch(/^ALL\..+\.txt$/);
+    expect(await archive.getText(`raw/2026/01/01/${older}`)).toBe('first');
+  });
+
+  it('50 concurrent writers of one key all succeed and leave no temporary file', async () => {
+    const root = await tempRoot();
+    const archive = createDirectoryArchive(root);
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, index) => archive.putText('reports/2026/01/01/ALL.csv', `v${index}`, { contentType: 'text/csv' })),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    expect(await readdir(join(root, 'reports/2026/01/01'))).toEqual(['ALL.csv']);
+  });
+});
+
+describe('S3 archive', () => {
+  const slowDown = (): Error => Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+
+  it('retries a throttled write and read', async () => {
+    let calls = 0;
+    const client = {
+      send: async (command: { constructor: { name: string } }) => {
+        calls++;
+        if (calls <= 2) throw slowDown();
+        if (command.constructor.name === 'GetObjectCommand') return { Body: { transformToString: async () => 'text' } };
+        return {};
+      },
+    } as unknown as S3Client;
+    const archive = createS3Archive({ client, bucket: 'b', backoffMs: () => 1 });
+    await archive.putText('k', 'v', { contentType: 'text/plain' });
+    expect(calls).toBe(3);
+    calls = 0;
+    expect(await archive.getText('k')).toBe('text');
+    expect(calls).toBe(3);
+  });
+
+  it('gives up after its attempts, and does not retry other errors', async () => {
+    let calls = 0;
+    const throttled = createS3Archive({
+      client: { send: async () => { calls++; throw slowDown(); } } as unknown as S3Client,
+      bucket: 'b',
+      throttleAttempts: 3,
+      backoffMs: () => 1,
+    });
+    await expect(throttled.putText('k', 'v', { contentType: 'text/plain' })).rejects.toThrow('reduce your request rate');
+    expect(calls).toBe(3);
+    calls = 0;
+    const denied = createS3Archive({
+      client: { send: async () => { calls++; throw Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }); } } as unknown as S3Client,
+      bucket: 'b',
+      backoffMs: () => 1,
+    });
+    await expect(denied.putText('k', 'v', { contentType: 'text/plain' })).rejects.toThrow('denied');
+    expect(calls).toBe(1);
+  });
+
+  it('pre-signs a GET of the stored report for 15 minutes', async () => {
+    const { S3Client: RealClient } = await import('@aws-sdk/client-s3');
+    const client = new RealClient({ region: 'ap-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    const url = new URL(await createS3Archive({ client, bucket: 'bills-bucket' }).presignGet!('reports/2026/01/01/ALL.csv', 900));
+    expect(url.hostname).toContain('bills-bucket');
+    expect(url.pathname).toBe('/reports/2026/01/01/ALL.csv');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    client.destroy();
   });
 });

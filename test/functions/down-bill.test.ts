@@ -39,7 +39,14 @@ describe('GET /v1/bills/{bill_date}', () => {
       expect(body).toMatchObject({ bill_date: today, bill_type: 'ALL', count: 1, total: '3.30' });
       expect(body.rows[0]).toMatchObject({ order_no: 'fn-bill-1', tranamt: '3.30', attach: 'a,b', trade_type: '01', order_status: '60' });
       expect(body.rows[0].trade_time).toMatch(/\+08:00$/);
-      expect(body.reconciliation).toEqual({ matched: 1, missing_local: [], missing_remote: [], mismatched: [] });
+      expect(body.reconciliation).toEqual({
+        matched: 1,
+        settled: 0,
+        missing_local: [],
+        missing_remote: [],
+        mismatched: [],
+        counts: { missing_local: 0, missing_remote: 0, mismatched: 0 },
+      });
     }
   });
 

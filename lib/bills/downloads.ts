@@ -1,0 +1,136 @@
+// A download of a day's bill kept in pages, so one page of rows is read without the rest: the header
+// (footer figures, summary, reconciliation, merchants) in one object, rows in objects of PAGE_ROWS each.
+//   downloads/yyyy/MM/dd/<type>/current.json      the header of the current download (replaced atomically)
+//   downloads/yyyy/MM/dd/<type>/<id>/header.json  every download's header, kept so old cursors are recognised
+//   downloads/yyyy/MM/dd/<type>/<id>/rows/<n>.json rows n×PAGE_ROWS … (n+1)×PAGE_ROWS−1, in bill order
+import { randomBytes } from 'node:crypto';
+import type { BillArchive } from './archive.js';
+import { datePath } from './keys.js';
+import type { BillRow } from '../platform/types.js';
+import type { BillHeader, MerchantTotals } from './report.js';
+
+/** Rows per stored page object (a request of up to 5000 rows reads at most 6 of them). */
+export const PAGE_ROWS = 1000;
+/** Page objects written at once. */
+const WRITE_CONCURRENCY = 8;
+
+/** The stored header of one download (current.json and <id>/header.json). */
+export interface DownloadHeader extends BillHeader {
+  /** Layout of the stored objects; a header of another format reads as absent (downloaded again). */
+  readonly format: typeof DOWNLOAD_FORMAT;
+  readonly id: string;
+  /** Rows stored (the bill's data lines). */
+  readonly rows: number;
+  readonly pageRows: number;
+  readonly merchants: readonly MerchantTotals[];
+  /** HMAC key of this download's cursors (base64url); never leaves the archive. */
+  readonly cursorKey: string;
+}
+
+export const DOWNLOAD_FORMAT = 3;
+
+function decodeHeader(text: string | undefined): DownloadHeader | undefined {
+  if (text === undefined) return undefined;
+  const parsed = JSON.parse(text) as Partial<DownloadHeader>;
+  return parsed.format === DOWNLOAD_FORMAT && typeof parsed.id === 'string' ? (parsed as DownloadHeader) : undefined;
+}
+
+function prefix(billDate: string, billType: string): string {
+  return `downloads/${datePath(billDate)}/${billType}`;
+}
+
+export function currentKey(billDate: string, billType: string): string {
+  return `${prefix(billDate, billType)}/current.json`;
+}
+
+function headerKey(billDate: string, billType: string, id: string): string {
+  return `${prefix(billDate, billType)}/${id}/header.json`;
+}
+
+function pageKey(billDate: string, billType: string, id: string, page: number): string {
+  return `${prefix(billDate, billType)}/${id}/rows/${String(page).padStart(6, '0')}.json`;
+}
+
+/** A new download id: time-ordered, unique across instances. */
+export function newDownloadId(at: Date): string {
+  return `${at.getTime().toString(36)}-${randomBytes(6).toString('hex')}`;
+}
+
+export function newCursorKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Writes rows into page objects as they come; returns how many were written. */
+export async function writePages(
+  archive: BillArchive,
+  target: { billDate: string; billType: string; id: string },
+  rows: AsyncIterable<BillRow> | Iterable<BillRow>,
+): Promise<number> {
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let page = 0;
+  let buffer: BillRow[] = [];
+  let written = 0;
+  const flush = async (): Promise<void> => {
+    const body = JSON.stringify(buffer);
+    const key = pageKey(target.billDate, target.billType, target.id, page++);
+    buffer = [];
+    const write = archive
+      .putText(key, body, { contentType: 'application/json' })
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(write));
+    inFlight.add(write);
+    if (inFlight.size >= WRITE_CONCURRENCY) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+  };
+  for await (const row of rows) {
+    buffer.push(row);
+    written++;
+    if (buffer.length === PAGE_ROWS) await flush();
+  }
+  if (buffer.length > 0) await flush();
+  await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
+  return written;
+}
+
+/** Stores the header under its id, then makes it the current download of its day and type. */
+export async function publishHeader(archive: BillArchive, header: DownloadHeader): Promise<void> {
+  const body = JSON.stringify(header);
+  await archive.putText(headerKey(header.billDate, header.billType, header.id), body, { contentType: 'application/json' });
+  await archive.putText(currentKey(header.billDate, header.billType), body, { contentType: 'application/json' });
+}
+
+export async function readCurrent(archive: BillArchive, billDate: string, billType: string): Promise<DownloadHeader | undefined> {
+  return decodeHeader(await archive.getText(currentKey(billDate, billType)));
+}
+
+export async function readHeader(
+  archive: BillArchive,
+  billDate: string,
+  billType: string,
+  id: string,
+): Promise<DownloadHeader | undefined> {
+  return decodeHeader(await archive.getText(headerKey(billDate, billType, id)));
+}
+
+/** Rows [offset, offset + limit) of a stored download. */
+export async function readRows(archive: BillArchive, header: DownloadHeader, offset: number, limit: number): Promise<BillRow[]> {
+  const end = Math.min(header.rows, offset + limit);
+  if (offset >= end) return [];
+  const first = Math.floor(offset / header.pageRows);
+  const last = Math.floor((end - 1) / header.pageRows);
+  const pages = await Promise.all(
+    Array.from({ length: last - first + 1 }, async (_, index) => {
+      const key = pageKey(header.billDate, header.billType, header.id, first + index);
+      const text = await archive.getText(key);
+      if (text === undefined) throw new Error(`bill page missing from the archive: ${key}`);
+      return JSON.parse(text) as BillRow[];
+    }),
+  );
+  const rows = pages.flat();
+  const start = offset - first * header.pageRows;
+  return rows.slice(start, start + (end - offset));
+}
