@@ -77,6 +77,11 @@ export class GatewayAlarms extends StackLayer {
       'Order Settled events still unpublished 15 minutes after their order settled: callers are not told; see EventPublishFailures and the settle-pending logs',
     );
     alarm(
+      'BillArchiveFailureAlarm',
+      customMetric(CUSTOM_METRICS.billArchiveFailures, 'Sum', FIVE_MINUTES),
+      'A downloaded bill could not be stored in S3 (answered and counted without it): old cursors and report.csv of that day are not current until the next download',
+    );
+    alarm(
       'ScheduleDeadLettersAlarm',
       props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
       'A scheduled token renewal, PENDING settlement or daily bill run failed after its retries (see the DLQ)',

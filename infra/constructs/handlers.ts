@@ -33,7 +33,8 @@ export interface HandlerSpec {
 }
 
 /** lib/bills/archive.ts keys: raw bills `raw/yyyy/MM/dd/<type>.txt`, reports `reports/yyyy/MM/dd/<type>.json`. */
-export const BILL_PREFIXES = ['raw/', 'reports/'] as const;
+/** lib/bills/keys.ts and lib/bills/downloads.ts: raw bills, report CSVs, and each download in pages. */
+export const BILL_PREFIXES = ['raw/', 'reports/', 'downloads/'] as const;
 
 /** lib/token/store.ts reads and conditionally updates its one item per app_key; nothing else. */
 export const TOKEN_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
@@ -133,7 +134,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
   {
     name: 'down-bill',
     id: 'DownBillFunction',
-    description: 'GET /v1/bills/{bill_date} and the daily bill (synjones.onecard.down.bill)',
+    description: 'GET /v1/bills/{bill_date} (paged), …/merchants, …/report.csv and the daily bill (synjones.onecard.down.bill)',
     memoryMb: 512,
     timeoutSeconds: 300,
     sizingReason: 'a whole day\'s bill streamed: download, base64 + DES, parse and reconcile run over 64 KB chunks, and only the ledger\'s side of the day is held (a compact map, ~150 bytes an order). test/bench/bills.bench.ts, 1,000,000 rows (the roadmap\'s size), crypt 1: peak RSS 280 MB above a 90 MB baseline for the whole pipeline (36 MB for decrypt + parse alone), so 512 MB; it was 2048 MB when the bill was held whole (923 MB). 5 min for the scheduled run (the API route is cut at 29 s anyway)',
@@ -145,8 +146,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     ledgerIndexes: ['by_day'],
     bucketPrefixes: BILL_PREFIXES,
-    // Only reports are read back (a stored final report answers GET /v1/bills/{date}); raw bills are write-only.
-    bucketReads: ['reports/'],
+    // Read back: a stored download's header and pages (a final day, a cursor's page) and the report
+    // (report.csv is a pre-signed GET of it, signed by this role); raw bills are write-only.
+    bucketReads: ['reports/', 'downloads/'],
     readsSecret: true,
     scheduled: true,
     publishesEvents: true,

@@ -330,9 +330,24 @@ describe('GatewayStack (default context)', () => {
       // Published by lib/runtime.ts (publish failures) and functions/pay-query.ts (the sweep's gauge); test/infra/events.test.ts.
       eventPublishFailures: 'EventPublishFailures',
       eventsOverdue: 'EventsOverdue',
+      // Published by lib/bills/service.ts when a download could not be stored (test/bills/archive-failure.test.ts).
+      billArchiveFailures: 'BillArchiveFailures',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
     template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('alarms on the first bill download that could not be stored (BillArchiveFailures, 5-minute sum ≥ 1)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'OnecardGateway',
+      MetricName: CUSTOM_METRICS.billArchiveFailures,
+      Dimensions: [{ Name: 'service', Value: 'onecard-gateway' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('alarms on the first settlement source that describes another order (SettlementMismatches, 5-minute sum ≥ 1)', () => {
