@@ -110,11 +110,11 @@ describe('S3 archive', () => {
     expect(calls).toBe(3);
     calls = 0;
     const denied = createS3Archive({
-      client: { send: async () => { calls++; throw Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }); } } as unknown as S3Client,
+      client: { send: async () => { calls++; throw Object.assign(new Error('broken'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }); } } as unknown as S3Client,
       bucket: 'b',
       backoffMs: () => 1,
     });
-    await expect(denied.putText('k', 'v', { contentType: 'text/plain' })).rejects.toThrow('denied');
+    await expect(denied.putText('k', 'v', { contentType: 'text/plain' })).rejects.toThrow('broken');
     expect(calls).toBe(1);
   });
 
