@@ -116,6 +116,7 @@ const ROUTE_TABLE = {
   'GET /v1/bills/{bill_date}/merchants': {
     functionName: 'down-bill',
     operationId: 'getBillMerchants',
+    access: 'bills.read',
     summary: "What each merchant account is owed on one China day, from the day's bill",
     params: BillParamsSchema,
     query: BillDayQuerySchema,
@@ -124,6 +125,7 @@ const ROUTE_TABLE = {
   'GET /v1/bills/{bill_date}/report.csv': {
     functionName: 'down-bill',
     operationId: 'getBillReport',
+    access: 'bills.read',
     summary: 'The reconciliation report of one China day as CSV: every bill row and every ledger order the bill lacks, with its category',
     params: BillParamsSchema,
     query: BillDayQuerySchema,
