@@ -1,6 +1,6 @@
 // A download of a day's bill kept in pages, so one page of rows is read without the rest: the header
 // (footer figures, summary, reconciliation, merchants) in one object, rows in objects of PAGE_ROWS each.
-//   downloads/yyyy/MM/dd/<type>/current.json      the header of the current download (replaced atomically)
+//   reports/yyyy/MM/dd/<type>.json                the header of the current download (replaced atomically)
 //   downloads/yyyy/MM/dd/<type>/<id>/header.json  every download's header, kept so old cursors are recognised
 //   downloads/yyyy/MM/dd/<type>/<id>/rows/<n>.json rows n×PAGE_ROWS … (n+1)×PAGE_ROWS−1, in bill order
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ export const PAGE_ROWS = 1000;
 /** Page objects written at once. */
 const WRITE_CONCURRENCY = 8;
 
-/** The stored header of one download (current.json and <id>/header.json). */
+/** The stored header of one download (reports/…/<type>.json and downloads/…/<id>/header.json). */
 export interface DownloadHeader extends BillHeader {
   /** Layout of the stored objects; a header of another format reads as absent (downloaded again). */
   readonly format: typeof DOWNLOAD_FORMAT;
@@ -39,8 +39,9 @@ function prefix(billDate: string, billType: string): string {
   return `downloads/${datePath(billDate)}/${billType}`;
 }
 
+/** The current download's header, beside its report CSV (reports/ is what a final day is served from). */
 export function currentKey(billDate: string, billType: string): string {
-  return `${prefix(billDate, billType)}/current.json`;
+  return `reports/${datePath(billDate)}/${billType}.json`;
 }
 
 function headerKey(billDate: string, billType: string, id: string): string {

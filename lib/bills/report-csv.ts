@@ -5,6 +5,7 @@ import { toChinaIso } from '../protocol/timestamp.js';
 import { OrderType, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 import type { ReconcileMismatch, ReconcileResult } from './reconcile.js';
+import { MONEY_MOVED } from './report.js';
 
 export const REPORT_COLUMNS = [
   'order_no', 'trade_type', 'category', 'field', 'ledger', 'bill',
@@ -56,7 +57,8 @@ export class ReportClassifier {
       return out('mismatched', 'order_no', duplicate?.ledger ?? 'one row', duplicate?.bill ?? 'duplicate row');
     }
     if (tracked) this.seen.add(row.orderNo);
-    if (this.missingLocal.has(row.orderNo)) return out('missing_local');
+    // A row that moved no money with no ledger order is not a difference (API.md).
+    if (this.missingLocal.has(row.orderNo) && MONEY_MOVED.has(row.orderStatus)) return out('missing_local');
     const differences = this.differences.get(row.orderNo);
     if (differences && differences.length > 0) return differences.map((d) => out('mismatched', d.field, d.ledger, d.bill)).join('');
     if (this.settled.has(row.orderNo)) return out('settled');

@@ -128,7 +128,8 @@ export function createBillService(options: BillServiceOptions): BillService {
     return changed;
   };
 
-  const download = async (input: DayInput, firstLimit: number): Promise<Processed> => {
+  /** `readFailed`: the stored download could not be read (already reported); counted once with the writes. */
+  const download = async (input: DayInput, firstLimit: number, readFailed = false): Promise<Processed> => {
     const billType = input.billType ?? 'ALL';
     const cryptType = input.cryptType ?? options.defaultCryptType;
     const { billDate } = input;
@@ -203,7 +204,7 @@ export function createBillService(options: BillServiceOptions): BillService {
         input.onArchiveFailure?.(error, { billDate, billType });
       }
     }
-    if (!archived) input.publishMetric?.(CUSTOM_METRICS.billArchiveFailures, 1);
+    if (!archived || readFailed) input.publishMetric?.(CUSTOM_METRICS.billArchiveFailures, 1);
     return { header, firstRows, changed, archived, report };
   };
 
@@ -223,10 +224,18 @@ export function createBillService(options: BillServiceOptions): BillService {
 
   /** The stored download to serve without a cursor: the final one, else a fresh download. */
   const current = async (input: DayInput, firstLimit: number): Promise<{ header: DownloadHeader; firstRows?: BillRow[]; report?: string; archived: boolean }> => {
-    const stored = await readCurrent(archive, input.billDate, input.billType ?? 'ALL');
+    const billType = input.billType ?? 'ALL';
+    let stored: DownloadHeader | undefined;
+    let readFailed = false;
+    try {
+      stored = await readCurrent(archive, input.billDate, billType);
+    } catch (error) {
+      // The archive is not needed to answer: download afresh (counted in BillArchiveFailures).
+      readFailed = true;
+      input.onArchiveFailure?.(error, { billDate: input.billDate, billType });
+    }
     if (stored?.final) return { header: stored, archived: true };
-    const processed = await download(input, firstLimit);
-    return processed;
+    return download(input, firstLimit, readFailed);
   };
 
   const page = (header: DownloadHeader, rows: BillRow[], offset: number, archived: boolean): BillPage => {

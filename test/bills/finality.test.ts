@@ -128,7 +128,9 @@ describe('finality', () => {
     expect(raw).toHaveLength(2);
     expect(raw).toContain('ALL.txt');
     expect(raw.find((name) => name !== 'ALL.txt')).toMatch(/^ALL\..+\.txt$/);
-    expect(await readdir(`${harness.billDir}/reports/2026/03/12`)).toHaveLength(2);
+    const reports = await readdir(`${harness.billDir}/reports/2026/03/12`);
+    expect(reports.filter((name) => name.endsWith('.csv'))).toHaveLength(2);
+    expect(reports).toContain('ALL.json'); // the current download's header
 
     // A manual re-run of another day downloads afresh too.
     const rerun = await handler({ kind: 'daily-bill', bill_date: '20260309' }, lambdaContext());

@@ -99,6 +99,18 @@ async function callRoute(routeKey: string, request: Omit<ProxyRequest, 'httpMeth
   return { statusCode: result?.statusCode as number, body: JSON.parse(result?.body ?? 'null') };
 }
 
+/** As callRoute, for a route whose answer is not JSON (report.csv): status, headers and the body text. */
+async function callRouteRaw(routeKey: string, request: Omit<ProxyRequest, 'httpMethod' | 'resource'> = {}): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
+  const [httpMethod, resource] = routeKey.split(' ') as [string, string];
+  const method = apiMethodsOf(template).find((each) => each.httpMethod === httpMethod && each.resourcePath === resource);
+  if (!method?.functionLogicalId) throw new Error(`the template has no Lambda method ${routeKey}`);
+  const invocation = await invoke(method.functionLogicalId, proxyEvent({ httpMethod, resource, ...request }));
+  invoked.add(routeKey);
+  expect(invocation.error, explain(invocation, method.functionLogicalId)).toBeUndefined();
+  const result = invocation.result as { statusCode: number; body: string; headers: Record<string, string> };
+  return { statusCode: result.statusCode, headers: result.headers, body: result.body };
+}
+
 /** Invokes the schedule's target with the template's exact Target.Input, as Scheduler does. */
 async function runSchedule(logicalIdPrefix: string): Promise<any> {
   const schedule = schedulesOf(template).find((each) => each.logicalId.startsWith(logicalIdPrefix));
@@ -229,6 +241,50 @@ describe('the deployed bundles, run in fresh Node processes with the template\'s
     const keys = (listed?.Contents ?? []).map((object) => object.Key as string);
     expect(keys.filter((key) => key.startsWith(`raw/${day}`)).length, keys.join(', ')).toBeGreaterThan(0);
     expect(keys.filter((key) => key.startsWith(`reports/${day}`)).length, keys.join(', ')).toBeGreaterThan(0);
+  });
+
+  it('GET /v1/bills/{bill_date}/merchants and /report.csv: the statement, and a 303 to a pre-signed URL of the stored report', async () => {
+    const today = chinaDate(new Date());
+    const merchants = await callRoute('GET /v1/bills/{bill_date}/merchants', { pathParameters: { bill_date: today } });
+    expect(merchants.statusCode).toBe(200);
+    expect(merchants.body).toMatchObject({ bill_date: today, final: false });
+    expect(merchants.body.merchants.length).toBeGreaterThan(0);
+    const report = await callRouteRaw('GET /v1/bills/{bill_date}/report.csv', { pathParameters: { bill_date: today } });
+    expect(report.statusCode).toBe(303);
+    const location = new URL(report.headers.location as string);
+    expect(location.searchParams.get('X-Amz-Expires')).toBe('900');
+    const fetched = await fetch(location);
+    expect(fetched.status).toBe(200);
+    const csv = await fetched.text();
+    expect(csv.split('\r\n')[0]).toBe('order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time');
+    expect(csv).toContain(`${paymentNo},01,`);
+  });
+
+  it('a bill whose archive write fails is still answered, and BillArchiveFailures is published after ReconciliationMismatches', async () => {
+    const fn = functions.find((each) => each.logicalId.startsWith('FunctionsDownBill')) as DeployedFunction;
+    const fresh = await startLambdaProcess({
+      assetDir: fn.assetDir,
+      handler: fn.handler,
+      functionName: `${fn.logicalId}-no-bucket`,
+      timeoutSeconds: fn.timeoutSeconds,
+      env: { ...local().environmentOf(fn), BILL_BUCKET: 'no-such-bill-bucket' },
+      hostDir: assemblyDir as string,
+    });
+    try {
+      const invocation = await fresh.invoke(
+        proxyEvent({ httpMethod: 'GET', resource: '/v1/bills/{bill_date}', pathParameters: { bill_date: chinaDate(new Date()) } }),
+      );
+      const result = invocation.result as { statusCode: number; body: string };
+      expect(result.statusCode, JSON.stringify(invocation)).toBe(200);
+      expect(JSON.parse(result.body).next_cursor).toBeNull();
+      const emitted = parseEmf(invocation.stdout, `${fn.logicalId}-no-bucket`);
+      published.push(...emitted);
+      const metrics = emitted.map((metric) => metric.metricName);
+      expect(metrics.indexOf('ReconciliationMismatches')).toBeGreaterThanOrEqual(0);
+      expect(metrics.indexOf('BillArchiveFailures')).toBeGreaterThan(metrics.indexOf('ReconciliationMismatches'));
+    } finally {
+      await fresh.stop();
+    }
   });
 
   it('a stack whose secret is not filled yet: 500 CONFIGURATION saying so (the service answers ResourceNotFoundException)', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { CursorStaleError } from '../../lib/bills/errors.js';
 import { BodyTooLargeError, MethodNotAllowedError } from '../../lib/api/errors.js';
 import { toHttpError } from '../../lib/presenters/error-response.js';
 import { LocalContentionError, OrderConflictError, OrderTakenError, OriginalNotPaidError, RefundExceedsPaymentError } from '../../lib/ledger/errors.js';
@@ -47,6 +48,7 @@ const MAKE: Record<string, (options: ErrorOptions) => Error> = {
   TokenUnavailableError: (options) => new TokenUnavailableError('wait', 3, options),
   OrderConflictError: (options) => new OrderConflictError('P1', 'tranamt', options),
   OrderTakenError: (options) => new OrderTakenError('P1', options),
+  CursorStaleError: (options) => new CursorStaleError('replaced', { bill_date: '20260101' }, options),
   OriginalNotPaidError: (options) => new OriginalNotPaidError('not paid', undefined, options),
   RefundExceedsPaymentError: (options) => new RefundExceedsPaymentError('too much', undefined, options),
   LocalContentionError: (options) => new LocalContentionError('P1', options),

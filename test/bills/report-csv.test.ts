@@ -1,0 +1,77 @@
+// report.csv lines (lib/bills/report-csv.ts) from a reconciliation: one per matched or settled row,
+// one per difference of a mismatched row, duplicates, missing_local, missing_remote from the ledger,
+// fields with commas or quotes quoted as RFC 4180 says.
+import { describe, expect, it } from 'vitest';
+import { reconcile } from '../../lib/bills/reconcile.js';
+import { csvField, missingRemoteLine, ReportClassifier, reportHeader } from '../../lib/bills/report-csv.js';
+import { OrderStatus, OrderType, type LedgerRecord } from '../../lib/ledger/records.js';
+import type { BillRow } from '../../lib/platform/types.js';
+
+const row = (orderNo: string, over: Partial<BillRow> = {}): BillRow => ({
+  tradeTime: '2026-01-01T10:00:00+08:00',
+  account: '32718',
+  acctype: '###',
+  mercacc: '1001',
+  outId: `O-${orderNo}`,
+  orderNo,
+  tradeType: '01',
+  orderStatus: '60',
+  amountFen: 100,
+  attach: '',
+  ...over,
+});
+
+const record = (orderNo: string, over: Partial<LedgerRecord> = {}): LedgerRecord =>
+  ({
+    orderNo,
+    type: OrderType.PAYMENT,
+    status: OrderStatus.SUCCESS,
+    account: '32718',
+    acctype: '###',
+    mercacc: '1001',
+    amountFen: 100,
+    outId: `O-${orderNo}`,
+    createdAt: '2026-01-01T02:00:00.000Z',
+    updatedAt: '2026-01-01T02:00:00.000Z',
+    tradeDay: '20260101',
+    requestHash: 'h',
+    version: 1,
+    ...over,
+  }) as LedgerRecord;
+
+describe('report.csv lines', () => {
+  it('classify every row and list the ledger orders the bill lacks', async () => {
+    const rows = [
+      row('A'),
+      row('B', { account: '99999', amountFen: 200 }),
+      row('C'),
+      row('D'),
+      row('D'),
+      row('E', { orderStatus: '77' }),
+    ];
+    const ledger = [record('A'), record('B'), record('D'), record('R', { amountFen: 550, mercacc: '10,01' }), record('S')];
+    const result = await reconcile(rows, ledger);
+    const classifier = new ReportClassifier(result, new Set(['D']));
+    const text = reportHeader() + rows.map((r) => classifier.linesOf(r)).join('') + missingRemoteLine(ledger[3]!);
+    const lines = text.split('\r\n').filter(Boolean);
+    expect(lines[0]).toBe('order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time');
+    const tail = (r: BillRow) => `${r.account},${r.mercacc},${(r.amountFen / 100).toFixed(2)},${r.outId},${r.tradeTime}`;
+    expect(lines.slice(1)).toEqual([
+      `A,01,matched,,,,${tail(rows[0]!)}`,
+      `B,01,mismatched,account,32718,99999,${tail(rows[1]!)}`,
+      `B,01,mismatched,tranamt,1.00,2.00,${tail(rows[1]!)}`,
+      `C,01,missing_local,,,,${tail(rows[2]!)}`,
+      `D,01,settled,,,,${tail(rows[3]!)}`,
+      `D,01,mismatched,order_no,one row,duplicate row,${tail(rows[4]!)}`,
+      `E,01,matched,,,,${tail(rows[5]!)}`,
+      'R,01,missing_remote,,,,32718,"10,01",5.50,O-R,2026-01-01T10:00:00.000+08:00',
+    ]);
+  });
+
+  it('quotes a field with a comma, quote or line break, and only then', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+  });
+});
