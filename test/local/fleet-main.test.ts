@@ -127,7 +127,14 @@ describe('npm start -- --instances 3', () => {
       const bill = await http(`${two}/v1/bills/${chinaDate()}`, 'finance');
       expect(bill.status).toBe(200);
       expect(bill.body.rows.map((row: { order_no: string }) => row.order_no)).toEqual([orderNo]);
-      expect(bill.body.reconciliation).toEqual({ matched: 1, missing_local: [], missing_remote: [], mismatched: [] });
+      expect(bill.body.reconciliation).toEqual({
+        matched: 1,
+        settled: 0,
+        missing_local: [],
+        missing_remote: [],
+        mismatched: [],
+        counts: { missing_local: 0, missing_remote: 0, mismatched: 0 },
+      });
       const after = (await http(`${fleet.controlUrl}/calls`, undefined)).body.by_method;
       expect(after['synjones.authorize.access_token']).toBe(1);
 
