@@ -31,4 +31,9 @@ describe('leftovers', () => {
     expect(leftovers(['tsx-0', 'onecard-bills-x1', 'cdk.outAb12', 'tsx-1000'])).toEqual(['cdk.outAb12', 'onecard-bills-x1']);
     expect(leftovers(['tsx-0-copy', 'tsx'])).toEqual(['tsx', 'tsx-0-copy']);
   });
+
+  it("counts everything but Node's own compile cache (Node 22+), by its exact name", () => {
+    expect(leftovers(['node-compile-cache', 'onecard-data-x1'])).toEqual(['onecard-data-x1']);
+    expect(leftovers(['node-compile-cache-old', 'node-compile'])).toEqual(['node-compile', 'node-compile-cache-old']);
+  });
 });

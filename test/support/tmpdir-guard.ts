@@ -16,12 +16,13 @@ declare module 'vitest' {
 const VARIABLES = ['TMPDIR', 'TMP', 'TEMP'] as const;
 
 /**
- * What the run left that counts as litter: everything but tsx's compile cache (`tsx-<uid>`, one
- * directory reused by every tsx process, here by the tests that start a CLI under tsx), which goes
- * with the run's directory like the rest.
+ * What the run left that counts as litter: everything but the compile caches, tsx's (`tsx-<uid>`, one
+ * directory reused by every tsx process, here by the tests that start a CLI under tsx) and Node's own
+ * (`node-compile-cache`, which Node 22+ keeps for the processes that enable it), both of which go with
+ * the run's directory like the rest.
  */
 export function leftovers(entries: readonly string[]): string[] {
-  return entries.filter((entry) => !/^tsx-\d+$/.test(entry)).sort();
+  return entries.filter((entry) => !/^tsx-\d+$/.test(entry) && entry !== 'node-compile-cache').sort();
 }
 
 /**
