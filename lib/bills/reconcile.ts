@@ -16,7 +16,6 @@
 import type { BillRow } from '../platform/types.js';
 import { OrderStatus, OrderType, type LedgerRecord } from '../ledger/records.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
-import { formatYuan } from '../protocol/money.js';
 
 export interface ReconcileMismatch {
   readonly orderNo: string;
@@ -456,37 +455,8 @@ export async function reconcileStream(
   return result;
 }
 
-/** report.csv's header (API.md "Bills"). */
-export const REPORT_CSV_HEADER = 'order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time';
-
-const NEEDS_QUOTES = /[",\r\n]/;
-const QUOTE_OR_BREAK = /["\r\n]/;
-
-function csvField(value: string): string {
-  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/** One report entry as a CSV line (no line end), columns in REPORT_CSV_HEADER order. */
-export function reportCsvLine(entry: ReportEntry): string {
-  const fields = [
-    entry.orderNo,
-    entry.tradeType,
-    entry.category,
-    entry.field,
-    entry.ledger,
-    entry.bill,
-    entry.account,
-    entry.mercacc,
-    Number.isSafeInteger(entry.amountFen) ? formatYuan(entry.amountFen) : String(entry.amountFen),
-    entry.outId,
-    entry.tradeTime,
-  ];
-  const plain = fields.join(',');
-  // The usual line needs no quotes: no quote or line break anywhere, and no comma but the separators.
-  let commas = 0;
-  for (let at = plain.indexOf(','); at >= 0; at = plain.indexOf(',', at + 1)) commas += 1;
-  return commas === fields.length - 1 && !QUOTE_OR_BREAK.test(plain) ? plain : fields.map(csvField).join(',');
-}
+// The streaming report's CSV lines live with the rest of report.csv; re-exported for this module's callers.
+export { REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
 
 export interface ReconcileResult {
   matched: number;

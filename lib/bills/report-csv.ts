@@ -4,7 +4,7 @@ import { formatYuan } from '../protocol/money.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { OrderType, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
-import type { ReconcileMismatch, ReconcileResult } from './reconcile.js';
+import type { ReconcileMismatch, ReconcileResult, ReportCategory, ReportEntry } from './reconcile.js';
 import { MONEY_MOVED } from './report.js';
 
 export const REPORT_COLUMNS = [
@@ -12,7 +12,10 @@ export const REPORT_COLUMNS = [
   'account', 'mercacc', 'tranamt', 'out_id', 'trade_time',
 ] as const;
 
-export type ReportCategory = 'matched' | 'settled' | 'missing_local' | 'missing_remote' | 'mismatched' | 'next_day';
+export type { ReportCategory };
+
+/** report.csv's header line (API.md "Bills"), from the one column list. */
+export const REPORT_CSV_HEADER = REPORT_COLUMNS.join(',');
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
 export function csvField(value: string): string {
@@ -81,4 +84,28 @@ export function missingRemoteLine(record: LedgerRecord): string {
     record.outId ?? '',
     toChinaIso(new Date(record.createdAt)),
   ]);
+}
+
+const QUOTE_OR_BREAK = /["\r\n]/;
+
+/** One report entry as a CSV line (no line end), columns in REPORT_CSV_HEADER order. */
+export function reportCsvLine(entry: ReportEntry): string {
+  const fields = [
+    entry.orderNo,
+    entry.tradeType,
+    entry.category,
+    entry.field,
+    entry.ledger,
+    entry.bill,
+    entry.account,
+    entry.mercacc,
+    Number.isSafeInteger(entry.amountFen) ? formatYuan(entry.amountFen) : String(entry.amountFen),
+    entry.outId,
+    entry.tradeTime,
+  ];
+  const plain = fields.join(',');
+  // The usual line needs no quotes: no quote or line break anywhere, and no comma but the separators.
+  let commas = 0;
+  for (let at = plain.indexOf(','); at >= 0; at = plain.indexOf(',', at + 1)) commas += 1;
+  return commas === fields.length - 1 && !QUOTE_OR_BREAK.test(plain) ? plain : fields.map(csvField).join(',');
 }
