@@ -5,7 +5,7 @@ import { UnauthenticatedError } from '../callers/errors.js';
 import type { Caller, Callers } from '../callers/registry.js';
 
 /**
- * Where the local server (lib/local/server.ts) hands over the x-onecard-caller header: the request
+ * Where the local server (lib/local/http-gateway.ts) hands over the x-onecard-caller header: the request
  * context's authorizer, which API Gateway fills itself (null with IAM auth), so no deployed client
  * can set it, and which is read only when the callers are local.
  */

@@ -7,7 +7,7 @@ import { getConfig, MAX_LOCAL_INSTANCES } from '../config.js';
 import { formatYuan } from '../protocol/money.js';
 import { DEMO_ACCOUNTS } from '../sandbox/index.js';
 import { startFleet, type Fleet, type MemberReady } from './fleet.js';
-import { DEFAULT_DATA_DIR, startLocalServer, type LocalServer } from './server.js';
+import { DEFAULT_DATA_DIR, startLocalServer, type LocalServer } from './stack.js';
 
 interface Arguments {
   /** `--sandbox-port N`: the built-in sandbox's port (default: any free one). */

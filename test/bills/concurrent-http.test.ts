@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/server.js';
+import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 

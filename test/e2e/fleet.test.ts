@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/server.js';
+import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { parseYuan, formatYuan } from '../../lib/protocol/money.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import type { SandboxFault } from '../../lib/sandbox/index.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { setMetricsOutput } from '../../lib/observability/metrics.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/server.js';
+import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { CUSTOM_METRICS } from '../../lib/observability/names.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';

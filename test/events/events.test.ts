@@ -10,7 +10,7 @@ import { eventId, type OrderSettledEvent } from '../../lib/events/event.js';
 import { createFileSink } from '../../lib/events/file-sink.js';
 import type { EventSink } from '../../lib/events/sink.js';
 import { createLedgerStore } from '../../lib/ledger/store.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/server.js';
+import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/server.js';
+import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import type { SandboxAccountSeed } from '../../lib/sandbox/types.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
