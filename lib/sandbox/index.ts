@@ -1,6 +1,7 @@
 // The sandbox Synjones platform (in memory, over real HTTP) for tests and `npm start`:
 // `startSandbox(options)` plus its types. An independent implementation of the platform side.
-export { startSandbox, GATEWAY_PATH, BILL_PATH } from './server.js';
+export { startSandbox } from './server.js';
+export { GATEWAY_PATH, BILL_PATH } from './platform-endpoint.js';
 export { DEMO_ACCOUNTS } from './accounts.js';
 export { platformYuan } from './business.js';
 export {
