@@ -30,6 +30,7 @@ const EnvironmentSchema = z.lazy(() =>
     BILL_FINAL_AFTER: optionalTextAs(z.string().check(z.regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { error: 'must be a China time of day HH:mm (00:00–23:59)' }))),
     TOKEN_TABLE: optionalText(),
     LEDGER_TABLE: optionalText(),
+    EXCEPTIONS_TABLE: optionalText(),
     BILL_BUCKET: optionalText(),
     ONECARD_DATA_DIR: optionalText(),
     ONECARD_CALLERS_FILE: optionalText(),
@@ -66,6 +67,8 @@ export interface GatewayConfig {
   readonly billFinalAfterMinutes: number;
   readonly tokenTable: string;
   readonly ledgerTable: string;
+  /** Reconciliation exceptions (lib/reconciliation). */
+  readonly exceptionsTable: string;
   /** S3 bucket of the bill archive (deployed). */
   readonly billBucket?: string;
   /** Local state directory (bills, reports) when there is no bucket; `npm start` defaults to .local/data. */
@@ -97,6 +100,7 @@ export const MAX_LOCAL_INSTANCES = 16;
 
 export const DEFAULT_TOKEN_TABLE = 'onecard-tokens';
 export const DEFAULT_LEDGER_TABLE = 'onecard-ledger';
+export const DEFAULT_EXCEPTIONS_TABLE = 'onecard-reconciliation-exceptions';
 
 /** Parses an environment (process.env by default); errors name the variable, never its value. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
@@ -116,6 +120,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     billFinalAfterMinutes: minutesOfDay(e.BILL_FINAL_AFTER ?? '03:00'),
     tokenTable: e.TOKEN_TABLE ?? DEFAULT_TOKEN_TABLE,
     ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,
+    exceptionsTable: e.EXCEPTIONS_TABLE ?? DEFAULT_EXCEPTIONS_TABLE,
     billBucket: e.BILL_BUCKET,
     dataDir: e.ONECARD_DATA_DIR,
     callersFile: e.ONECARD_CALLERS_FILE,

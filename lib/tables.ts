@@ -27,9 +27,25 @@ export const LEDGER_TABLE_KEY = {
   outboxIndex: { name: 'outbox', partitionKey: 'outbox', sortKey: 'updated_at' },
 } as const;
 
+/**
+ * Reconciliation exceptions table: one item per difference, keyed by its deterministic id (lib/reconciliation).
+ * Both indexes sort by `listed` (first_seen, then id), so lists come newest first_seen first with ScanIndexForward false:
+ * - GSI `by_status`: every exception by its status (open, acknowledged, resolved): the list without bill_date and
+ *   the OpenReconciliationExceptions count.
+ * - GSI `by_day_status`: by "bill_date#status": the list of one day, and the day's non-resolved exceptions that a
+ *   reconciliation of that day loads before it runs.
+ */
+export const EXCEPTIONS_TABLE_KEY = {
+  partitionKey: 'id',
+  byStatusIndex: { name: 'by_status', partitionKey: 'status', sortKey: 'listed' },
+  byDayStatusIndex: { name: 'by_day_status', partitionKey: 'day_status', sortKey: 'listed' },
+} as const;
+
 export interface TableNames {
   readonly tokenTable: string;
   readonly ledgerTable: string;
+  /** Created when named (the local stack names it; tests that need no exceptions leave it out). */
+  readonly exceptionsTable?: string;
 }
 
 /** Creates the tables when absent (several local servers may share one database). */
@@ -57,6 +73,32 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames): P
       ],
       KeySchema: [{ AttributeName: LEDGER_TABLE_KEY.partitionKey, KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [byDayIndex, pendingIndex, outboxIndex].map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      })),
+    }),
+  );
+  if (names.exceptionsTable !== undefined) await ensureExceptionsTable(client, names.exceptionsTable);
+}
+
+async function ensureExceptionsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { byStatusIndex, byDayStatusIndex } = EXCEPTIONS_TABLE_KEY;
+  await ensureTable(client, tableName, () =>
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: EXCEPTIONS_TABLE_KEY.partitionKey, AttributeType: 'S' },
+        { AttributeName: byStatusIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: byDayStatusIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: byStatusIndex.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: EXCEPTIONS_TABLE_KEY.partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [byStatusIndex, byDayStatusIndex].map((index) => ({
         IndexName: index.name,
         KeySchema: [
           { AttributeName: index.partitionKey, KeyType: 'HASH' as const },

@@ -60,7 +60,7 @@ const STOP_GRACE_MS = 4_000;
 
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const { config, output } = options;
-  const tables = { tokenTable: config.tokenTable, ledgerTable: config.ledgerTable };
+  const tables = { tokenTable: config.tokenTable, ledgerTable: config.ledgerTable, exceptionsTable: config.exceptionsTable };
   const children: ChildProcess[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
@@ -101,6 +101,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       TOKEN_TABLE: tables.tokenTable,
       LEDGER_TABLE: tables.ledgerTable,
+      EXCEPTIONS_TABLE: tables.exceptionsTable,
       ONECARD_DATA_DIR: options.dataDir,
       ...(billUrl ? { SYNJONES_BILL_URL: billUrl } : {}),
       ...(callersFile ? { ONECARD_CALLERS_FILE: callersFile } : {}),

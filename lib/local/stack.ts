@@ -88,7 +88,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   };
 
   try {
-    const tables = options.tables ?? { tokenTable: base.tokenTable, ledgerTable: base.ledgerTable };
+    const tables: TableNames = { exceptionsTable: base.exceptionsTable, ...(options.tables ?? { tokenTable: base.tokenTable, ledgerTable: base.ledgerTable }) };
     const dynamo: LocalDynamo = await startLocalDynamo({ endpoint: options.dynamoEndpoint ?? base.dynamoEndpoint, tables });
     cleanups.push(() => dynamo.close());
 
@@ -125,6 +125,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         secretId: undefined,
         tokenTable: tables.tokenTable,
         ledgerTable: tables.ledgerTable,
+        exceptionsTable: tables.exceptionsTable ?? base.exceptionsTable,
         dynamoEndpoint: dynamo.endpoint,
         dataDir,
         eventsFile,

@@ -20,6 +20,7 @@ import { SecretConfigurationError, SecretUnavailableError } from '../secrets/err
 import { TokenUnavailableError } from '../token/errors.js';
 import { MethodNotAllowedError } from '../api/errors.js';
 import { CursorStaleError } from '../bills/errors.js';
+import { ExceptionResolvedError } from '../reconciliation/errors.js';
 import { describeZodError } from './zod-message.js';
 
 export interface ErrorBody {
@@ -51,6 +52,7 @@ export function toHttpError(error: unknown): HttpErrorResponse {
   }
   if (error instanceof OrderConflictError) return respond(409, 'ORDER_CONFLICT', error.message, false);
   if (error instanceof CursorStaleError) return respond(409, 'CURSOR_STALE', error.message, false);
+  if (error instanceof ExceptionResolvedError) return respond(409, error.code, error.message, false);
   if (error instanceof OriginalNotPaidError || error instanceof RefundExceedsPaymentError) {
     return respond(422, error.code, error.message, false);
   }

@@ -25,6 +25,7 @@ import {
 import { SecretConfigurationError, SecretUnavailableError } from '../../lib/secrets/errors.js';
 import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { AmountOverLimitError, ForbiddenMerchantError, ForbiddenRouteError, UnauthenticatedError } from '../../lib/callers/errors.js';
+import { ExceptionResolvedError } from '../../lib/reconciliation/errors.js';
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -60,6 +61,7 @@ const MAKE: Record<string, (options: ErrorOptions) => Error> = {
   ForbiddenRouteError: (options) => new ForbiddenRouteError('canteen', 'bills.read', options),
   ForbiddenMerchantError: (options) => new ForbiddenMerchantError('canteen', options),
   AmountOverLimitError: (options) => new AmountOverLimitError('canteen', '500.00', options),
+  ExceptionResolvedError: (options) => new ExceptionResolvedError('resolved already', { id: '20260101-x' }, options),
 };
 
 /** The bases, which are abstract and so have no construction of their own. */

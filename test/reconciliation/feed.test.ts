@@ -1,0 +1,216 @@
+// Reconciliation exceptions fed by reconcileStream against real DynamoDB semantics (dynalite): opened per difference,
+// deduplicated when found again, resolved (also an acknowledged one) by a later run that finds the order matched,
+// reopened when a resolved difference comes back, and listed newest first_seen first in bounded pages.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcileStream } from '../../lib/bills/reconcile.js';
+import type { LedgerRecord } from '../../lib/ledger/records.js';
+import type { BillRow } from '../../lib/platform/types.js';
+import { callerScope } from '../../lib/callers/access.js';
+import type { Caller } from '../../lib/callers/registry.js';
+import { exceptionId, ExceptionKind } from '../../lib/reconciliation/exceptions.js';
+import { createReconciliationService, type ReconciliationService } from '../../lib/reconciliation/service.js';
+import { createExceptionStore, type ExceptionStore } from '../../lib/reconciliation/store.js';
+import { ensureTables } from '../../lib/tables.js';
+import { countDynamoCalls } from '../support/dynamo-calls.js';
+import { startDynalite, type TestDynamo } from '../support/dynalite.js';
+
+const DAY = '20261126';
+
+function order(orderNo: string, overrides: Partial<LedgerRecord> = {}): LedgerRecord {
+  return {
+    orderNo, type: 'PAYMENT', status: 'SUCCESS', account: '1001', acctype: '###', mercacc: '9001', amountFen: 150,
+    outId: `OUT-${orderNo}`, createdAt: '2026-11-26T10:00:00.000+08:00', updatedAt: '2026-11-26T10:00:00.000+08:00',
+    tradeDay: DAY, requestHash: 'h', version: 1, attempts: 1, ...overrides,
+  } as LedgerRecord;
+}
+
+function row(orderNo: string, overrides: Partial<BillRow> = {}): BillRow {
+  return {
+    tradeTime: '2026-11-26T10:00:01+08:00', account: '1001', acctype: '###', mercacc: '9001', outId: `OUT-${orderNo}`,
+    orderNo, tradeType: '01', orderStatus: '60', amountFen: 150, attach: '', ...overrides,
+  };
+}
+
+let dynamo: TestDynamo;
+let store: ExceptionStore;
+let clock = Date.parse('2026-11-27T03:30:00.000+08:00');
+const now = (): Date => new Date(clock);
+let service: ReconciliationService;
+let tableCounter = 0;
+
+const caller = (mercacc: '*' | string[]): Caller => ({ mercacc: mercacc === '*' ? '*' : new Set(mercacc) }) as unknown as Caller;
+const ALL = callerScope(caller('*'));
+
+async function freshTable(): Promise<void> {
+  tableCounter += 1;
+  const tableName = `exceptions-feed-${tableCounter}`;
+  await ensureTables(dynamo.client, { ...dynamo.tables, exceptionsTable: tableName });
+  store = createExceptionStore({ client: dynamo.client, tableName });
+  service = createReconciliationService({ store, now });
+}
+
+/** One final reconciliation of DAY through the feed, as the bill service runs it. */
+async function run(rows: BillRow[], ledger: LedgerRecord[], billDate = DAY) {
+  const feed = await service.startFeed(billDate);
+  const sorted = [...ledger].sort((a, b) => (a.orderNo < b.orderNo ? -1 : 1));
+  const result = await reconcileStream(rows, sorted, { sink: feed });
+  return { result, summary: await feed.finish(result) };
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => {
+  await dynamo?.close();
+});
+
+describe('exception feed', () => {
+  it('opens one exception per difference, of every kind, with the order merchant accounts kept', async () => {
+    await freshTable();
+    const { summary } = await run(
+      [row('A'), row('B', { account: '2', amountFen: 151 }), row('L'), row('P', { orderStatus: '20' }), row('M', { mercacc: '9002' })],
+      [order('A'), order('B'), order('R'), order('P', { status: 'PENDING', outId: undefined }), order('M')],
+    );
+    expect(summary).toEqual({ opened: 6, seen: 0, reopened: 0, resolved: 0 });
+    const { exceptions, nextCursor } = await service.list({ scope: ALL });
+    expect(nextCursor).toBeNull();
+    const brief = exceptions.map((e) => `${e.orderNo}:${e.kind}:${e.field ?? ''}:${e.ledger}:${e.bill}:${e.mercacc.join('+')}`).sort();
+    expect(brief).toEqual([
+      'B:mismatched:account:1001:2:9001',
+      'B:mismatched:tranamt:1.50:1.51:9001',
+      'L:missing_local::(none):60:9001',
+      'M:mismatched:mercacc:9001:9002:9001+9002',
+      'P:unresolved_pending::PENDING:20:9001',
+      'R:missing_remote::SUCCESS:(none):9001',
+    ]);
+    for (const exception of exceptions) {
+      expect(exception.status).toBe('open');
+      expect(exception.firstSeen).toBe('2026-11-27T03:30:00.000+08:00');
+      expect(exception.lastSeen).toBe(exception.firstSeen);
+      expect(exception.id).toBe(exceptionId(exception));
+    }
+  });
+
+  it('the same difference found again is the same exception: last_seen moves, first_seen and status stay', async () => {
+    await freshTable();
+    await run([row('B', { amountFen: 151 })], [order('B')]);
+    const [first] = (await service.list({ scope: ALL })).exceptions;
+    await service.acknowledge({ scope: ALL, id: first!.id, note: 'asked the canteen' });
+    clock += 3600_000;
+    const { summary } = await run([row('B', { amountFen: 151 })], [order('B')]);
+    expect(summary).toEqual({ opened: 0, seen: 1, reopened: 0, resolved: 0 });
+    expect((await service.list({ scope: ALL })).exceptions).toEqual([]);
+    const [again, ...others] = (await service.list({ scope: ALL, status: 'acknowledged' })).exceptions;
+    expect(others).toEqual([]);
+    expect(again).toMatchObject({ id: first!.id, firstSeen: first!.firstSeen, status: 'acknowledged', note: 'asked the canteen' });
+    expect(again!.lastSeen > first!.lastSeen).toBe(true);
+  });
+
+  it('a later run that finds the order matched resolves its exceptions, acknowledged ones too; others stay', async () => {
+    await freshTable();
+    await run(
+      [row('B', { amountFen: 151 }), row('P', { orderStatus: '20' }), row('K', { account: '3' })],
+      [order('B'), order('P', { status: 'PENDING', outId: undefined }), order('K')],
+    );
+    const opened = (await service.list({ scope: ALL })).exceptions;
+    expect(opened).toHaveLength(3);
+    const b = opened.find((e) => e.orderNo === 'B')!;
+    await service.acknowledge({ scope: ALL, id: b.id, note: 'looked at it' });
+    clock += 3600_000;
+    // B's row is corrected on the platform, P was settled SUCCESS by pay.query and its row is paid now; K still differs.
+    const { summary } = await run([row('B'), row('P'), row('K', { account: '3' })], [order('B'), order('P'), order('K')]);
+    expect(summary).toEqual({ opened: 0, seen: 1, reopened: 0, resolved: 2 });
+    const resolved = (await service.list({ scope: ALL, status: 'resolved' })).exceptions;
+    expect(resolved.map((e) => e.orderNo).sort()).toEqual(['B', 'P']);
+    for (const e of resolved) expect(e.resolvedAt).toBe('2026-11-27T05:30:00.000+08:00');
+    expect(resolved.find((e) => e.orderNo === 'B')?.note).toBe('looked at it');
+    expect((await service.list({ scope: ALL })).exceptions.map((e) => e.orderNo)).toEqual(['K']);
+    await expect(service.acknowledge({ scope: ALL, id: b.id, note: 'late' })).rejects.toMatchObject({ code: 'EXCEPTION_RESOLVED' });
+  });
+
+  it('a matched row costs no DynamoDB call; only the day load, the differences and the resolutions do', async () => {
+    await freshTable();
+    const rows = Array.from({ length: 300 }, (_, i) => row(`OK${String(i).padStart(4, '0')}`));
+    const ledger = rows.map((r) => order(r.orderNo));
+    const calls = countDynamoCalls(dynamo.client);
+    calls.reset();
+    await run([...rows, row('X')], ledger);
+    // Two day queries (open, acknowledged) and one conditional put for missing_local X.
+    expect(calls.calls).toEqual(['QueryCommand', 'QueryCommand', 'PutItemCommand']);
+  });
+
+  it('a resolved difference that comes back is opened again (one exception, first_seen kept)', async () => {
+    await freshTable();
+    await run([], [order('R')]);
+    clock += 60_000;
+    await run([row('R')], [order('R')]);
+    clock += 60_000;
+    const { summary } = await run([], [order('R')]);
+    expect(summary).toMatchObject({ opened: 0, reopened: 1 });
+    const all = [
+      ...(await service.list({ scope: ALL })).exceptions,
+      ...(await service.list({ scope: ALL, status: 'resolved' })).exceptions,
+    ];
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ kind: ExceptionKind.MISSING_REMOTE, status: 'open' });
+    expect(all[0]!.resolvedAt).toBeUndefined();
+    expect(all[0]!.firstSeen < all[0]!.lastSeen).toBe(true);
+  });
+
+  it('lists newest first_seen first in pages, by day, and only within the caller merchant accounts', async () => {
+    await freshTable();
+    const days = ['20261120', '20261121', '20261122'];
+    for (const [at, day] of days.entries()) {
+      clock = Date.parse('2026-11-25T00:00:00.000+08:00') + at * 60_000;
+      const ledger = Array.from({ length: 5 }, (_, i) => order(`D${at}N${i}`, { tradeDay: day, mercacc: i % 2 === 0 ? '9001' : '9002' }));
+      await run([], ledger, day);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await service.list({ scope: ALL, limit: 4, ...(cursor ? { cursor } : {}) });
+      expect(page.exceptions.length).toBeLessThanOrEqual(4);
+      seen.push(...page.exceptions.map((e) => `${e.billDate}:${e.orderNo}`));
+      cursor = page.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(4);
+    expect(seen).toHaveLength(15);
+    expect(new Set(seen).size).toBe(15);
+    // Newest first_seen first: the last day's run was the latest.
+    expect(seen.slice(0, 5).every((s) => s.startsWith('20261122'))).toBe(true);
+    expect(seen.slice(10).every((s) => s.startsWith('20261120'))).toBe(true);
+
+    const oneDay = await service.list({ scope: ALL, billDate: '20261121' });
+    expect(oneDay.exceptions.map((e) => e.orderNo).sort()).toEqual(['D1N0', 'D1N1', 'D1N2', 'D1N3', 'D1N4']);
+
+    const only9002 = callerScope(caller(['9002']));
+    const mine: string[] = [];
+    cursor = undefined;
+    do {
+      const page = await service.list({ scope: only9002, limit: 2, ...(cursor ? { cursor } : {}) });
+      mine.push(...page.exceptions.map((e) => e.orderNo));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(mine.sort()).toEqual(['D0N1', 'D0N3', 'D1N1', 'D1N3', 'D2N1', 'D2N3']);
+    const theirs = (await service.list({ scope: ALL, billDate: '20261120' })).exceptions.find((e) => e.mercacc[0] === '9001')!;
+    await expect(service.acknowledge({ scope: only9002, id: theirs.id, note: 'not mine' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(service.acknowledge({ scope: ALL, id: '20261120-AAAAAAAAAAAAAAAAAAAAAA', note: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await service.countOpen()).toBe(15);
+  });
+
+  it('a cursor that is not this list\'s is refused (edited, another status or day)', async () => {
+    await freshTable();
+    await run([], [order('R1'), order('R2'), order('R3')]);
+    const { nextCursor } = await service.list({ scope: ALL, limit: 1 });
+    expect(nextCursor).not.toBeNull();
+    const cursor = nextCursor as string;
+    const edited = `${cursor.slice(0, 5)}${cursor[5] === 'A' ? 'B' : 'A'}${cursor.slice(6)}`;
+    await expect(service.list({ scope: ALL, cursor: edited })).rejects.toMatchObject({ code: 'VALIDATION', field: 'cursor' });
+    await expect(service.list({ scope: ALL, cursor, status: 'resolved' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(service.list({ scope: ALL, cursor, billDate: DAY })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(service.list({ scope: ALL, cursor: 'garbage' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect((await service.list({ scope: ALL, cursor, limit: 5 })).exceptions).toHaveLength(2);
+  });
+});
