@@ -14,7 +14,12 @@ import { getLogger } from '../lib/observability/logger.js';
 import { publishServiceMetric } from '../lib/observability/metrics.js';
 import { ConfigurationError, ValidationError } from '../lib/errors.js';
 import { billJson, merchantsJson, reportCsvResult } from '../lib/presenters/bill.js';
-import { getBillService } from '../lib/runtime.js';
+import { getBillService } from '../lib/bill-runtime.js';
+import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
+import { useEventBus } from '../lib/runtime.js';
+
+// Settles orders (reconciled ones here): their Order Settled events go to the stack's bus.
+useEventBus(createEventBridgeSink);
 
 /** The EventBridge Scheduler payload; `bill_date` (yyyyMMdd) only for a manual re-run of another day. */
 export interface DailyBillEvent {

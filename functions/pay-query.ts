@@ -10,7 +10,11 @@ import { CUSTOM_METRICS } from '../lib/observability/names.js';
 import { orderResult } from '../lib/presenters/order-response.js';
 import { payQueryJson } from '../lib/presenters/pay-query.js';
 import { settlePendingOrders } from '../lib/ledger/settler.js';
-import { getRuntime } from '../lib/runtime.js';
+import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
+import { getRuntime, useEventBus } from '../lib/runtime.js';
+
+// Settles orders: their Order Settled events go to the stack's bus (only settling functions bundle its client).
+useEventBus(createEventBridgeSink);
 
 /** The EventBridge Scheduler payload of the settlement run (infra/ schedules it). */
 export interface SettlePendingEvent {

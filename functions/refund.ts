@@ -1,7 +1,11 @@
 // POST /v1/refunds → synjones.onecard.gdccard.refund of a SUCCESS payment, never beyond it.
 import { httpHandler } from '../lib/adapter/http-handler.js';
 import { orderResult } from '../lib/presenters/order-response.js';
-import { getRuntime } from '../lib/runtime.js';
+import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
+import { getRuntime, useEventBus } from '../lib/runtime.js';
+
+// Settles orders: their Order Settled events go to the stack's bus (only settling functions bundle its client).
+useEventBus(createEventBridgeSink);
 
 export const handler = httpHandler({
   name: 'refund',

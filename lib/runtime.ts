@@ -1,7 +1,8 @@
 // The composition root: builds, once per container, the DynamoDB client, the credentials source,
 // the token manager, the platform client, the ledger and the use cases the handlers call.
 // The local server runs each of its instances in its own scope (createRuntimeScope), so several
-// in-process "Lambda instances" can share one database without sharing memory.
+// in-process "Lambda instances" can share one database without sharing memory. Heavier pieces only some
+// functions need are wired by those functions: the bill service (lib/bill-runtime.ts), the bus (useEventBus).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -14,7 +15,6 @@ import { createTokenManager, type TokenManager, type TokenManagerOptions } from 
 import { createDynamoTokenStore } from './token/store.js';
 import { createLedgerStore, type LedgerStore } from './ledger/store.js';
 import { createPaymentService, type PaymentService } from './ledger/payments.js';
-import { createBillService, type BillService } from './bills/service.js';
 import type { BillArchive } from './bills/archive.js';
 import { getLogger } from './observability/logger.js';
 import { publishServiceMetric } from './observability/metrics.js';
@@ -24,7 +24,7 @@ import { deriveTimings, type Timings } from './timings.js';
 import { loadCallers, type Callers } from './callers/registry.js';
 import { join } from 'node:path';
 import { createOutbox, publishingLedger, type Outbox } from './events/outbox.js';
-import { createEventBridgeSink } from './events/eventbridge-sink.js';
+import type { EventBridgeSinkOptions } from './events/eventbridge-sink.js';
 import { createFileSink, DEFAULT_EVENTS_FILE_NAME } from './events/file-sink.js';
 import type { EventSink } from './events/sink.js';
 
@@ -123,9 +123,23 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
   return { config, dynamo, credentials, tokens, platform, ledger, payments, outbox, events, timings, now, reportMismatch };
 }
 
-/** Deployed the stack's bus; locally ONECARD_EVENTS_FILE, else events.jsonl in the data directory. */
+/** Builds the sink of the stack's bus (createEventBridgeSink). */
+export type BusSinkFactory = (options: EventBridgeSinkOptions) => EventSink;
+
+let busSinkFactory: BusSinkFactory | undefined;
+
+/**
+ * Called at module load by the functions that settle orders (HandlerSpec.publishesEvents), with
+ * createEventBridgeSink: only their bundles then carry the EventBridge client. Elsewhere a configured bus
+ * has no sink, so an event (none is made there) would wait in the outbox for the settlement sweep.
+ */
+export function useEventBus(factory: BusSinkFactory): void {
+  busSinkFactory = factory;
+}
+
+/** Deployed the stack's bus (useEventBus); locally ONECARD_EVENTS_FILE, else events.jsonl in the data directory. */
 export function eventSink(config: GatewayConfig): EventSink | undefined {
-  if (config.eventBusName) return createEventBridgeSink({ busName: config.eventBusName, ...(config.region ? { region: config.region } : {}) });
+  if (config.eventBusName) return busSinkFactory?.({ busName: config.eventBusName, ...(config.region ? { region: config.region } : {}) });
   const file = config.eventsFile ?? (config.dataDir ? join(config.dataDir, DEFAULT_EVENTS_FILE_NAME) : undefined);
   return file ? createFileSink(file) : undefined;
 }
@@ -190,13 +204,16 @@ function createCredentialsSource(config: GatewayConfig, logger: ReturnType<typeo
   throw new ConfigurationError('no secret configured: set SYNJONES_SECRET_ID (deployed) or SYNJONES_SECRET_FILE (local)');
 }
 
-/** One lazily built runtime plus its bill service. */
+/** One lazily built runtime plus what is built once on top of it (shared). */
 export interface RuntimeScope {
   runtime(): Promise<Runtime>;
   /** The callers of this scope's configuration, read once (no I/O per request, no secret needed). */
   callers(): Callers;
-  /** The bill service; `defaultArchive` is used unless the overrides carry an archive. */
-  billService(defaultArchive: (config: GatewayConfig) => BillArchive): Promise<BillService>;
+  /**
+   * What `build` makes from this scope's runtime, once per key (lib/bill-runtime.ts: the bill service);
+   * a failed build is retried next time, dispose forgets them all.
+   */
+  shared<T>(key: symbol, build: (runtime: Runtime, overrides: RuntimeOverrides) => T | Promise<T>): Promise<T>;
   /** Runs `work` so that getRuntime() inside it (and in what it awaits) returns this scope's runtime. */
   run<T>(work: () => T): T;
   /** Destroys the clients this scope created. */
@@ -207,7 +224,7 @@ const scopes = new AsyncLocalStorage<RuntimeScope>();
 
 export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeScope {
   let runtimePromise: Promise<Runtime> | undefined;
-  let billPromise: Promise<BillService> | undefined;
+  const built = new Map<symbol, Promise<unknown>>();
   let callers: Callers | undefined;
   const scope: RuntimeScope = {
     callers() {
@@ -221,26 +238,19 @@ export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeSco
       });
       return runtimePromise;
     },
-    billService(defaultArchive) {
-      billPromise ??= scope
-        .runtime()
-        .then((runtime) =>
-          createBillService({
-            platform: runtime.platform,
-            ledger: runtime.ledger,
-            payments: runtime.payments,
-            archive: overrides.archive ?? defaultArchive(runtime.config),
-            defaultCryptType: runtime.config.billCryptType,
-            finalAfterMinutes: runtime.config.billFinalAfterMinutes,
-            now: runtime.now,
-            onMismatch: runtime.reportMismatch,
-          }),
-        )
-        .catch((error: unknown) => {
-          billPromise = undefined;
-          throw error;
-        });
-      return billPromise;
+    shared<T>(key: symbol, build: (runtime: Runtime, overrides: RuntimeOverrides) => T | Promise<T>): Promise<T> {
+      let promise = built.get(key) as Promise<T> | undefined;
+      if (!promise) {
+        promise = scope
+          .runtime()
+          .then((runtime) => build(runtime, overrides))
+          .catch((error: unknown) => {
+            built.delete(key);
+            throw error;
+          });
+        built.set(key, promise);
+      }
+      return promise;
     },
     run(work) {
       return scopes.run(scope, work);
@@ -248,7 +258,7 @@ export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeSco
     async dispose() {
       const pending = runtimePromise;
       runtimePromise = undefined;
-      billPromise = undefined;
+      built.clear();
       if (!pending) return;
       const runtime = await pending.catch(() => undefined);
       if (runtime && !overrides.dynamo) runtime.dynamo.destroy();
@@ -259,7 +269,8 @@ export function createRuntimeScope(overrides: RuntimeOverrides = {}): RuntimeSco
 
 let containerScope: RuntimeScope | undefined;
 
-function currentScope(): RuntimeScope {
+/** The scope serving this request: the local server instance's, else this container's. */
+export function currentScope(): RuntimeScope {
   const scoped = scopes.getStore();
   if (scoped) return scoped;
   containerScope ??= createRuntimeScope();
@@ -274,11 +285,6 @@ export function getRuntime(): Promise<Runtime> {
 /** The callers of this container (or of the local server instance serving this request). */
 export function getCallers(): Callers {
   return currentScope().callers();
-}
-
-/** The bill service of this container; only the bill handler calls it (it brings the archive). */
-export function getBillService(defaultArchive: (config: GatewayConfig) => BillArchive): Promise<BillService> {
-  return currentScope().billService(defaultArchive);
 }
 
 /** Replaces the container's runtime with one built from `overrides` (local runs, tests). */

@@ -1,0 +1,24 @@
+// The bill service of the current runtime scope, apart from lib/runtime.ts so that only the bill
+// function (functions/down-bill.ts) bundles lib/bills: the others import the core runtime alone.
+import type { GatewayConfig } from './config.js';
+import type { BillArchive } from './bills/archive.js';
+import { createBillService, type BillService } from './bills/service.js';
+import { currentScope } from './runtime.js';
+
+const BILL_SERVICE = Symbol('bill service');
+
+/** The bill service of this container (or local server instance); `defaultArchive` unless the overrides carry an archive. */
+export function getBillService(defaultArchive: (config: GatewayConfig) => BillArchive): Promise<BillService> {
+  return currentScope().shared(BILL_SERVICE, (runtime, overrides) =>
+    createBillService({
+      platform: runtime.platform,
+      ledger: runtime.ledger,
+      payments: runtime.payments,
+      archive: overrides.archive ?? defaultArchive(runtime.config),
+      defaultCryptType: runtime.config.billCryptType,
+      finalAfterMinutes: runtime.config.billFinalAfterMinutes,
+      now: runtime.now,
+      onMismatch: runtime.reportMismatch,
+    }),
+  );
+}
