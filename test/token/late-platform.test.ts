@@ -1,46 +1,25 @@
 // The token rule at the longest platform timeout (SYNJONES_TIMEOUT_MS=60000): two runtimes on one
 // table and the sandbox, on one manual clock, with a platform that answers late. The lease covers the
 // holder's token call, and a holder whose lease has run out before its call left never sends it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLogSink } from '../../lib/observability/logger.js';
-import { loadConfig } from '../../lib/config.js';
-import { createRuntime, type Runtime } from '../../lib/runtime.js';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../lib/runtime.js';
 import type { CredentialsSource } from '../../lib/platform/types.js';
 import { createStaticSource } from '../../lib/secrets/index.js';
 import { deriveTimings } from '../../lib/timings.js';
 import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { createDynamoTokenStore, type TokenStore } from '../../lib/token/store.js';
-import { ensureTables } from '../../lib/tables.js';
-import { startDynalite, type TestDynamo } from '../support/dynalite.js';
-import { manualClock, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { rejection } from '../support/rejection.js';
+import { describeTokenCallLog, TOKEN_METHOD, useTokenRig } from '../support/token-rig.js';
 
-const TOKEN_METHOD = 'synjones.authorize.access_token';
 const TIMEOUT_MS = 60_000;
 const AT_60S = deriveTimings({ platformTimeoutMs: TIMEOUT_MS });
 
-let dynamo: TestDynamo;
-let sandbox: TestSandbox;
-const clock = manualClock(new Date(Date.UTC(2026, 11, 1, 2, 0, 0)));
-let tableCounter = 0;
-
-/** The gateway's log lines of this file: captured (not printed) and checked by the last test. */
-const logs: string[] = [];
-
-beforeAll(async () => {
-  setLogSink((line) => logs.push(line));
-  dynamo = await startDynalite();
-  sandbox = await startTestSandbox({ now: clock.now });
-});
-afterAll(async () => {
-  setLogSink(undefined);
-  await sandbox?.close();
-  await dynamo?.close();
-});
+const rig = useTokenRig({ start: new Date(Date.UTC(2026, 11, 1, 2, 0, 0)), tablePrefix: 'late-platform-tokens' });
+const { clock, tokenCalls } = rig;
 
 /** A credentials source whose reads can be held (a slow secret read between lease and send). */
 function gatedSource(): CredentialsSource & { hold(): void; release(): void; readonly waiting: boolean } {
-  const inner = createStaticSource(sandbox.secret, { requirePlatformKey: true });
+  const inner = createStaticSource(rig.sandbox.secret, { requirePlatformKey: true });
   let gate: Promise<void> | undefined;
   let open: (() => void) | undefined;
   let waiting = false;
@@ -68,24 +47,14 @@ function gatedSource(): CredentialsSource & { hold(): void; release(): void; rea
 
 /** A fleet of runtimes configured from the environment SYNJONES_TIMEOUT_MS=60000, on a fresh token table. */
 async function fleet(size: number): Promise<{ runtimes: Runtime[]; sources: ReturnType<typeof gatedSource>[]; store: TokenStore }> {
-  tableCounter += 1;
-  const tokenTable = `late-platform-tokens-${tableCounter}`;
-  await ensureTables(dynamo.client, { tokenTable, ledgerTable: dynamo.tables.ledgerTable });
-  const config = {
-    ...loadConfig({ SYNJONES_TIMEOUT_MS: String(TIMEOUT_MS) }),
-    apiUrl: sandbox.url,
-    billUrl: sandbox.billUrl,
-    tokenTable,
-    ledgerTable: dynamo.tables.ledgerTable,
-  };
+  const tokenTable = await rig.freshTokenTable();
+  const env = { SYNJONES_TIMEOUT_MS: String(TIMEOUT_MS) };
   const sources = Array.from({ length: size }, () => gatedSource());
   const runtimes = await Promise.all(
-    sources.map((credentials, i) => createRuntime({ config, credentials, dynamo: dynamo.client, now: clock.now, instanceId: `instance-${i}` })),
+    sources.map((credentials, i) => rig.runtime(tokenTable, { env, credentials, instanceId: `instance-${i}` })),
   );
-  return { runtimes, sources, store: createDynamoTokenStore({ client: dynamo.client, tableName: tokenTable }) };
+  return { runtimes, sources, store: createDynamoTokenStore({ client: rig.dynamo.client, tableName: tokenTable }) };
 }
-
-const tokenCalls = (): number => sandbox.state.calls.filter((call) => call.method === TOKEN_METHOD).length;
 
 async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 1_000; i++) {
@@ -103,7 +72,7 @@ describe('token rule at SYNJONES_TIMEOUT_MS=60000 with a late platform', { timeo
     sources[0]!.hold();
     const pending = a.tokens.get();
     await waitFor(() => sources[0]!.waiting);
-    const record = await store.read(sandbox.secret.app_key);
+    const record = await store.read(rig.sandbox.secret.app_key);
     expect((record?.leaseUntil ?? 0) - (record?.fetchedAt ?? 0)).toBe(AT_60S.tokenLeaseMs);
     expect(AT_60S.tokenLeaseMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
     sources[0]!.release();
@@ -124,7 +93,7 @@ describe('token rule at SYNJONES_TIMEOUT_MS=60000 with a late platform', { timeo
     // The stall outlasts a's lease and the 2-minute spacing: b may (and does) renew, and the platform
     // answers b late. While b's call is in flight, a wakes up.
     clock.advance(AT_60S.tokenLeaseMs + 120_000);
-    sandbox.faults.inject({ type: 'latency', ms: 300 }, { methods: [TOKEN_METHOD] });
+    rig.sandbox.faults.inject({ type: 'latency', ms: 300 }, { methods: [TOKEN_METHOD] });
     const fromB = b.tokens.get();
     await waitFor(() => tokenCalls() === before + 1);
     sources[0]!.release();
@@ -134,7 +103,7 @@ describe('token rule at SYNJONES_TIMEOUT_MS=60000 with a late platform', { timeo
     expect((errorOfA as TokenUnavailableError).retryable).toBe(true);
     const token = await fromB;
     expect(tokenCalls()).toBe(before + 1);
-    expect(sandbox.state.calls.filter((call) => call.method === TOKEN_METHOD).at(-1)?.retcode).toBe('0');
+    expect(rig.sandbox.state.calls.filter((call) => call.method === TOKEN_METHOD).at(-1)?.retcode).toBe('0');
 
     // b's token is alive for the whole fleet: a's retry uses it without another token call.
     expect(await a.tokens.get()).toBe(token);
@@ -143,13 +112,4 @@ describe('token rule at SYNJONES_TIMEOUT_MS=60000 with a late platform', { timeo
   });
 });
 
-describe('the log of these token calls', () => {
-  it('warns of each failed token call by its error name and never holds a token value', () => {
-    const parsed = logs.map((line) => JSON.parse(line) as { level?: string; message?: string; error?: unknown });
-    const failures = parsed.filter((entry) => entry.level === 'WARN' && entry.message?.startsWith('token call failed'));
-    expect(failures.length).toBeGreaterThan(0);
-    for (const failure of failures) expect(failure.error).toMatch(/Error$/);
-    const live = sandbox.state.currentToken?.value;
-    if (live !== undefined) for (const line of logs) expect(line).not.toContain(live);
-  });
-});
+describeTokenCallLog(rig);
