@@ -51,6 +51,28 @@ const ERROR_STATUSES: Record<string, string> = {
   '504': 'UPSTREAM_TIMEOUT',
 };
 
+/**
+ * The caller refusals of API.md "Callers", on the routes they apply to: every route that needs a caller
+ * may answer 401 UNAUTHENTICATED and 403 FORBIDDEN_ROUTE; a payment or refund also 403 FORBIDDEN_MERCHANT
+ * and AMOUNT_OVER_LIMIT. Health needs no caller, so it documents neither.
+ */
+function callerResponses(route: RouteSpec, headers: JsonSchema): Record<string, JsonSchema> {
+  if (route.access === null) return {};
+  const error = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+  const forbidden = ['FORBIDDEN_ROUTE: the route is not among the caller\'s routes'];
+  if (route.access === 'payments.create' || route.access === 'refunds.create') {
+    forbidden.push("FORBIDDEN_MERCHANT: mercacc is not one of the caller's merchant accounts", "AMOUNT_OVER_LIMIT: tranamt is above the caller's max_tranamt");
+  }
+  return {
+    '401': {
+      description: 'UNAUTHENTICATED: no listed caller made the request (deployed: its SigV4 identity; locally: the x-onecard-caller header)',
+      headers,
+      content: error,
+    },
+    '403': { description: `${forbidden.join('; ')}. None of them calls the platform or writes the ledger`, headers, content: error },
+  };
+}
+
 function operation(route: RouteSpec): JsonSchema {
   const parameters: JsonSchema[] = [];
   for (const [location, schema] of [
@@ -102,6 +124,7 @@ function operation(route: RouteSpec): JsonSchema {
       responses['200'] = { description: 'OK', headers: requestIdHeader, content };
     }
   }
+  Object.assign(responses, callerResponses(route, requestIdHeader));
   for (const [status, description] of Object.entries(ERROR_STATUSES)) {
     if (responses[status]) continue;
     if (route.functionName === null && status !== '500') continue;

@@ -52,6 +52,27 @@ describe('openApiDocument', () => {
   });
 });
 
+describe('caller refusals (API.md "Callers")', () => {
+  const document = openApiDocument() as Json;
+  const codesOf = (response: Json | undefined): string[] => [...String(response?.description ?? '').matchAll(/UNAUTHENTICATED|FORBIDDEN_ROUTE|FORBIDDEN_MERCHANT|AMOUNT_OVER_LIMIT/g)].map((match) => match[0]);
+
+  it.each(ROUTES.map((route) => [route.routeKey, route] as const))('%s documents exactly the 401/403 codes that apply to it', (_key, route) => {
+    const responses = document.paths[route.resource][route.method.toLowerCase()].responses as Json;
+    if (route.access === null) {
+      expect(responses['401']).toBeUndefined();
+      expect(responses['403']).toBeUndefined();
+      return;
+    }
+    expect(codesOf(responses['401'])).toEqual(['UNAUTHENTICATED']);
+    const orders = route.access === 'payments.create' || route.access === 'refunds.create';
+    expect(codesOf(responses['403'])).toEqual(orders ? ['FORBIDDEN_ROUTE', 'FORBIDDEN_MERCHANT', 'AMOUNT_OVER_LIMIT'] : ['FORBIDDEN_ROUTE']);
+    for (const status of ['401', '403']) {
+      expect(responses[status].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+      expect(responses[status].headers['x-request-id']).toBeDefined();
+    }
+  });
+});
+
 describe('requestModels', () => {
   it('one draft-4 schema per route with a body, keyed by route key', () => {
     const models = requestModels();
