@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { ROUTES } from '../../lib/api/routes.js';
 import { SERVICE_NAME } from '../../lib/observability/names.js';
 import type { GatewaySettings } from '../config.js';
+import { callersResourcePolicy } from './api-policy.js';
 import type { GatewayFunctions } from './gateway-functions.js';
 import { StackLayer } from './layer.js';
 
@@ -23,7 +24,7 @@ export interface RequestModel {
 }
 
 export interface GatewayApiProps {
-  readonly settings: Pick<GatewaySettings, 'logRetentionDays' | 'stageName' | 'throttleRateLimit' | 'throttleBurstLimit' | 'customDomain' | 'webAclArn' | 'apiGatewayCloudWatchRole'>;
+  readonly settings: Pick<GatewaySettings, 'logRetentionDays' | 'stageName' | 'throttleRateLimit' | 'throttleBurstLimit' | 'customDomain' | 'webAclArn' | 'apiGatewayCloudWatchRole' | 'callers'>;
   readonly requestModels: readonly RequestModel[];
   readonly functions: GatewayFunctions;
 }
@@ -51,6 +52,9 @@ export class GatewayApi extends StackLayer {
       cloudWatchRole: settings.apiGatewayCloudWatchRole,
       ...(settings.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      // With a callers list, each listed principal may invoke exactly its routes and no other principal
+      // anything (api-policy.ts says how); without one, whoever IAM lets in (one caller, `default`).
+      ...(settings.callers ? { policy: callersResourcePolicy(settings.callers.entries, settings.stageName) } : {}),
       deployOptions: {
         stageName: settings.stageName,
         tracingEnabled: true,
@@ -109,7 +113,7 @@ export class GatewayApi extends StackLayer {
       id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
       reason: 'CT.LAMBDA.PR.2 (false positive): each permission is for apigateway.amazonaws.com with SourceArn limited to this REST API, stage and method; the rule does not read an Fn::Join SourceArn.',
     });
-    addGatewayResponses(api);
+    addGatewayResponses(api, settings.callers !== undefined);
     this.addRoutes(props);
   }
 
@@ -202,7 +206,7 @@ function healthIntegration(): apigw.MockIntegration {
 }
 
 /** API Gateway's own refusals in API.md's error shape ({"error": {code, message, retryable}}). */
-function addGatewayResponses(api: apigw.RestApi): void {
+function addGatewayResponses(api: apigw.RestApi, callersListed: boolean): void {
   const body = (code: string, message: string, retryable: boolean): Record<string, string> => ({
     // Gateway response headers map only request parameters or literals, not $context, so API Gateway's
     // own refusals carry the request id in the body (request_id) rather than in x-request-id.
@@ -218,6 +222,11 @@ function addGatewayResponses(api: apigw.RestApi): void {
   add('RequestTooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, '400', body('"VALIDATION"', '"request body too large"', false));
   add('Throttled', apigw.ResponseType.THROTTLED, '429', body('"THROTTLED"', '$context.error.messageString', true));
   add('IntegrationTimeout', apigw.ResponseType.INTEGRATION_TIMEOUT, '504', body('"UPSTREAM_TIMEOUT"', '"the request is still being processed; replay it with the same order_no or read GET /v1/payments/{order_no}"', true));
+  if (callersListed) {
+    // The resource policy's refusals (a route not among the caller's, or a principal not listed): API.md's
+    // 403 FORBIDDEN_ROUTE, as the functions answer it. Without a list an ACCESS_DENIED is IAM's alone.
+    add('AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', body('"FORBIDDEN_ROUTE"', '$context.error.messageString', false));
+  }
   add('Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, body('"$context.error.responseType"', '$context.error.messageString', false));
   add('Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, body('"$context.error.responseType"', '$context.error.messageString', true));
 }
