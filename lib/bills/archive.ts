@@ -1,11 +1,13 @@
 // Where downloaded bills are kept, as named text objects: S3 when deployed (BILL_BUCKET, versioned),
 // a local directory otherwise (npm start, tests), where a replaced object is kept side by side.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigurationError } from '../errors.js';
+import { createS3Writer } from './s3-writer.js';
 
 export interface PutOptions {
   readonly contentType: string;
@@ -13,9 +15,23 @@ export interface PutOptions {
   readonly keepPrevious?: boolean;
 }
 
+/** An object written as it is produced (the raw bill, the report): visible under its key only once closed. */
+export interface ArchiveWriter {
+  /** Appends text (UTF-8); await it: it resolves when the writer can take more. */
+  write(text: string): Promise<void>;
+  /** Makes the object whole under its key (with PutOptions.keepPrevious as putText). */
+  close(): Promise<void>;
+  /** Drops what was written; the key keeps what it held. */
+  abort(): Promise<void>;
+}
+
 export interface BillArchive {
   getText(key: string): Promise<string | undefined>;
   putText(key: string, body: string, options: PutOptions): Promise<void>;
+  /** The object's bytes as they are read (the stored report is served and filtered from this); undefined when absent. */
+  getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /** A writer of one object, for text too large to hold whole. */
+  openWriter(key: string, options: PutOptions): ArchiveWriter;
   /** Deployed: a pre-signed GET URL of the object valid `seconds`. Absent locally (the caller serves the body). */
   readonly presignGet?: (key: string, seconds: number) => Promise<string>;
 }
@@ -84,10 +100,36 @@ export function createS3Archive(options: S3ArchiveOptions): BillArchive {
         throw s3ConfigurationError(error, bucket, key, 's3:PutObject') ?? error;
       }
     },
+    async getStream(key) {
+      try {
+        const output = await withRetry(() => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+        return (output.Body as AsyncIterable<Uint8Array> | undefined) ?? emptyStream();
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string } | undefined)?.name === 'NoSuchKey') return undefined;
+        throw s3ConfigurationError(error, bucket, key, 's3:GetObject') ?? error;
+      }
+    },
+    openWriter(key, putOptions) {
+      return createS3Writer({
+        client,
+        bucket,
+        key,
+        contentType: putOptions.contentType,
+        call: async (action, send) => {
+          try {
+            return await withRetry(send);
+          } catch (error) {
+            throw s3ConfigurationError(error, bucket, key, action) ?? error;
+          }
+        },
+      });
+    },
     presignGet: (key, seconds) =>
       getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
   };
 }
+
+async function* emptyStream(): AsyncGenerator<Uint8Array> {}
 
 /** A missing bucket or a 403 (denied, unknown key, bad signature) as a ConfigurationError; anything else undefined. */
 function s3ConfigurationError(error: unknown, bucket: string, key: string, action: string): ConfigurationError | undefined {
@@ -121,6 +163,19 @@ function besidePath(path: string, stamp: string): string {
  * (a random name: concurrent writers of one key never share one) and is renamed into place.
  */
 export function createDirectoryArchive(root: string): BillArchive {
+  /** Moves a finished temporary file into place, keeping what the key held beside it when asked. */
+  const publish = async (temporary: string, path: string, putOptions: PutOptions): Promise<void> => {
+    if (putOptions.keepPrevious) {
+      const previous = await stat(path).catch(() => undefined);
+      if (previous) {
+        const stamp = `${previous.mtime.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+        await rename(path, besidePath(path, stamp)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error; // a concurrent writer moved it first
+        });
+      }
+    }
+    await rename(temporary, path);
+  };
   return {
     async getText(key) {
       try {
@@ -135,16 +190,54 @@ export function createDirectoryArchive(root: string): BillArchive {
       await mkdir(dirname(path), { recursive: true });
       const temporary = `${path}.${randomUUID()}.tmp`;
       await writeFile(temporary, body, 'utf8');
-      if (putOptions.keepPrevious) {
-        const previous = await stat(path).catch(() => undefined);
-        if (previous) {
-          const stamp = `${previous.mtime.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
-          await rename(path, besidePath(path, stamp)).catch((error: NodeJS.ErrnoException) => {
-            if (error.code !== 'ENOENT') throw error; // a concurrent writer moved it first
+      await publish(temporary, path, putOptions);
+    },
+    async getStream(key) {
+      const path = join(root, key);
+      const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      return found ? (createReadStream(path, { highWaterMark: 1 << 16 }) as AsyncIterable<Uint8Array>) : undefined;
+    },
+    openWriter(key, putOptions) {
+      const path = join(root, key);
+      const temporary = `${path}.${randomUUID()}.tmp`;
+      let out: ReturnType<typeof createWriteStream> | undefined;
+      let failure: Error | undefined;
+      const opened = async (): Promise<ReturnType<typeof createWriteStream>> => {
+        if (!out) {
+          await mkdir(dirname(path), { recursive: true });
+          out = createWriteStream(temporary);
+          out.on('error', (error) => {
+            failure ??= error;
           });
         }
-      }
-      await rename(temporary, path);
+        return out;
+      };
+      return {
+        async write(text) {
+          const stream = await opened();
+          if (failure) throw failure;
+          if (!stream.write(text, 'utf8')) {
+            await new Promise<void>((resolve) => {
+              stream.once('drain', resolve);
+              stream.once('error', () => resolve());
+            });
+          }
+          if (failure) throw failure;
+        },
+        async close() {
+          const stream = await opened();
+          await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+          if (failure) throw failure;
+          await publish(temporary, path, putOptions);
+        },
+        async abort() {
+          out?.destroy();
+          await rm(temporary, { force: true });
+        },
+      };
     },
   };
 }

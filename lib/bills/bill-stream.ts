@@ -21,16 +21,27 @@ export interface BillRowBatches extends AsyncIterable<readonly BillRow[]> {
  * @throws GarbledResponseError (during iteration) for a corrupt bill; BillEncodingRestart when the bytes must
  * be read again with `{ encoding: 'gbk' }` (see BillTextDecoder).
  */
-export function billRowBatches(plain: AsyncIterable<Uint8Array>, options: { readonly encoding?: BillEncoding } = {}): BillRowBatches {
+export interface BillRowOptions {
+  readonly encoding?: BillEncoding;
+  /** Given the decoded text chunk by chunk before its rows are parsed (the raw archive); awaited. */
+  readonly onText?: (text: string) => Promise<void> | void;
+}
+
+export function billRowBatches(plain: AsyncIterable<Uint8Array>, options: BillRowOptions = {}): BillRowBatches {
   let footer: BillFooter | undefined;
   const decoder = new BillTextDecoder(options.encoding);
   async function* run(): AsyncGenerator<readonly BillRow[]> {
     const parser = new BillParser();
+    const onText = options.onText;
     for await (const chunk of plain) {
-      const rows = parser.push(decoder.push(chunk));
+      const text = decoder.push(chunk);
+      if (onText && text.length > 0) await onText(text);
+      const rows = parser.push(text);
       if (rows.length > 0) yield rows;
     }
-    const tail = parser.push(decoder.end());
+    const end = decoder.end();
+    if (onText && end.length > 0) await onText(end);
+    const tail = parser.push(end);
     const last = parser.end();
     const rows = tail.length === 0 ? last.rows : [...tail, ...last.rows];
     if (rows.length > 0) yield rows;

@@ -61,40 +61,50 @@ export function newCursorKey(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Writes rows into page objects as they come; returns how many were written. */
-export async function writePages(
-  archive: BillArchive,
-  target: { billDate: string; billType: string; id: string },
-  rows: AsyncIterable<BillRow> | Iterable<BillRow>,
-): Promise<number> {
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
-  let page = 0;
-  let buffer: BillRow[] = [];
-  let written = 0;
-  const flush = async (): Promise<void> => {
-    const body = JSON.stringify(buffer);
-    const key = pageKey(target.billDate, target.billType, target.id, page++);
-    buffer = [];
-    const write = archive
+/** Rows into page objects as they pass (PAGE_ROWS each, WRITE_CONCURRENCY written at once). */
+export class PageWriter {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+  private page = 0;
+  private buffer: BillRow[] = [];
+  /** Rows taken so far. */
+  written = 0;
+
+  constructor(
+    private readonly archive: BillArchive,
+    private readonly target: { billDate: string; billType: string; id: string },
+  ) {}
+
+  /** Takes a row; a promise when the caller must wait (a page went out and the writes are at their limit). */
+  add(row: BillRow): Promise<void> | undefined {
+    this.buffer.push(row);
+    this.written++;
+    return this.buffer.length === PAGE_ROWS ? this.flush() : undefined;
+  }
+
+  /** Writes the last page and waits for every write. @throws the first failed write. */
+  async finish(): Promise<number> {
+    if (this.buffer.length > 0) await this.flush();
+    await Promise.all(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+    return this.written;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const body = JSON.stringify(this.buffer);
+    const key = pageKey(this.target.billDate, this.target.billType, this.target.id, this.page++);
+    this.buffer = [];
+    const write = this.archive
       .putText(key, body, { contentType: 'application/json' })
       .catch((error: unknown) => {
-        failure ??= error;
+        this.failure ??= error;
       })
-      .finally(() => inFlight.delete(write));
-    inFlight.add(write);
-    if (inFlight.size >= WRITE_CONCURRENCY) await Promise.race(inFlight);
-    if (failure !== undefined) throw failure;
-  };
-  for await (const row of rows) {
-    buffer.push(row);
-    written++;
-    if (buffer.length === PAGE_ROWS) await flush();
+      .finally(() => this.inFlight.delete(write));
+    this.inFlight.add(write);
+    if (this.inFlight.size >= WRITE_CONCURRENCY) await Promise.race(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
   }
-  if (buffer.length > 0) await flush();
-  await Promise.all(inFlight);
-  if (failure !== undefined) throw failure;
-  return written;
 }
 
 /** Stores the header under its id, then makes it the current download of its day and type. */

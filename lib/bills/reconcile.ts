@@ -1,6 +1,8 @@
 // Reconciles one day's bill against the ledger with bounded memory: the ledger's orders of the day (streamed in
-// ascending order_no by LedgerStore.listByDay) are held as a compact map order_no → packed terms; the bill's rows
-// stream past it once, each written to the report as it is judged; what the map has left is the ledger's side.
+// ascending order_no by LedgerStore.listByDay) are held compactly (held-orders.ts: typed arrays, no object per
+// order), because the bill comes in time order and the ledger in order_no order, so one side must be held and the
+// ledger's is the compact one; the bill's rows stream past once, each written to the report sink as it is judged;
+// what the held orders have left unseen is the ledger's side.
 //
 // Per order_no (API.md "Bills", "What counts as a difference"):
 //   bill row, no ledger order: money moved (60, 80) → missing_local; else no difference (report: matched, ledger "(none)")
@@ -15,6 +17,7 @@
 // this bill for one of them is judged against it (matched here, never missing_local); its leftovers are not ours.
 import type { BillRow } from '../platform/types.js';
 import { OrderStatus, OrderType, type LedgerRecord } from '../ledger/records.js';
+import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders, isBoundaryOrder } from './held-orders.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
 
 export interface ReconcileMismatch {
@@ -68,8 +71,8 @@ export interface StreamReconcileOptions {
   readonly sink?: ReportSink;
   /** The most entries each list keeps (counts stay complete); default 1000 (API.md). */
   readonly listCap?: number;
-  /** The rule before API.md's: a row without an order is missing_local even when no money moved (reconcile()). */
-  readonly unpaidWithoutOrderIsMissingLocal?: boolean;
+  /** Told of each PENDING order judged against a row, with the row's differing terms (none: equal terms). */
+  readonly onPending?: (orderNo: string, differences: readonly ReconcileMismatch[]) => void;
 }
 
 export interface StreamReconcileResult {
@@ -88,11 +91,6 @@ export interface StreamReconcileResult {
   rows: number;
   orders: number;
 }
-
-/** Orders created this close to the end of their China day may be booked on the next day's bill. */
-export const BOUNDARY_WINDOW_MS = 5 * 60 * 1000;
-const CHINA_OFFSET_MS = 8 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
 
 /** Bill statuses meaning the money moved: 60 paid, 80 paid and later refunded. */
 const PAID_STATUSES: ReadonlySet<string> = new Set(['60', '80']);
@@ -117,151 +115,6 @@ export function billRowTerms(row: BillRow): SourceTerms {
  */
 function own(text: string): string {
   return (' ' + text).slice(1);
-}
-
-/** True when the order was created in the last BOUNDARY_WINDOW_MS of its China day. */
-export function isBoundaryOrder(record: Pick<LedgerRecord, 'createdAt'>): boolean {
-  return isBoundaryInstant(Date.parse(record.createdAt));
-}
-
-function isBoundaryInstant(ms: number): boolean {
-  if (Number.isNaN(ms)) return false;
-  const ofDay = (((ms + CHINA_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS;
-  return ofDay >= DAY_MS - BOUNDARY_WINDOW_MS;
-}
-
-type HeldRecord = Pick<LedgerRecord, 'orderNo' | 'type' | 'status' | 'account' | 'acctype' | 'mercacc' | 'amountFen' | 'outId'>;
-
-const TYPES: readonly LedgerRecord['type'][] = [OrderType.PAYMENT, OrderType.REFUND];
-const STATUSES: readonly LedgerRecord['status'][] = [OrderStatus.PENDING, OrderStatus.SUCCESS, OrderStatus.FAILED];
-const FLAG_LATE = 1;
-const FLAG_SEEN = 2;
-const FLAG_PREVIOUS_DAY = 4;
-
-/**
- * The ledger's side of the day, compact: order_no → slot in typed arrays (amount, creation time, flags, type and
- * status codes) with account, acctype and mercacc interned (a campus has far fewer accounts and merchants than
- * orders) and out_id kept as is. About 150 bytes an order where whole records would take over 500.
- */
-class HeldOrders {
-  private readonly slots = new Map<string, number>();
-  private readonly words = new Map<string, number>();
-  private readonly wordList: string[] = [];
-  private readonly outIds: string[] = [];
-  private amount = new Float64Array(1024);
-  private created = new Float64Array(1024);
-  private codes = new Uint8Array(1024); // type * 4 + status
-  private flags = new Uint8Array(1024);
-  private words3 = new Int32Array(3 * 1024);
-
-  get size(): number {
-    return this.slots.size;
-  }
-
-  has(orderNo: string): boolean {
-    return this.slots.has(orderNo);
-  }
-
-  slot(orderNo: string): number | undefined {
-    return this.slots.get(orderNo);
-  }
-
-  add(record: LedgerRecord, previousDay: boolean): void {
-    const at = this.slots.size;
-    if (at === this.amount.length) this.grow();
-    this.slots.set(record.orderNo, at);
-    const type = TYPES.indexOf(record.type);
-    const status = STATUSES.indexOf(record.status);
-    if (type < 0 || status < 0) throw new Error(`ledger order ${record.orderNo} has type ${record.type}, status ${record.status}`);
-    this.codes[at] = type * 4 + status;
-    this.amount[at] = record.amountFen;
-    const ms = Date.parse(record.createdAt);
-    this.created[at] = ms;
-    this.flags[at] = (isBoundaryInstant(ms) ? FLAG_LATE : 0) | (previousDay ? FLAG_PREVIOUS_DAY : 0);
-    this.words3[3 * at] = this.intern(record.account);
-    this.words3[3 * at + 1] = this.intern(record.acctype);
-    this.words3[3 * at + 2] = this.intern(record.mercacc);
-    this.outIds.push(record.outId ?? '');
-  }
-
-  /** The slot was judged against a row; true if it had been already (a duplicate row). */
-  markSeen(at: number): boolean {
-    const seen = (this.flags[at]! & FLAG_SEEN) !== 0;
-    this.flags[at] = this.flags[at]! | FLAG_SEEN;
-    return seen;
-  }
-
-  flag(at: number, flag: number): boolean {
-    return (this.flags[at]! & flag) !== 0;
-  }
-
-  status(at: number): LedgerRecord['status'] {
-    return STATUSES[this.codes[at]! & 3]!;
-  }
-
-  /** True when the row carries exactly this order's terms (type, account, acctype, mercacc, amount). */
-  sameTerms(at: number, row: BillRow): boolean {
-    const type = TRADE_TYPES[row.tradeType];
-    return (
-      type !== undefined &&
-      TYPES[this.codes[at]! >> 2] === type &&
-      this.amount[at] === row.amountFen &&
-      this.wordList[this.words3[3 * at]!] === row.account &&
-      this.wordList[this.words3[3 * at + 1]!] === row.acctype &&
-      this.wordList[this.words3[3 * at + 2]!] === row.mercacc
-    );
-  }
-
-  outId(at: number): string {
-    return this.outIds[at]!;
-  }
-
-  record(orderNo: string, at: number): HeldRecord {
-    return {
-      orderNo,
-      type: TYPES[this.codes[at]! >> 2]!,
-      status: this.status(at),
-      account: this.wordList[this.words3[3 * at]!]!,
-      acctype: this.wordList[this.words3[3 * at + 1]!]!,
-      mercacc: this.wordList[this.words3[3 * at + 2]!]!,
-      amountFen: this.amount[at]!,
-      outId: this.outIds[at]!,
-    };
-  }
-
-  /** The creation time to the second, ISO 8601 +08:00 (report lines of orders the bill lacks). */
-  tradeTime(at: number): string {
-    const ms = this.created[at]!;
-    return Number.isNaN(ms) ? '' : `${new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
-  }
-
-  entries(): IterableIterator<[string, number]> {
-    return this.slots.entries();
-  }
-
-  private intern(word: string): number {
-    let id = this.words.get(word);
-    if (id === undefined) {
-      id = this.wordList.length;
-      this.wordList.push(word);
-      this.words.set(word, id);
-    }
-    return id;
-  }
-
-  private grow(): void {
-    const size = this.amount.length * 2;
-    const widen = <T extends Float64Array | Uint8Array | Int32Array>(old: T, make: (n: number) => T, factor = 1): T => {
-      const next = make(size * factor);
-      next.set(old);
-      return next;
-    };
-    this.amount = widen(this.amount, (n) => new Float64Array(n));
-    this.created = widen(this.created, (n) => new Float64Array(n));
-    this.codes = widen(this.codes, (n) => new Uint8Array(n));
-    this.flags = widen(this.flags, (n) => new Uint8Array(n));
-    this.words3 = widen(this.words3, (n) => new Int32Array(n), 3);
-  }
 }
 
 /**
@@ -345,13 +198,13 @@ export async function reconcileStream(
     const orderNo = row.orderNo;
     const at = held.slot(orderNo);
     const paid = PAID_STATUSES.has(row.orderStatus);
-    if (at === undefined) {
+    if (at < 0) {
       if (withoutOrder.has(orderNo)) {
         mismatch(row, { orderNo, field: 'order_no', ledger: 'one row', bill: 'duplicate row' });
         return;
       }
       withoutOrder.add(own(orderNo));
-      if (paid || options.unpaidWithoutOrderIsMissingLocal) {
+      if (paid) {
         result.counts.missingLocal += 1;
         if (result.missingLocal.length < cap) result.missingLocal.push(own(orderNo));
         write(line(row, 'missing_local', '', '(none)', row.orderStatus));
@@ -366,13 +219,13 @@ export async function reconcileStream(
     }
 
     // Fast path: a SUCCESS order whose terms and out_id equal a paid row's.
-    if (paid && held.status(at) === OrderStatus.SUCCESS && held.outId(at) === row.outId && held.sameTerms(at, row)) {
+    if (paid && held.status(at) === OrderStatus.SUCCESS && held.sameOutId(at, row.outId) && held.sameTerms(at, row)) {
       result.matched += 1;
       write(line(row, 'matched'));
       return;
     }
 
-    const record = held.record(orderNo, at);
+    const record = held.record(at);
     const differences: ReconcileMismatch[] = compareTerms(record as LedgerRecord, billRowTerms(row), BILL_TERMS).map((d) => ({
       orderNo,
       field: d.field,
@@ -380,6 +233,7 @@ export async function reconcileStream(
       bill: d.source,
     }));
     if (record.status === OrderStatus.PENDING) {
+      options.onPending?.(record.orderNo, differences);
       for (const difference of differences) mismatch(row, difference);
       if (paid && differences.length === 0) {
         result.settled += 1;
@@ -417,7 +271,7 @@ export async function reconcileStream(
     !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY) && held.status(at) === OrderStatus.SUCCESS;
   const late = new Set<string>();
   if (options.nextDayRows) {
-    for (const [orderNo, at] of held.entries()) if (lacking(at) && held.flag(at, FLAG_LATE)) late.add(orderNo);
+    for (let at = 0; at < held.size; at++) if (lacking(at) && held.flag(at, FLAG_LATE)) late.add(held.orderNo(at));
   }
   const onNextDay = new Set<string>();
   if (late.size > 0 && options.nextDayRows) {
@@ -426,9 +280,10 @@ export async function reconcileStream(
       for (const row of batch) if (late.has(row.orderNo)) onNextDay.add(row.orderNo);
     }
   }
-  for (const [orderNo, at] of held.entries()) {
+  for (let at = 0; at < held.size; at++) {
     if (!lacking(at)) continue;
-    const record = held.record(orderNo, at);
+    const record = held.record(at);
+    const orderNo = record.orderNo;
     const category: ReportCategory = onNextDay.has(orderNo) ? 'next_day' : 'missing_remote';
     if (category === 'next_day') {
       result.counts.nextDay += 1;
@@ -458,37 +313,3 @@ export async function reconcileStream(
 // The streaming report's CSV lines live with the rest of report.csv; re-exported for this module's callers.
 export { REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
 
-export interface ReconcileResult {
-  matched: number;
-  /** In the bill, not in the ledger (ascending order_no). */
-  missingLocal: string[];
-  /** SUCCESS in the ledger, not in the bill (ascending order_no). */
-  missingRemote: string[];
-  mismatched: ReconcileMismatch[];
-  settleable: SettleableOrder[];
-  unresolved: UnresolvedOrder[];
-}
-
-const byOrderNo = <T extends { orderNo: string }>(a: T, b: T): number => (a.orderNo < b.orderNo ? -1 : a.orderNo > b.orderNo ? 1 : 0);
-
-/**
- * The whole-list form (every difference, ascending order_no) with the rule before API.md that a row without an
- * order is missing_local whatever its status: kept for the callers and tests that still use it.
- */
-export async function reconcile(
-  billRows: Iterable<BillRow> | AsyncIterable<BillRow | readonly BillRow[]>,
-  ledgerRecords: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>,
-): Promise<ReconcileResult> {
-  const result = await reconcileStream(billRows, ledgerRecords, {
-    listCap: Number.MAX_SAFE_INTEGER,
-    unpaidWithoutOrderIsMissingLocal: true,
-  });
-  return {
-    matched: result.matched,
-    missingLocal: [...result.missingLocal].sort(),
-    missingRemote: [...result.missingRemote].sort(),
-    mismatched: [...result.mismatched].sort(byOrderNo),
-    settleable: [...result.settleable].sort(byOrderNo),
-    unresolved: [...result.unresolved].sort(byOrderNo),
-  };
-}

@@ -2,7 +2,7 @@
 // with its header, the per-merchant totals, and the totals kept while rows stream past.
 // lib/presenters/bill.ts turns them into the API JSON.
 import type { BillRequest, BillRow } from '../platform/types.js';
-import type { ReconcileMismatch, ReconcileResult } from './reconcile.js';
+import type { ReconcileMismatch } from './reconcile.js';
 
 export type BillType = BillRequest['billType'];
 
@@ -110,21 +110,4 @@ export class BillTotals {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([mercacc, totals]) => ({ mercacc, ...totals.summary() }));
   }
-}
-
-/** The reconciliation as answers carry it; `settled` the PENDING orders this download settled. */
-export function billReconciliation(result: ReconcileResult, settled: ReadonlySet<string>): BillReconciliation {
-  const cap = <T>(list: readonly T[]): T[] => list.slice(0, RECONCILIATION_LIST_CAP);
-  return {
-    matched: result.matched - settled.size,
-    settled: settled.size,
-    missingLocal: cap(result.missingLocal),
-    missingRemote: cap(result.missingRemote),
-    mismatched: cap(result.mismatched),
-    counts: {
-      missingLocal: result.missingLocal.length,
-      missingRemote: result.missingRemote.length,
-      mismatched: result.mismatched.length,
-    },
-  };
 }

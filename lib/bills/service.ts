@@ -1,28 +1,29 @@
-// The bills use case (API.md "Bills"): a day's bill downloaded unless the stored download is final,
-// reconciled against the ledger (PENDING orders it proves settled), stored in pages with its report,
-// and served a page at a time; the per-merchant view, the report CSV and the daily run.
+// The bills use case (API.md "Bills"): a day's bill downloaded unless the stored download is final, streamed
+// through one pass (pipeline.ts: raw archive, row pages, the merge against the ledger, the report), PENDING orders
+// it proves settled, and served a page at a time; the per-merchant view, the report CSV and the daily run.
 import { StatusSetter } from '../ledger/records.js';
-import type { BillRequest, PlatformClient } from '../platform/types.js';
+import type { BillRequest, BillRow, PlatformClient } from '../platform/types.js';
 import type { LedgerStore } from '../ledger/store.js';
 import type { PaymentService } from '../ledger/payments.js';
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
-import { OrderStatus } from '../ledger/records.js';
+import { BillEncodingRestart, BusinessError } from '../protocol/errors.js';
 import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { CUSTOM_METRICS, type CustomMetricName } from '../observability/names.js';
 import type { BillArchive } from './archive.js';
+import { billRowBatches, type BillEncoding } from './bill-stream.js';
 import { rawKey, reportKey } from './keys.js';
-import { reconcile, type ReconcileResult } from './reconcile.js';
+import { BOUNDARY_WINDOW_MS } from './held-orders.js';
+import type { ReconcileMismatch, ReportSink, StreamReconcileResult, UnresolvedOrder } from './reconcile.js';
 import { cursorNotOurs, decodeCursor, encodeCursor } from './cursor.js';
 import { CursorStaleError } from './errors.js';
-import { isFinalDownload } from './finality.js';
-import { downloadBill, type BillDownload } from './source.js';
+import { chinaDayStart, isFinalDownload } from './finality.js';
 import {
-  DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, readHeader, readRows, writePages,
+  DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, readHeader, readRows,
   type DownloadHeader,
 } from './downloads.js';
-import { missingRemoteLine, ReportClassifier, reportHeader } from './report-csv.js';
-import type { BillRow } from '../platform/types.js';
-import { billReconciliation, BillTotals, MONEY_MOVED, type BillMerchants, type BillPage, type BillType } from './report.js';
+import { PendingLines, type PendingOutcome } from './pending-lines.js';
+import { ArchiveGuard, fanOut, ReportWriterSink, runBillPass, type PassResult } from './pipeline.js';
+import { RECONCILIATION_LIST_CAP, type BillMerchants, type BillPage, type BillReconciliation, type BillType } from './report.js';
 
 export type CryptType = BillRequest['cryptType'];
 
@@ -97,6 +98,30 @@ export interface BillServiceOptions {
   readonly now?: () => Date;
   /** Told of each PENDING order whose bill row describes another order (it is not settled from the bill). */
   readonly onMismatch?: MismatchReporter;
+  /**
+   * Who else receives the day's report entries, per download (lib/reconciliation's exceptions, …): see
+   * `reportSinks` below, the one place the sinks of a pass are composed.
+   */
+  readonly reportConsumers?: (context: ReportContext) => readonly ReportConsumer[];
+}
+
+/** The download a report consumer is given entries of. */
+export interface ReportContext {
+  readonly billDate: string;
+  readonly billType: BillType;
+  /** Whether this download is final (API.md Finality): a consumer of final reconciliations ignores the others. */
+  readonly final: boolean;
+  readonly fetchedAt: string;
+}
+
+/**
+ * A consumer of a download's report: every ReportEntry in its final category (PENDING orders' lines once they
+ * were settled), then `end` with the PENDING orders still unresolved; `abort` when the pass is dropped (a bill
+ * read again as GBK, a corrupt bill): what it was given so far does not count.
+ */
+export interface ReportConsumer extends ReportSink {
+  end?(outcome: { readonly unresolved: readonly UnresolvedOrder[]; readonly reconciliation: BillReconciliation }): void | Promise<void>;
+  abort?(): void | Promise<void>;
 }
 
 /** A fresh download, reconciled and (when the archive allowed) stored. */
@@ -106,16 +131,24 @@ interface Processed {
   readonly firstRows: BillRow[];
   readonly changed: number;
   readonly archived: boolean;
-  readonly report: string;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The China day `days` after (or before) a yyyyMMdd day. */
+function dayAfter(billDate: string, days: number): string {
+  const start = chinaDayStart(billDate);
+  if (!start) throw new RangeError(`bill date must be a calendar day yyyyMMdd: ${billDate}`);
+  return chinaDate(new Date(start.getTime() + days * DAY_MS + 12 * 3600 * 1000));
 }
 
 export function createBillService(options: BillServiceOptions): BillService {
   const now = options.now ?? (() => new Date());
   const finalAfter = options.finalAfterMinutes ?? 180;
-  const { archive, ledger } = options;
+  const { archive, ledger, platform } = options;
 
   /** Settles PENDING orders the bill proves paid, asks pay.query about the rest; how many changed. */
-  const settleWithBill = async (result: ReconcileResult): Promise<number> => {
+  const settleWithBill = async (result: StreamReconcileResult): Promise<number> => {
     let changed = 0;
     if (result.settleable.length > 0) {
       const summary = await options.payments.settleFromBill(result.settleable);
@@ -128,102 +161,136 @@ export function createBillService(options: BillServiceOptions): BillService {
     return changed;
   };
 
-  /** `readFailed`: the stored download could not be read (already reported); counted once with the writes. */
+  /**
+   * The next day's bill so far, read only when reconcileStream asks (a late SUCCESS order is missing): nothing
+   * when that day has not begun in China or the platform has no bill for it yet.
+   */
+  const nextDayRows = (request: BillRequest) =>
+    async function* (): AsyncGenerator<readonly BillRow[]> {
+      const billDate = dayAfter(request.billDate, 1);
+      if (billDate > chinaDate(now())) return;
+      for (const encoding of [undefined, 'gbk'] as const) {
+        let plain: AsyncIterable<Uint8Array>;
+        try {
+          plain = (await platform.downloadBillStream({ ...request, billDate })).plain;
+        } catch (error) {
+          if (error instanceof BusinessError) return; // 60038 no data yet, …
+          throw error;
+        }
+        try {
+          yield* billRowBatches(plain, encoding ? { encoding } : {});
+          return;
+        } catch (error) {
+          // Rows given twice are harmless here: only which order_nos the next day holds is used.
+          if (error instanceof BillEncodingRestart && encoding === undefined) continue;
+          throw error;
+        }
+      }
+    };
+
+  /** One streamed download: passes until one is read in the right encoding, then settled and stored. */
   const download = async (input: DayInput, firstLimit: number, readFailed = false): Promise<Processed> => {
     const billType = input.billType ?? 'ALL';
     const cryptType = input.cryptType ?? options.defaultCryptType;
     const { billDate } = input;
-    const bill: BillDownload = await downloadBill(options.platform, { billDate, billType, cryptType });
-    const fetched = now();
-
-    let result = withoutUnmovedRows(await reconcile(bill.rows(), ledger.listByDay(billDate)), bill);
-    reportPendingMismatches(result, options.onMismatch);
-    const changed = await settleWithBill(result);
-    let settled = new Set<string>();
-    if (changed > 0) {
-      const first = result;
-      result = withoutUnmovedRows(await reconcile(bill.rows(), ledger.listByDay(billDate)), bill);
-      settled = settledBy(first, result);
+    const request: BillRequest = { billDate, billType, cryptType };
+    for (const encoding of [undefined, 'gbk'] as const) {
+      try {
+        return await processDownload(input, request, firstLimit, readFailed, encoding);
+      } catch (error) {
+        // The bill looked like UTF-8 and was not: read it again from the start as GBK (a new download).
+        if (error instanceof BillEncodingRestart && encoding === undefined) continue;
+        throw error;
+      }
     }
-    const reconciliation = billReconciliation(result, settled);
+    throw new Error('unreachable: the GBK pass does not restart');
+  };
+
+  const processDownload = async (
+    input: DayInput,
+    request: BillRequest & { billType: BillType },
+    firstLimit: number,
+    readFailed: boolean,
+    encoding: BillEncoding | undefined,
+  ): Promise<Processed> => {
+    const { billDate, billType } = request;
+    const { plain } = await platform.downloadBillStream(request);
+    const fetched = now();
+    const id = newDownloadId(fetched);
+    const final = isFinalDownload(billDate, fetched, finalAfter);
+    const guard = new ArchiveGuard();
+    const raw = archive.openWriter(rawKey(billDate, billType), { contentType: 'text/plain; charset=utf-8', keepPrevious: true });
+    const reportOut = archive.openWriter(reportKey(billDate, billType), { contentType: 'text/csv; charset=utf-8', keepPrevious: true });
+    const report = new ReportWriterSink((text) => guard.run(() => reportOut.write(text)));
+    const consumers = options.reportConsumers?.({ billDate, billType, final, fetchedAt: toChinaIso(fetched) }) ?? [];
+    // THE place the report sinks of a pass are composed: the stored report, then every consumer. PendingLines
+    // in front holds the PENDING orders' lines until settlement below has decided their category.
+    const reportSinks: ReportSink[] = [report, ...consumers];
+    const pending = new PendingLines(fanOut(reportSinks));
+    const pendingDifferences = new Map<string, readonly ReconcileMismatch[]>();
+    const dayStart = chinaDayStart(billDate)!;
+
+    let pass: PassResult;
+    try {
+      pass = await runBillPass({
+        plain,
+        ...(encoding ? { encoding } : {}),
+        orders: ledger.listByDay(billDate),
+        previousDayWindow: ledger.listByDay(dayAfter(billDate, -1), { createdFrom: new Date(dayStart.getTime() - BOUNDARY_WINDOW_MS) }),
+        nextDayRows: nextDayRows(request),
+        store: { archive, raw, pages: { billDate, billType, id }, guard },
+        sink: pending,
+        firstRows: firstLimit,
+        onPending: (orderNo, differences) => {
+          if (differences.length > 0) pendingDifferences.set(orderNo, differences);
+        },
+      });
+    } catch (error) {
+      await Promise.allSettled([raw.abort(), reportOut.abort(), ...consumers.map(async (consumer) => consumer.abort?.())]);
+      throw error;
+    }
+    const { result } = pass;
+    reportPendingMismatches(pendingDifferences, options.onMismatch);
+    const changed = await settleWithBill(result);
+    const held = pending.orderNos();
+    const outcome = await pending.release(held.length > 0 ? await ledger.getMany(held) : new Map());
+    await report.flush();
+    const reconciliation = reconciliationOf(result, outcome);
     // The metric first: a failed archive write below must not lose it.
     input.publishMetric?.(
       CUSTOM_METRICS.reconciliationMismatches,
       reconciliation.counts.missingLocal + reconciliation.counts.missingRemote + reconciliation.counts.mismatched,
     );
 
-    const id = newDownloadId(fetched);
-    let totals = new BillTotals();
-    const firstRows: BillRow[] = [];
-    const rowsSeen = function* (): Generator<BillRow> {
-      for (const row of bill.rows()) {
-        totals.add(row);
-        if (firstRows.length < firstLimit) firstRows.push(row);
-        yield row;
-      }
-    };
-    const report = await reportCsv(billDate, bill, result, settled);
-    let archived = true;
-    let stored = 0;
-    try {
-      stored = await writePages(archive, { billDate, billType, id }, rowsSeen());
-    } catch (error) {
-      archived = false;
-      input.onArchiveFailure?.(error, { billDate, billType });
-    }
-    if (!archived) {
-      // The answer still needs the totals and first rows: count them again from the first row.
-      totals = new BillTotals();
-      firstRows.length = 0;
-      stored = 0;
-      for (const _ of rowsSeen()) stored++;
-    }
     const header: DownloadHeader = {
       id,
       billDate,
       billType,
       format: DOWNLOAD_FORMAT,
       fetchedAt: toChinaIso(fetched),
-      final: isFinalDownload(billDate, fetched, finalAfter),
-      count: bill.count,
-      totalFen: bill.totalFen,
-      rows: stored,
+      final,
+      count: pass.footer.count,
+      totalFen: pass.footer.totalFen,
+      rows: result.rows,
       pageRows: PAGE_ROWS,
-      summary: totals.summary(),
+      summary: pass.totals.summary(),
       reconciliation,
-      merchants: totals.merchants(),
+      merchants: pass.totals.merchants(),
       cursorKey: newCursorKey(),
     };
-    if (archived) {
-      try {
-        await archive.putText(rawKey(billDate, billType), bill.rawText, { contentType: 'text/plain; charset=utf-8', keepPrevious: true });
-        await archive.putText(reportKey(billDate, billType), report, { contentType: 'text/csv; charset=utf-8', keepPrevious: true });
-        await publishHeader(archive, header);
-      } catch (error) {
-        archived = false;
-        input.onArchiveFailure?.(error, { billDate, billType });
-      }
-    }
+    await guard.run(() => raw.close());
+    await guard.run(() => reportOut.close());
+    await guard.run(() => publishHeader(archive, header));
+    if (!guard.active) await Promise.allSettled([raw.abort(), reportOut.abort()]);
+    for (const consumer of consumers) await consumer.end?.({ unresolved: result.unresolved, reconciliation });
+    const archived = guard.active;
+    if (!archived) input.onArchiveFailure?.(guard.failure, { billDate, billType });
     if (!archived || readFailed) input.publishMetric?.(CUSTOM_METRICS.billArchiveFailures, 1);
-    return { header, firstRows, changed, archived, report };
-  };
-
-  /** The report CSV: every bill row in bill order, then the SUCCESS ledger orders the bill lacks. */
-  const reportCsv = async (billDate: string, bill: BillDownload, result: ReconcileResult, settled: ReadonlySet<string>): Promise<string> => {
-    const classifier = new ReportClassifier(result, settled);
-    const parts: string[] = [reportHeader()];
-    for (const row of bill.rows()) parts.push(classifier.linesOf(row));
-    if (result.missingRemote.length > 0) {
-      const missing = new Set(result.missingRemote);
-      for await (const record of ledger.listByDay(billDate)) {
-        if (missing.has(record.orderNo) && record.status === OrderStatus.SUCCESS) parts.push(missingRemoteLine(record));
-      }
-    }
-    return parts.join('');
+    return { header, firstRows: pass.firstRows, changed, archived };
   };
 
   /** The stored download to serve without a cursor: the final one, else a fresh download. */
-  const current = async (input: DayInput, firstLimit: number): Promise<{ header: DownloadHeader; firstRows?: BillRow[]; report?: string; archived: boolean }> => {
+  const current = async (input: DayInput, firstLimit: number): Promise<{ header: DownloadHeader; firstRows?: BillRow[]; archived: boolean }> => {
     const billType = input.billType ?? 'ALL';
     let stored: DownloadHeader | undefined;
     let readFailed = false;
@@ -293,9 +360,13 @@ export function createBillService(options: BillServiceOptions): BillService {
       if (answer.archived && archive.presignGet) {
         return { kind: 'redirect', url: await archive.presignGet(reportKey(input.billDate, billType), REPORT_URL_SECONDS) };
       }
-      const body = answer.report ?? (await archive.getText(reportKey(input.billDate, billType)));
-      if (body === undefined) throw new Error(`the stored report of ${input.billDate} ${billType} is missing`);
-      return { kind: 'csv', body };
+      // Locally the stored report is read back as it streams from the archive (a day's report is not held twice).
+      const stored = answer.archived ? await archive.getStream(reportKey(input.billDate, billType)) : undefined;
+      if (stored === undefined) throw new Error(`the report of ${input.billDate} ${billType} could not be stored`);
+      const decoder = new TextDecoder('utf-8');
+      let body = '';
+      for await (const chunk of stored) body += decoder.decode(chunk, { stream: true });
+      return { kind: 'csv', body: body + decoder.decode() };
     },
 
     async runDaily(runOptions = {}) {
@@ -316,42 +387,32 @@ export function createBillService(options: BillServiceOptions): BillService {
   };
 }
 
-/**
- * API.md: a row that moved no money (e.g. 77) with no ledger order is not a difference. reconcile()
- * lists every row without a ledger order; drop those rows here (the streaming reconcile does it itself).
- */
-function withoutUnmovedRows(result: ReconcileResult, bill: BillDownload): ReconcileResult {
-  if (result.missingLocal.length === 0) return result;
-  const missing = new Set(result.missingLocal);
-  const moved = new Set<string>();
-  for (const row of bill.rows()) if (missing.has(row.orderNo) && MONEY_MOVED.has(row.orderStatus)) moved.add(row.orderNo);
-  if (moved.size === missing.size) return result;
-  return { ...result, missingLocal: result.missingLocal.filter((orderNo) => moved.has(orderNo)) };
-}
-
-/** Orders the first pass left PENDING (settleable or unresolved) that the second pass finds matched. */
-function settledBy(first: ReconcileResult, second: ReconcileResult): Set<string> {
-  const differing = new Set(second.mismatched.map((m) => m.orderNo));
-  const stillPending = new Set([...second.settleable, ...second.unresolved].map((order) => order.orderNo));
-  const settled = new Set<string>();
-  for (const order of [...first.settleable, ...first.unresolved]) {
-    if (!differing.has(order.orderNo) && !stillPending.has(order.orderNo)) settled.add(order.orderNo);
-  }
-  return settled;
+/** The reconciliation as answers carry it: the pass's lists and counts with what settlement decided. */
+function reconciliationOf(result: StreamReconcileResult, outcome: PendingOutcome): BillReconciliation {
+  const cap = <T>(list: readonly T[]): T[] => list.slice(0, RECONCILIATION_LIST_CAP);
+  return {
+    matched: result.matched,
+    settled: outcome.settled,
+    missingLocal: cap(result.missingLocal),
+    missingRemote: cap(result.missingRemote),
+    mismatched: cap([...result.mismatched, ...outcome.mismatched]),
+    counts: {
+      missingLocal: result.counts.missingLocal,
+      missingRemote: result.counts.missingRemote,
+      mismatched: result.counts.mismatched + outcome.mismatched.length,
+    },
+  };
 }
 
 const TERM_FIELDS: ReadonlySet<string> = new Set<TermField>(['type', 'account', 'acctype', 'mercacc', 'tranamt']);
 
-/** The PENDING orders (reconcile's `unresolved`) whose row differs in a term: one report per order. */
-function reportPendingMismatches(result: ReconcileResult, report: MismatchReporter | undefined): void {
-  if (!report || result.unresolved.length === 0) return;
-  const pending = new Set(result.unresolved.map((order) => order.orderNo));
-  const byOrder = new Map<string, TermDifference[]>();
-  for (const entry of result.mismatched) {
-    if (!pending.has(entry.orderNo) || !TERM_FIELDS.has(entry.field)) continue;
-    const list = byOrder.get(entry.orderNo) ?? [];
-    list.push({ field: entry.field as TermField, ledger: entry.ledger, source: entry.bill });
-    byOrder.set(entry.orderNo, list);
+/** The PENDING orders whose row differs in a term: one report per order (they are not settled from the bill). */
+function reportPendingMismatches(differing: ReadonlyMap<string, readonly ReconcileMismatch[]>, report: MismatchReporter | undefined): void {
+  if (!report) return;
+  for (const [orderNo, entries] of differing) {
+    const differences: TermDifference[] = entries
+      .filter((entry) => TERM_FIELDS.has(entry.field))
+      .map((entry) => ({ field: entry.field as TermField, ledger: entry.ledger, source: entry.bill }));
+    if (differences.length > 0) report({ orderNo, source: 'bill', differences });
   }
-  for (const [orderNo, differences] of byOrder) report({ orderNo, source: 'bill', differences });
 }

@@ -64,6 +64,14 @@ export interface ListOptions {
   readonly pageSize?: number;
 }
 
+export interface DayListOptions extends ListOptions {
+  /**
+   * Only orders created at or after this instant (a FilterExpression: DynamoDB still reads the day's index
+   * partition, but only these items come back; the bill's boundary window of the day before).
+   */
+  readonly createdFrom?: Date;
+}
+
 export interface LedgerStore {
   /** Strongly consistent read. */
   get(orderNo: string): Promise<LedgerRecord | undefined>;
@@ -97,8 +105,8 @@ export interface LedgerStore {
   completeRefund(paymentNo: string, refundNo: string, amountFen: number, at: Date): Promise<boolean>;
   /** Gives refundNo's reservation back to refundable_fen; false when refundNo holds none (already done). */
   releaseRefund(paymentNo: string, refundNo: string, amountFen: number, at: Date): Promise<boolean>;
-  /** Every order of a China trade day, ascending order_no (Query on by_day, paginated). */
-  listByDay(tradeDay: string, options?: ListOptions): AsyncIterable<LedgerRecord>;
+  /** Every order of a China trade day, ascending order_no (Query on by_day, page by page, never all at once). */
+  listByDay(tradeDay: string, options?: DayListOptions): AsyncIterable<LedgerRecord>;
   /** PENDING orders (sparse index), oldest first; only those created before `olderThan` when given. */
   listPending(olderThan?: Date, options?: ListOptions): AsyncIterable<LedgerRecord>;
 }
@@ -351,11 +359,13 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     names: Names,
     values: Values,
     pageSize: number,
+    filter?: string,
   ): AsyncIterable<LedgerRecord> {
     const items = queryAll(client, {
       TableName: tableName,
       IndexName: indexName,
       KeyConditionExpression: keyCondition,
+      ...(filter ? { FilterExpression: filter } : {}),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ScanIndexForward: true,
@@ -382,14 +392,17 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
       consumeReservation(paymentNo, refundNo, amountFen, 'refunded_fen', at),
     releaseRefund: (paymentNo, refundNo, amountFen, at) =>
       consumeReservation(paymentNo, refundNo, amountFen, 'refundable_fen', at),
-    listByDay: (tradeDay, listOptions) =>
-      query(
+    listByDay: (tradeDay, listOptions) => {
+      const from = listOptions?.createdFrom;
+      return query(
         byDayIndex.name,
         '#day = :day',
-        { '#day': byDayIndex.partitionKey },
-        { ':day': { S: tradeDay } },
+        { '#day': byDayIndex.partitionKey, ...(from ? { '#created': 'created_at' } : {}) },
+        { ':day': { S: tradeDay }, ...(from ? { ':from': { S: toChinaIso(from) } } : {}) },
         listOptions?.pageSize ?? defaultPageSize,
-      ),
+        from ? '#created >= :from' : undefined,
+      );
+    },
     listPending: (olderThan, listOptions) =>
       query(
         pendingIndex.name,

@@ -5,7 +5,9 @@ import type { BillArchive } from '../../lib/bills/archive.js';
 import { createBillService } from '../../lib/bills/service.js';
 import type { LedgerStore } from '../../lib/ledger/store.js';
 import type { PaymentService } from '../../lib/ledger/payments.js';
+import { chunksOf } from '../../lib/platform/bill-body.js';
 import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
+import { formatBill } from '../../lib/protocol/bill.js';
 
 const row = (orderNo: string, amountFen: number): BillRow => ({
   tradeTime: '2026-01-01T10:00:00+08:00',
@@ -22,19 +24,29 @@ const row = (orderNo: string, amountFen: number): BillRow => ({
 
 function service(archive: BillArchive) {
   const rows = Array.from({ length: 1500 }, (_, index) => row(`P${String(index).padStart(5, '0')}`, 100));
+  const text = formatBill(rows);
   const platform = {
-    downloadBill: async () => ({ bill: { rows, count: rows.length, totalFen: rows.length * 100 }, text: 'raw' }),
+    downloadBillStream: async () => ({ plain: chunksOf(Buffer.from(text, 'utf8'), 4096) }),
   } as unknown as PlatformClient;
   const ledger = { listByDay: async function* () {} } as unknown as LedgerStore;
   const payments = {} as PaymentService;
   return createBillService({ platform, ledger, payments, archive, defaultCryptType: '1', now: () => new Date('2026-01-05T00:00:00Z') });
 }
 
+const slowDown = () => Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
 const failing = (failOn: (key: string) => boolean): BillArchive => ({
   getText: async () => undefined,
   putText: async (key) => {
-    if (failOn(key)) throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
+    if (failOn(key)) throw slowDown();
   },
+  getStream: async () => undefined,
+  openWriter: (key) => ({
+    write: async () => {
+      if (failOn(key)) throw slowDown();
+    },
+    close: async () => undefined,
+    abort: async () => undefined,
+  }),
 });
 
 describe('a failed archive write', () => {

@@ -2,7 +2,7 @@
 // orders match exactly, and each kind of perturbation is reported in its own list, naming the order.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { reconcile, type ReconcileResult } from '../../lib/bills/reconcile.js';
+import { reconcile, type ReconcileResult } from '../support/reconcile-lists.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
 

@@ -1,9 +1,11 @@
-// report.csv lines (lib/bills/report-csv.ts) from a reconciliation: one per matched or settled row,
-// one per difference of a mismatched row, duplicates, missing_local, missing_remote from the ledger,
-// fields with commas or quotes quoted as RFC 4180 says.
+// report.csv lines (lib/bills/report-csv.ts, written by pipeline.ts's ReportWriterSink) from the streaming
+// reconciliation: one per matched or settled row, one per difference of a mismatched row, duplicates,
+// missing_local, missing_remote from the ledger (field, ledger and bill only on mismatched lines), fields with
+// commas or quotes quoted as RFC 4180 says.
 import { describe, expect, it } from 'vitest';
-import { reconcile } from '../../lib/bills/reconcile.js';
-import { csvField, missingRemoteLine, ReportClassifier, reportHeader } from '../../lib/bills/report-csv.js';
+import { ReportWriterSink } from '../../lib/bills/pipeline.js';
+import { reconcileStream } from '../../lib/bills/reconcile.js';
+import { csvField } from '../../lib/bills/report-csv.js';
 import { OrderStatus, OrderType, type LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
 
@@ -49,10 +51,13 @@ describe('report.csv lines', () => {
       row('D'),
       row('E', { orderStatus: '77' }),
     ];
-    const ledger = [record('A'), record('B'), record('D'), record('R', { amountFen: 550, mercacc: '10,01' }), record('S')];
-    const result = await reconcile(rows, ledger);
-    const classifier = new ReportClassifier(result, new Set(['D']));
-    const text = reportHeader() + rows.map((r) => classifier.linesOf(r)).join('') + missingRemoteLine(ledger[3]!);
+    const { outId: _none, ...pendingD } = record('D', { status: OrderStatus.PENDING });
+    const ledger = [record('A'), record('B'), pendingD as LedgerRecord, record('R', { amountFen: 550, mercacc: '10,01' })];
+    let text = '';
+    const sink = new ReportWriterSink(async (part) => void (text += part));
+    await reconcileStream(rows, ledger, { sink });
+    await sink.flush();
+    expect(text.endsWith('\r\n')).toBe(true);
     const lines = text.split('\r\n').filter(Boolean);
     expect(lines[0]).toBe('order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time');
     const tail = (r: BillRow) => `${r.account},${r.mercacc},${(r.amountFen / 100).toFixed(2)},${r.outId},${r.tradeTime}`;
@@ -64,7 +69,7 @@ describe('report.csv lines', () => {
       `D,01,settled,,,,${tail(rows[3]!)}`,
       `D,01,mismatched,order_no,one row,duplicate row,${tail(rows[4]!)}`,
       `E,01,matched,,,,${tail(rows[5]!)}`,
-      'R,01,missing_remote,,,,32718,"10,01",5.50,O-R,2026-01-01T10:00:00.000+08:00',
+      'R,01,missing_remote,,,,32718,"10,01",5.50,O-R,2026-01-01T10:00:00+08:00',
     ]);
   });
 

@@ -3,7 +3,7 @@
 // reconcile, and through the payment service's every pay.query path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { reconcile } from '../../lib/bills/reconcile.js';
+import { reconcile } from '../support/reconcile-lists.js';
 import { outcomeOfQuery } from '../../lib/ledger/outcome.js';
 import { createPaymentService } from '../../lib/ledger/payments.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';

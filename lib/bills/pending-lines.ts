@@ -1,0 +1,61 @@
+// The report lines of PENDING orders, held back while the bill's pass runs and given their final category once
+// the orders were settled (from the bill, or by pay.query): a PENDING order the bill proves paid is `settled` once
+// the ledger says SUCCESS; one the bill shows unpaid on equal terms is `settled` once pay.query made it FAILED,
+// a `mismatched` status once it made it SUCCESS, and stays a PENDING status line while it is PENDING. PENDING
+// orders are few, so holding their lines is cheap; term differences are final whatever happens and pass at once.
+import { OrderStatus, type LedgerRecord } from '../ledger/records.js';
+import type { ReconcileMismatch, ReportEntry, ReportSink } from './reconcile.js';
+
+/** Bill statuses meaning money moved: 60 paid, 80 paid and later refunded. */
+const PAID: ReadonlySet<string> = new Set(['60', '80']);
+
+export interface PendingOutcome {
+  /** Lines that ended `settled` (PENDING orders this download settled, now agreeing with the bill). */
+  readonly settled: number;
+  /** Status differences found once the order was settled against what the bill says. */
+  readonly mismatched: readonly ReconcileMismatch[];
+}
+
+/** A sink in front of `next` that holds the PENDING orders' status lines until `release`. */
+export class PendingLines implements ReportSink {
+  private readonly held: ReportEntry[] = [];
+
+  constructor(private readonly next: ReportSink) {}
+
+  write(entry: ReportEntry): void | Promise<void> {
+    const statusLine = entry.field === 'status' && entry.ledger === OrderStatus.PENDING;
+    if (statusLine && (entry.category === 'settled' || entry.category === 'mismatched')) {
+      this.held.push(entry);
+      return undefined;
+    }
+    return this.next.write(entry);
+  }
+
+  /** The order_nos whose lines are held (read their records after settling). */
+  orderNos(): string[] {
+    return this.held.map((entry) => entry.orderNo);
+  }
+
+  /** Writes every held line with its category judged against the order as stored now. */
+  async release(records: ReadonlyMap<string, LedgerRecord>): Promise<PendingOutcome> {
+    let settled = 0;
+    const mismatched: ReconcileMismatch[] = [];
+    for (const entry of this.held) {
+      const status = records.get(entry.orderNo)?.status ?? OrderStatus.PENDING;
+      const paid = PAID.has(entry.bill);
+      let final: ReportEntry;
+      if (status === OrderStatus.PENDING) {
+        final = { ...entry, category: 'mismatched' };
+      } else if ((status === OrderStatus.SUCCESS) === paid) {
+        settled += 1;
+        final = { ...entry, category: 'settled' };
+      } else {
+        mismatched.push({ orderNo: entry.orderNo, field: 'status', ledger: status, bill: entry.bill });
+        final = { ...entry, category: 'mismatched', ledger: status };
+      }
+      await this.next.write(final);
+    }
+    this.held.length = 0;
+    return { settled, mismatched };
+  }
+}
