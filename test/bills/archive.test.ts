@@ -77,6 +77,34 @@ describe('directory archive', () => {
   });
 });
 
+describe('directory archive writers', () => {
+  it('an object appears under its key only when closed, the replaced one beside it; an aborted one leaves nothing', async () => {
+    const root = await tempRoot();
+    const archive = createDirectoryArchive(root);
+    const key = rawKey('20260102', 'ALL');
+    await archive.putText(key, 'old', { contentType: 'text/plain' });
+    const writer = archive.openWriter(key, { contentType: 'text/plain', keepPrevious: true });
+    for (let i = 0; i < 2000; i++) await writer.write(`line ${i} 张三\n`);
+    expect(await archive.getText(key)).toBe('old');
+    await writer.close();
+    const text = await archive.getText(key);
+    expect(text?.split('\n')).toHaveLength(2001);
+    expect(text?.startsWith('line 0 张三\nline 1 张三\n')).toBe(true);
+    expect(await readdir(join(root, 'raw/2026/01/02'))).toHaveLength(2);
+
+    const dropped = archive.openWriter(key, { contentType: 'text/plain', keepPrevious: true });
+    await dropped.write('never');
+    await dropped.abort();
+    expect(await archive.getText(key)).toBe(text);
+    expect(await readdir(join(root, 'raw/2026/01/02'))).toHaveLength(2);
+
+    let streamed = '';
+    for await (const chunk of (await archive.getStream(key))!) streamed += Buffer.from(chunk).toString('latin1');
+    expect(Buffer.from(streamed, 'latin1').toString('utf8')).toBe(text);
+    expect(await archive.getStream('raw/2026/01/03/ALL.txt')).toBeUndefined();
+  });
+});
+
 describe('S3 archive', () => {
   const slowDown = (): Error => Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
 

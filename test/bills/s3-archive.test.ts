@@ -142,4 +142,46 @@ describe('createS3Archive against s3rver', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(REPORT_CSV);
   });
+
+  it('streams a large object in multipart parts, a small one in one PutObject, and an aborted one leaves the key as it was', async () => {
+    const counted = s3.client();
+    const calls: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWriterCalls' },
+    );
+    const archive = createS3Archive({ client: counted, bucket: BUCKET });
+    const key = rawKey('20260310', 'ALL');
+    const line = `${'账'.repeat(300)}\n`; // 901 bytes
+    const lines = Math.ceil((17 * 1024 * 1024) / Buffer.byteLength(line));
+    const writer = archive.openWriter(key, TEXT);
+    for (let i = 0; i < lines; i += 100) await writer.write(line.repeat(Math.min(100, lines - i)));
+    await writer.close();
+    expect(calls.filter((c) => c === 'UploadPartCommand')).toHaveLength(3); // 8 + 8 + the last 1 MiB
+    expect(calls.filter((c) => c === 'CreateMultipartUploadCommand' || c === 'CompleteMultipartUploadCommand')).toHaveLength(2);
+    const stored = await getText(key);
+    expect(stored.contentType).toBe('text/plain; charset=utf-8');
+    expect(stored.bytes.length).toBe(lines * Buffer.byteLength(line));
+    expect(stored.bytes.toString('utf8', 0, Buffer.byteLength(line) * 2)).toBe(line + line);
+
+    calls.length = 0;
+    const small = archive.openWriter(reportKey('20260310', 'ALL'), CSV);
+    await small.write(REPORT_CSV);
+    await small.write('张三');
+    await small.close();
+    expect(calls).toEqual(['PutObjectCommand']);
+    let streamed = '';
+    for await (const chunk of (await archive.getStream(reportKey('20260310', 'ALL')))!) streamed += Buffer.from(chunk).toString('utf8');
+    expect(streamed).toBe(`${REPORT_CSV}张三`);
+    expect(await archive.getStream(reportKey('20250101', 'ALL'))).toBeUndefined();
+
+    const dropped = archive.openWriter(key, TEXT);
+    await dropped.write(line.repeat(10_000)); // 9 MB: a part went up
+    await dropped.abort();
+    expect(calls).toContain('AbortMultipartUploadCommand');
+    expect((await getText(key)).bytes.length).toBe(lines * Buffer.byteLength(line));
+  }, 60_000);
 });
