@@ -87,13 +87,16 @@ export { platformYuan };
 
 // ---- token ---------------------------------------------------------------------------------
 
+/** The retcode of a token call sooner than the platform allows. */
+export const TOKEN_TOO_FREQUENT = '60066';
+
 export function issueAccessToken(context: BusinessContext): BusinessAnswer {
   const { world, now } = context;
   const last = world.lastTokenIssuedAt;
   // A clock moved back (control route) does not lock the token call out until it catches up.
   const elapsed = last ? now().getTime() - last.getTime() : Number.POSITIVE_INFINITY;
   if (elapsed >= 0 && elapsed < context.minTokenIntervalMs) {
-    return refusal('60066', '获取访问令牌间隔时间过短');
+    return refusal(TOKEN_TOO_FREQUENT, '获取访问令牌间隔时间过短');
   }
   const token = world.issueToken(context.tokenTtlSeconds);
   return { retcode: '0', errmsg: '', access_token: token.value, expires_in: String(context.tokenTtlSeconds) };

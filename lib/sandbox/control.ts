@@ -1,6 +1,7 @@
 // The sandbox's fault-control routes (JSON over HTTP on its own port, loopback only): queue, list
 // and clear faults; read accounts and balances; seed a day; move the clock; read the call log.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TOKEN_TOO_FREQUENT } from './business.js';
 import { chinaIso } from './china-time.js';
 import type { FaultQueue } from './faults.js';
 import { fenToYuan } from './money.js';
@@ -8,6 +9,7 @@ import { parseFault, FaultInputError } from './control-input.js';
 import {
   SANDBOX_METHODS,
   type SandboxAccountView,
+  type SandboxCall,
   type SandboxClock,
   type SandboxState,
   type SeedOptions,
@@ -137,7 +139,7 @@ async function route(request: IncomingMessage, path: string, deps: ControlDeps):
     // Counts cover every call since the last clear, not only the 100 listed (e.g. a storm's one token call).
     const byMethod: Record<string, number> = {};
     for (const call of all) byMethod[call.method] = (byMethod[call.method] ?? 0) + 1;
-    return { status: 200, body: { total: all.length, by_method: byMethod, calls } };
+    return { status: 200, body: { total: all.length, by_method: byMethod, calls, tokens: tokenCalls(all) } };
   }
   throw new ControlError(404, 'NOT_FOUND', `no control route ${path} (GET ${CONTROL_PATH} lists them)`);
 }
@@ -153,7 +155,7 @@ function index(deps: ControlDeps): Json {
       'POST   /control/days/{yyyyMMdd}/orders      {"count":1000,"seed":1}',
       'GET    /control/clock                       the platform clock',
       'PUT    /control/clock                       {"offset_ms":-400000} or {"now":"2026-12-01T23:59:50+08:00"}',
-      'GET    /control/calls                       the last 100 platform calls, counts by method (DELETE clears)',
+      'GET    /control/calls                       the last 100 platform calls, counts by method, every token call (DELETE clears)',
     ],
     fault_types: [
       'busy',
@@ -172,6 +174,23 @@ function index(deps: ControlDeps): Json {
     methods: Object.entries(SANDBOX_METHODS).map(([short, name]) => `${short} = ${name}`),
     queued: deps.faults.pending.length,
     clock: clockJson(deps.clock),
+  };
+}
+
+/** Every token call since the last clear of the call log: the 2-minute rule is checked on this. */
+function tokenCalls(all: readonly SandboxCall[]): Json {
+  const calls = all.filter((call) => call.method === SANDBOX_METHODS.accessToken);
+  let closest: number | null = null;
+  for (let i = 1; i < calls.length; i++) {
+    const gap = (calls[i] as SandboxCall).at.getTime() - (calls[i - 1] as SandboxCall).at.getTime();
+    closest = closest === null ? gap : Math.min(closest, gap);
+  }
+  return {
+    total: calls.length,
+    issued: calls.filter((call) => call.errcode === '0' && call.retcode === '0').length,
+    refused_too_frequent: calls.filter((call) => call.retcode === TOKEN_TOO_FREQUENT).length,
+    closest_gap_ms: closest,
+    calls: calls.map((call) => ({ at: chinaIso(call.at), errcode: call.errcode, ...(call.retcode === undefined ? {} : { retcode: call.retcode }) })),
   };
 }
 

@@ -21,7 +21,7 @@ import {
   type SandboxOptions,
   type SynjonesSecretJson,
 } from './types.js';
-import { decodeStrictBase64, loadPrivateKeyMaterial, tripleDesKeyFromSecret } from './wire.js';
+import { decodeStrictBase64, loadPrivateKeyMaterial, loadPublicKeyMaterial, tripleDesKeyFromSecret } from './wire.js';
 
 /** Starts the sandbox platform on a loopback port. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -148,6 +148,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const platformPrivateKey = loadPrivateKeyMaterial(privateKeyPem);
       keys = { ...keys, platformPrivateKey, platformPublicPem: platformPublicKeyPem(platformPrivateKey) };
       return keys.platformPublicPem;
+    },
+    registerClientKey(publicKeyPem: string): void {
+      keys = { ...keys, clientPublicKey: loadPublicKeyMaterial(publicKeyPem) };
     },
     async close(): Promise<void> {
       closing = true;

@@ -292,6 +292,11 @@ export interface Sandbox {
    * new public key (SPKI PEM), what the operator puts into the client's secret. `secret` is not changed.
    */
   rotatePlatformKey(privateKeyPem: string): string;
+  /**
+   * The client registers a new key pair: from now on requests must be signed with the private half of
+   * `publicKeyPem` (PEM or bare base64 DER); the old key gets 40004, as a platform that replaced it would.
+   */
+  registerClientKey(publicKeyPem: string): void;
   close(): Promise<void>;
 }
 

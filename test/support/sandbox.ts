@@ -42,6 +42,7 @@ export async function startTestSandbox(options: TestSandboxOptions = {}): Promis
     faults: sandbox.faults,
     state: sandbox.state,
     rotatePlatformKey: (privateKeyPem) => sandbox.rotatePlatformKey(privateKeyPem),
+    registerClientKey: (publicKeyPem) => sandbox.registerClientKey(publicKeyPem),
     close: () => sandbox.close(),
     secret: {
       ...sandbox.secret,
