@@ -7,9 +7,9 @@ import { finalFrom, parseFinalAfter } from '../../lib/bills/finality.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { runBadInput } from './bad-input.js';
 import { sleep, Tally } from './http.js';
-import { runLoad } from './load.js';
+import { runLoad, type LoadResult } from './load.js';
 import { rotateMidRun, type RotationReport } from './rotation.js';
-import { buildSchedule } from './schedule.js';
+import { buildSchedule, type Op } from './schedule.js';
 import { CAMPAIGN_ACCOUNTS, startCampaignStack, type StackOptions } from './stack.js';
 import { eventLines, fiveHundredLines, latencyLines, line, moneyLines, tokenLines, type Line } from './verdict.js';
 
@@ -78,6 +78,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         if (done % 250 === 0) say(`  ${done}/${total}`);
       },
     });
+    const loads = [load];
+    if ((load.faultsQueued.invalidateToken ?? 0) === 0) {
+      // The load ended before the platform would allow a second token: wait for that, then kill the token
+      // under a short second load, so the fleet's renewal after an invalidation is part of every run.
+      const issuedAt = stack.sandbox.state.currentToken?.issuedAt.getTime() ?? 0;
+      const waitMs = Math.max(0, issuedAt + stack.tokenSpacingMs + 1_500 - stack.sandbox.clock.now().getTime());
+      say(`waiting ${(waitMs / 1000).toFixed(0)} s until a new token is allowed, then a token invalidation under load`);
+      await sleep(waitMs);
+      const [first, ...rest] = buildSchedule({ ...options, seed: options.seed + 1, payments: 40, refunds: 10, replays: 10, conflicts: 4, reads: 4, faultRate: 0, instances: stack.instances.length });
+      const tailOps = [{ ...(first as Op), fault: { type: 'invalidateToken' } as const }, ...rest];
+      loads.push(await runLoad({ sandbox: stack.sandbox, instances: stack.instances, tally, ops: tailOps, clients: options.clients, runTag: `${runTag}t`, tokenSpacingMs: stack.tokenSpacingMs, maxRetryWaitMs: Math.min(10_000, stack.tokenSpacingMs), maxRetries: 2 }));
+    }
     days.add(chinaDate());
     // Answers the platform still holds back (latency past the timeout) land before the day is closed.
     await sleep(options.platformTimeoutMs * 3);
@@ -111,29 +123,38 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     const exceptions = await openExceptions(tally, backOffice.url, [...days]);
 
     // 4. The verdict.
-    const sent = load.counts;
-    const faults = Object.entries(load.faultsQueued).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ×${n}`).join(', ');
+    const sent = sumOf(loads.map((entry) => entry.counts));
+    const queued = sumOf(loads.map((entry) => entry.faultsQueued));
+    const violations = loads.flatMap((entry) => entry.violations);
+    const loadSeconds = loads.reduce((sum, entry) => sum + (entry.endedAt - entry.startedAt) / 1000, 0);
+    const faults = Object.entries(queued).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ×${n}`).join(', ');
     lines.push(
       line('volume', (sent['payments sent'] ?? 0) >= options.require.payments && (sent['refunds sent'] ?? 0) >= options.require.refunds,
         `sent: ${sent['payments sent'] ?? 0} payments, ${sent['refunds sent'] ?? 0} refunds, ${sent['replays sent'] ?? 0} replays, ${sent['conflicting reuses sent'] ?? 0} conflicting reuses (${sent['conflicts answered 409'] ?? 0} answered 409), ${sent['card queries sent'] ?? 0} card queries, ${sent['pay.query batches sent'] ?? 0} pay.query batches; ${sent['503 retried'] ?? 0} retries after 503`),
-      line('faults', undefined, `faults queued: ${faults || 'none'}; token invalidations put off until a new token was allowed: ${load.invalidationsDeferred}`),
+      line('faults', undefined, `faults queued: ${faults || 'none'}; token invalidations put off until a new token was allowed: ${loads.reduce((sum, entry) => sum + entry.invalidationsDeferred, 0)}`),
       ...moneyLines(stack.sandbox, CAMPAIGN_ACCOUNTS, ledger),
       ...(await eventLines(stack.eventsFile, ledger)),
       ...fiveHundredLines(tally.samples, tally.transportFailures),
       exceptions,
       line('reconciliation', reconciledOk, `reconciliation of the final bill: ${reconciliation.join('; ')}`),
-      line('answers', load.violations.length === 0, `answers that broke a promise at once (a SUCCESS replayed differently, a SUCCESS order_no reused without 409): ${load.violations.length}${load.violations.length ? ` (${load.violations.slice(0, 3).join('; ')})` : ''}`),
+      line('answers', violations.length === 0, `answers that broke a promise at once (a SUCCESS replayed differently, a SUCCESS order_no reused without 409): ${violations.length}${violations.length ? ` (${violations.slice(0, 3).join('; ')})` : ''}`),
       line('bad input', bad.notRefused.length === 0 && bad.platformCalls === 0 && bad.fiveHundreds === 0 && bad.refusedSent >= options.require.badInput,
         `bad input: ${bad.refusedSent} refused-class requests on ${bad.routes.size} method+route shapes, not refused with a 4xx: ${bad.notRefused.length}, platform calls for them: ${bad.platformCalls}; ${bad.edgeSent} edge cases; 5xx: ${bad.fiveHundreds}${bad.notRefused.length ? ` (${bad.notRefused.slice(0, 3).join(' | ')})` : ''}`),
       rotationLine(rotation),
-      ...tokenLines(stack.sandbox, stack.tokenSpacingMs),
-      ...latencyLines(tally.samples, 'load', (load.endedAt - load.startedAt) / 1000),
-      line('wall', undefined, `load phase ${((load.endedAt - load.startedAt) / 1000).toFixed(1)} s, whole campaign ${((performance.now() - wallStart) / 1000).toFixed(1)} s; settlement passes: ${JSON.stringify(settled.map(summary))}`),
+      ...tokenLines(stack.sandbox, stack.tokenSpacingMs, queued.invalidateToken ?? 0),
+      ...latencyLines(tally.samples, 'load', loadSeconds),
+      line('wall', undefined, `load ${loadSeconds.toFixed(1)} s${loads.length > 1 ? ' (main and token-invalidation loads)' : ''}, whole campaign ${((performance.now() - wallStart) / 1000).toFixed(1)} s; settlement passes: ${JSON.stringify(settled.map(summary))}`),
     );
   } finally {
     await stack.close();
   }
   return { lines, ok: lines.every((entry) => entry.ok !== false), wallSeconds: (performance.now() - wallStart) / 1000, logFile: stack.logFile };
+}
+
+function sumOf(records: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const record of records) for (const [name, n] of Object.entries(record)) sum[name] = (sum[name] ?? 0) + n;
+  return sum;
 }
 
 function summary(result: unknown): unknown {

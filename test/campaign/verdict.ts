@@ -148,7 +148,7 @@ export function latencyLines(samples: readonly Sample[], phase: string, seconds:
 }
 
 /** The token rule over the whole run, from the platform's own record of the token calls. */
-export function tokenLines(sandbox: Sandbox, spacingMs: number): Line[] {
+export function tokenLines(sandbox: Sandbox, spacingMs: number, invalidations: number): Line[] {
   const calls = sandbox.state.calls.filter((call) => call.method === SANDBOX_METHODS.accessToken);
   const times = calls.map((call) => call.at.getTime()).sort((a, b) => a - b);
   let minGap = Number.POSITIVE_INFINITY;
@@ -156,6 +156,6 @@ export function tokenLines(sandbox: Sandbox, spacingMs: number): Line[] {
   const tooFrequent = calls.filter((call) => call.retcode === '60066').length;
   const gap = Number.isFinite(minGap) ? `${(minGap / 1000).toFixed(1)} s` : 'n/a (one call)';
   return [
-    line('token', minGap >= spacingMs && tooFrequent === 0, `token calls: ${calls.length}, closest two ${gap} apart (rule ${spacingMs / 1000} s); refused as too frequent: ${tooFrequent}`),
+    line('token', minGap >= spacingMs && tooFrequent === 0 && invalidations > 0, `token calls: ${calls.length} (the tokens killed by the platform: ${invalidations}), closest two ${gap} apart (rule ${spacingMs / 1000} s); refused as too frequent: ${tooFrequent}`),
   ];
 }
