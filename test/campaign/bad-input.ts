@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { BAD_BILL_DATES, BODY_ROUTES, DEFECTS, objectText, q, replace, type Defect } from '../support/bad-input.js';
-import type { RawRequest, Tally } from './http.js';
+import { routeOf, type RawRequest, type Tally } from './http.js';
 import type { CampaignStack } from './stack.js';
 
 export interface BadInputReport {
@@ -17,7 +17,7 @@ export interface BadInputReport {
   readonly edgeSent: number;
   readonly byStatus: Record<string, number>;
   readonly fiveHundreds: number;
-  /** Routes the requests named. */
+  /** Route names the requests named ('other': unknown routes and wrong methods). */
   readonly routes: ReadonlySet<string>;
 }
 
@@ -163,7 +163,7 @@ export async function runBadInput(stack: CampaignStack, tally: Tally, options: {
   let fiveHundreds = 0;
   const note = (request: Generated, status: number | undefined): void => {
     byStatus[String(status ?? 'no answer')] = (byStatus[String(status ?? 'no answer')] ?? 0) + 1;
-    routes.add(`${request.method} ${request.path.replace(/\/v1\/(payments|bills|reconciliation\/exceptions)\/[^/?]+/, '/v1/$1/{…}').split('?')[0]}`);
+    routes.add(routeOf(request.method, request.path));
     if (status !== undefined && status >= 500) fiveHundreds += 1;
   };
   const callsBefore = stack.sandbox.state.calls.length;

@@ -139,7 +139,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       line('reconciliation', reconciledOk, `reconciliation of the final bill: ${reconciliation.join('; ')}`),
       line('answers', violations.length === 0, `answers that broke a promise at once (a SUCCESS replayed differently, a SUCCESS order_no reused without 409): ${violations.length}${violations.length ? ` (${violations.slice(0, 3).join('; ')})` : ''}`),
       line('bad input', bad.notRefused.length === 0 && bad.platformCalls === 0 && bad.fiveHundreds === 0 && bad.refusedSent >= options.require.badInput,
-        `bad input: ${bad.refusedSent} refused-class requests on ${bad.routes.size} method+route shapes, not refused with a 4xx: ${bad.notRefused.length}, platform calls for them: ${bad.platformCalls}; ${bad.edgeSent} edge cases; 5xx: ${bad.fiveHundreds}${bad.notRefused.length ? ` (${bad.notRefused.slice(0, 3).join(' | ')})` : ''}`),
+        `bad input: ${bad.refusedSent} refused-class requests on ${[...bad.routes].sort().join(', ')}, not refused with a 4xx: ${bad.notRefused.length}, platform calls for them: ${bad.platformCalls}; ${bad.edgeSent} edge cases; 5xx: ${bad.fiveHundreds}${bad.notRefused.length ? ` (${bad.notRefused.slice(0, 3).join(' | ')})` : ''}`),
       rotationLine(rotation),
       ...tokenLines(stack.sandbox, stack.tokenSpacingMs, queued.invalidateToken ?? 0),
       ...latencyLines(tally.samples, 'load', loadSeconds),
