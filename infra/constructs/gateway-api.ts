@@ -43,6 +43,16 @@ export class GatewayApi extends StackLayer {
     const domain = settings.customDomain;
     // 'Default': the REST API stands for this layer, so it keeps the logical IDs (and the unique id in
     // its Lambda permissions) it had when it was the stack's child 'Api' (see layer.ts).
+    // No binaryMediaTypes. Per docs.aws.amazon.com/apigateway/latest/developerguide/
+    // api-gateway-payload-encodings-workflow.html, with binaryMediaTypes and contentHandling undefined a
+    // body reaches the integration as a "UTF8-encoded string" (isBase64Encoded false); only a Content-Type
+    // matching binaryMediaTypes is passed as binary, base64 to a Lambda proxy (api-gateway-payload-encodings.html).
+    // Neither page says what becomes of bytes that are not valid UTF-8 in such a text body (U+FFFD, refusal
+    // or as-is), so deployed, lib/adapter/json-body.ts may get an application/json body already decoded and
+    // cannot tell a replaced byte from a U+FFFD the client sent; `npm start` base64-encodes such bytes
+    // (lib/local/http-gateway.ts), which the adapter refuses (400 VALIDATION, test/adapter/base64-utf8.test.ts).
+    // Listing application/json would make every body base64 and so match local, but those pages do not say
+    // how the request validator's body models treat a binary payload: verify that on a deployed stage first.
     const api = new apigw.RestApi(this, 'Default', {
       restApiName: SERVICE_NAME,
       description: 'Gateway to the Synjones campus one-card platform (SigV4 / AWS_IAM only)',
