@@ -1,12 +1,13 @@
 // GET /v1/bills/{bill_date} (a page of the day's bill with its reconciliation), …/merchants and
 // …/report.csv, and the daily schedule ({"kind":"daily-bill"}) that downloads yesterday's (China date)
 // bill afresh, reconciles it, settles the PENDING orders it proves and publishes ReconciliationMismatches
-// ("bill_date" re-runs another day).
+// ("bill_date" re-runs another day). A caller with a list of merchant accounts sees only theirs.
 import { S3Client } from '@aws-sdk/client-s3';
 import { apiAndScheduled } from '../lib/adapter/dispatch.js';
 import { httpHandler } from '../lib/adapter/http-handler.js';
 import { scheduledHandler } from '../lib/adapter/scheduled-handler.js';
 import { BillParamsSchema } from '../lib/api/schemas.js';
+import { callerScope } from '../lib/callers/access.js';
 import { createDirectoryArchive, createS3Archive, localBillDir } from '../lib/bills/archive.js';
 import type { BillHooks } from '../lib/bills/service.js';
 import type { GatewayConfig } from '../lib/config.js';
@@ -51,11 +52,12 @@ const hooks: BillHooks = {
 const api = httpHandler({
   name: 'down-bill',
   routes: {
-    'GET /v1/bills/{bill_date}': async ({ params, query }) => {
+    'GET /v1/bills/{bill_date}': async ({ params, query, caller }) => {
       const bills = await getBillService(archiveFor);
       const page = await bills.getBill({
         ...hooks,
         billDate: params.bill_date,
+        scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
         ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
         ...(query.limit !== undefined ? { limit: query.limit } : {}),
@@ -63,21 +65,23 @@ const api = httpHandler({
       });
       return { statusCode: 200, body: billJson(page) };
     },
-    'GET /v1/bills/{bill_date}/merchants': async ({ params, query }) => {
+    'GET /v1/bills/{bill_date}/merchants': async ({ params, query, caller }) => {
       const bills = await getBillService(archiveFor);
       const view = await bills.getMerchants({
         ...hooks,
         billDate: params.bill_date,
+        scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
         ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
       });
       return { statusCode: 200, body: merchantsJson(view) };
     },
-    'GET /v1/bills/{bill_date}/report.csv': async ({ params, query }) => {
+    'GET /v1/bills/{bill_date}/report.csv': async ({ params, query, caller }) => {
       const bills = await getBillService(archiveFor);
       const answer = await bills.getReport({
         ...hooks,
         billDate: params.bill_date,
+        scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
         ...(query.crypt_type ? { cryptType: query.crypt_type } : {}),
       });

@@ -24,6 +24,7 @@ import {
 import { PendingLines, type PendingOutcome } from './pending-lines.js';
 import { ArchiveGuard, fanOut, ReportWriterSink, runBillPass, type PassResult } from './pipeline.js';
 import { RECONCILIATION_LIST_CAP, type BillMerchants, type BillPage, type BillReconciliation, type BillType } from './report.js';
+import { isScoped, scopedBillPage, scopedMerchants, scopedReport, type MerchantScope, type ScopedViewsContext } from './scoped-views.js';
 
 export type CryptType = BillRequest['cryptType'];
 
@@ -50,12 +51,16 @@ export interface GetBillInput extends BillHooks {
   /** 1..5000, default 1000 (validated at the edge). */
   readonly limit?: number;
   readonly cursor?: string;
+  /** The caller's merchant accounts: rows, summary, counts and lists filtered (lib/bills/scoped-views.ts). */
+  readonly scope?: MerchantScope;
 }
 
 export interface DayInput extends BillHooks {
   readonly billDate: string;
   readonly billType?: BillType;
   readonly cryptType?: CryptType;
+  /** The caller's merchant accounts: the statement and report filtered to them. */
+  readonly scope?: MerchantScope;
 }
 
 /** report.csv: a pre-signed URL of the stored report (deployed) or its text (local). */
@@ -146,6 +151,7 @@ export function createBillService(options: BillServiceOptions): BillService {
   const now = options.now ?? (() => new Date());
   const finalAfter = options.finalAfterMinutes ?? 180;
   const { archive, ledger, platform } = options;
+  const scoped: ScopedViewsContext = { archive, ledgerHolds: async (orderNos) => new Set((await ledger.getMany(orderNos)).keys()) };
 
   /** Settles PENDING orders the bill proves paid, asks pay.query about the rest; how many changed. */
   const settleWithBill = async (result: StreamReconcileResult): Promise<number> => {
@@ -331,6 +337,7 @@ export function createBillService(options: BillServiceOptions): BillService {
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) throw new RangeError('limit must be 1..5000');
       if (input.cursor === undefined) {
         const { header, firstRows, archived } = await current(input, limit);
+        if (isScoped(input.scope)) return scopedBillPage(scoped, header, { offset: 0, limit, archived, ...(firstRows ? { firstRows } : {}) }, input.scope);
         const rows = firstRows ?? (await readRows(archive, header, 0, limit));
         return page(header, rows, 0, archived);
       }
@@ -339,6 +346,7 @@ export function createBillService(options: BillServiceOptions): BillService {
       const latest = await readCurrent(archive, input.billDate, billType);
       if (latest && latest.id === cursor.downloadId) {
         if (!cursor.verify(latest.cursorKey) || cursor.offset >= latest.rows) throw cursorNotOurs();
+        if (isScoped(input.scope)) return scopedBillPage(scoped, latest, { offset: cursor.offset, limit, archived: true }, input.scope);
         return page(latest, await readRows(archive, latest, cursor.offset, limit), cursor.offset, true);
       }
       const origin = await readHeader(archive, input.billDate, billType, cursor.downloadId);
@@ -351,12 +359,13 @@ export function createBillService(options: BillServiceOptions): BillService {
 
     async getMerchants(input) {
       const { header } = await current(input, 0);
-      return { billDate: header.billDate, final: header.final, merchants: header.merchants };
+      return { billDate: header.billDate, final: header.final, merchants: isScoped(input.scope) ? scopedMerchants(header.merchants, input.scope) : header.merchants };
     },
 
     async getReport(input) {
       const billType = input.billType ?? 'ALL';
       const answer = await current(input, 0);
+      if (isScoped(input.scope)) return scopedReport(archive, answer.header, answer.archived, input.scope, REPORT_URL_SECONDS);
       if (answer.archived && archive.presignGet) {
         return { kind: 'redirect', url: await archive.presignGet(reportKey(input.billDate, billType), REPORT_URL_SECONDS) };
       }
