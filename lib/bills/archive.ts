@@ -1,6 +1,7 @@
 // Where downloaded bills are kept, as named text objects: S3 when deployed (BILL_BUCKET, versioned),
 // a local directory otherwise (npm start, tests), where a replaced object is kept side by side.
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -219,12 +220,8 @@ export function createDirectoryArchive(root: string): BillArchive {
         async write(text) {
           const stream = await opened();
           if (failure) throw failure;
-          if (!stream.write(text, 'utf8')) {
-            await new Promise<void>((resolve) => {
-              stream.once('drain', resolve);
-              stream.once('error', () => resolve());
-            });
-          }
+          // once() rejects on 'error' and leaves no listener behind.
+          if (!stream.write(text, 'utf8')) await once(stream, 'drain');
           if (failure) throw failure;
         },
         async close() {

@@ -3,7 +3,7 @@
 // against the day's ledger orders → report lines into the sinks. Nothing holds the whole bill: rows are let go
 // batch by batch, the ledger side is held compactly (held-orders.ts). A failed archive write does not stop the
 // pass: the rest of the archive is skipped and the failure handed back (the answer needs only the figures).
-import type { LedgerRecord } from '../ledger/records.js';
+import type { DayOrder } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 import type { ArchiveWriter, BillArchive } from './archive.js';
 import { billRowBatches, type BillEncoding, type BillFooter } from './bill-stream.js';
@@ -49,9 +49,9 @@ export interface PassInput {
   /** The bill's bytes as downloaded (iterated once). */
   readonly plain: AsyncIterable<Uint8Array>;
   readonly encoding?: BillEncoding;
-  /** The day's ledger orders, ascending order_no (LedgerStore.listByDay). */
-  readonly orders: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>;
-  readonly previousDayWindow?: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>;
+  /** The day's ledger orders, ascending order_no (LedgerStore.listDayOrders). */
+  readonly orders: AsyncIterable<DayOrder> | Iterable<DayOrder>;
+  readonly previousDayWindow?: AsyncIterable<DayOrder> | Iterable<DayOrder>;
   readonly nextDayRows?: () => AsyncIterable<readonly BillRow[]>;
   /** Where the raw text and the row pages go; absent: nothing stored (the bench's reconcile-only runs). */
   readonly store?: {
@@ -86,8 +86,7 @@ export class ReportWriterSink implements ReportSink {
   constructor(private readonly send: (text: string) => Promise<void>) {}
 
   write(entry: ReportEntry): Promise<void> | undefined {
-    const shown = entry.category === 'mismatched' ? entry : { ...entry, field: '', ledger: '', bill: '' };
-    this.buffer += `${reportCsvLine(shown)}\r\n`;
+    this.buffer += `${reportCsvLine(entry, true)}\r\n`;
     return this.buffer.length >= REPORT_CHUNK ? this.flush() : undefined;
   }
 

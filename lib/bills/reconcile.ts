@@ -16,7 +16,7 @@
 // A previous-day boundary window (orders created in the last 5 minutes of the day before) joins the map: a row of
 // this bill for one of them is judged against it (matched here, never missing_local); its leftovers are not ours.
 import type { BillRow } from '../platform/types.js';
-import { OrderStatus, OrderType, type LedgerRecord } from '../ledger/records.js';
+import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
 import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders, isBoundaryOrder } from './held-orders.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
 
@@ -65,7 +65,7 @@ export interface ReportSink {
 
 export interface StreamReconcileOptions {
   /** The day before's orders (only those created in its last BOUNDARY_WINDOW_MS are used). */
-  readonly previousDayWindow?: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>;
+  readonly previousDayWindow?: AsyncIterable<DayOrder> | Iterable<DayOrder>;
   /** The next day's bill so far; read only when a late SUCCESS order of this day is missing from this bill. */
   readonly nextDayRows?: () => AsyncIterable<BillRow | readonly BillRow[]>;
   readonly sink?: ReportSink;
@@ -123,7 +123,7 @@ function own(text: string): string {
  */
 export async function reconcileStream(
   rows: AsyncIterable<BillRow | readonly BillRow[]> | Iterable<BillRow>,
-  ledger: AsyncIterable<LedgerRecord> | Iterable<LedgerRecord>,
+  ledger: AsyncIterable<DayOrder> | Iterable<DayOrder>,
   options: StreamReconcileOptions = {},
 ): Promise<StreamReconcileResult> {
   const cap = options.listCap ?? 1000;

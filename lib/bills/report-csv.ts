@@ -20,15 +20,19 @@ export function csvField(value: string): string {
 
 const QUOTE_OR_BREAK = /["\r\n]/;
 
-/** One report entry as a CSV line (no line end), columns in REPORT_CSV_HEADER order. */
-export function reportCsvLine(entry: ReportEntry): string {
+/**
+ * One report entry as a CSV line (no line end), columns in REPORT_CSV_HEADER order; with `differenceOnly` the
+ * field/ledger/bill columns are filled on `mismatched` lines only (report.csv's form, pipeline.ts).
+ */
+export function reportCsvLine(entry: ReportEntry, differenceOnly = false): string {
+  const blank = differenceOnly && entry.category !== 'mismatched';
   const fields = [
     entry.orderNo,
     entry.tradeType,
     entry.category,
-    entry.field,
-    entry.ledger,
-    entry.bill,
+    blank ? '' : entry.field,
+    blank ? '' : entry.ledger,
+    blank ? '' : entry.bill,
     entry.account,
     entry.mercacc,
     Number.isSafeInteger(entry.amountFen) ? formatYuan(entry.amountFen) : String(entry.amountFen),

@@ -241,8 +241,8 @@ export function createBillService(options: BillServiceOptions): BillService {
       pass = await runBillPass({
         plain,
         ...(encoding ? { encoding } : {}),
-        orders: ledger.listByDay(billDate),
-        previousDayWindow: ledger.listByDay(dayAfter(billDate, -1), { createdFrom: new Date(dayStart.getTime() - BOUNDARY_WINDOW_MS) }),
+        orders: ledger.listDayOrders(billDate),
+        previousDayWindow: ledger.listDayOrders(dayAfter(billDate, -1), { createdFrom: new Date(dayStart.getTime() - BOUNDARY_WINDOW_MS) }),
         nextDayRows: nextDayRows(request),
         store: { archive, raw, pages: { billDate, billType, id }, guard },
         sink: pending,

@@ -25,6 +25,7 @@ import {
   OrderType,
   SettledFrom,
   StatusSetter,
+  type DayOrder,
   type HistoryEntry,
   type LedgerRecord,
   type NewOrder,
@@ -84,87 +85,124 @@ export function newItem(order: NewOrder, at: Date): Item {
   return item;
 }
 
+type ItemMap = Record<string, AttributeValue>;
+
+// Module-level readers (not closures made per item: a day's listByDay parses a million items).
+function itemText(item: ItemMap, name: string): string {
+  const value = item[name]?.S;
+  if (value === undefined) throw new Error(`ledger item lacks ${name}`);
+  return value;
+}
+
+function itemOptionalText(item: ItemMap, name: string): string | undefined {
+  return item[name]?.S;
+}
+
+function itemOptionalInteger(item: ItemMap, name: string): number | undefined {
+  const raw = item[name]?.N;
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value)) throw new Error(`ledger item ${name} is not an integer`);
+  return value;
+}
+
+function itemInteger(item: ItemMap, name: string): number {
+  const value = itemOptionalInteger(item, name);
+  if (value === undefined) throw new Error(`ledger item lacks ${name}`);
+  return value;
+}
+
 /** Parses a stored item; throws on an item this module did not write. */
 export function recordFromItem(item: Record<string, AttributeValue>): LedgerRecord {
-  const text = (name: string): string => {
-    const value = item[name]?.S;
-    if (value === undefined) throw new Error(`ledger item lacks ${name}`);
-    return value;
-  };
-  const optionalText = (name: string): string | undefined => item[name]?.S;
-  const integer = (name: string): number => {
-    const value = optionalInteger(name);
-    if (value === undefined) throw new Error(`ledger item lacks ${name}`);
-    return value;
-  };
-  const optionalInteger = (name: string): number | undefined => {
-    const raw = item[name]?.N;
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isSafeInteger(value)) throw new Error(`ledger item ${name} is not an integer`);
-    return value;
-  };
-  const type = text('type');
-  const status = text('status');
+  const type = itemText(item, 'type');
+  const status = itemText(item, 'status');
   if (!isOrderType(type)) throw new Error(`ledger item has unknown type ${type}`);
   if (!isOrderStatus(status)) throw new Error(`ledger item has unknown status ${status}`);
-  const errorCode = optionalText('error_code');
-  const lastErrorCode = optionalText('last_error_code');
+  const errorCode = itemOptionalText(item, 'error_code');
+  const lastErrorCode = itemOptionalText(item, 'last_error_code');
   const reservations = item.refund_reservations?.SS;
   const record: { -readonly [K in keyof LedgerRecord]: LedgerRecord[K] } = {
-    orderNo: text(partitionKey),
+    orderNo: itemText(item, partitionKey),
     type,
     status,
-    account: text('account'),
-    acctype: text('acctype'),
-    mercacc: text('mercacc'),
-    amountFen: integer('amount_fen'),
-    createdAt: text(pendingIndex.sortKey),
-    updatedAt: text('updated_at'),
-    tradeDay: text(byDayIndex.partitionKey),
-    requestHash: text('request_hash'),
-    version: integer('version'),
-    attempts: integer('attempts'),
-    history: historyOf(item.history, status, text('updated_at')),
+    account: itemText(item, 'account'),
+    acctype: itemText(item, 'acctype'),
+    mercacc: itemText(item, 'mercacc'),
+    amountFen: itemInteger(item, 'amount_fen'),
+    createdAt: itemText(item, pendingIndex.sortKey),
+    updatedAt: itemText(item, 'updated_at'),
+    tradeDay: itemText(item, byDayIndex.partitionKey),
+    requestHash: itemText(item, 'request_hash'),
+    version: itemInteger(item, 'version'),
+    attempts: itemInteger(item, 'attempts'),
+    history: historyOf(item.history, status, itemText(item, 'updated_at')),
   };
-  const remark = optionalText('remark');
+  const remark = itemOptionalText(item, 'remark');
   if (remark !== undefined) record.remark = remark;
-  const attach = optionalText('attach');
+  const attach = itemOptionalText(item, 'attach');
   if (attach !== undefined) record.attach = attach;
-  const termid = optionalInteger('termid');
+  const termid = itemOptionalInteger(item, 'termid');
   if (termid !== undefined) record.termid = termid;
-  const outId = optionalText('out_id');
+  const outId = itemOptionalText(item, 'out_id');
   if (outId !== undefined) record.outId = outId;
-  const refundOrderNo = optionalText('refund_order_no');
+  const refundOrderNo = itemOptionalText(item, 'refund_order_no');
   if (refundOrderNo !== undefined) record.refundOrderNo = refundOrderNo;
-  const refundableFen = optionalInteger('refundable_fen');
+  const refundableFen = itemOptionalInteger(item, 'refundable_fen');
   if (refundableFen !== undefined) record.refundableFen = refundableFen;
-  const refundedFen = optionalInteger('refunded_fen');
+  const refundedFen = itemOptionalInteger(item, 'refunded_fen');
   if (refundedFen !== undefined) record.refundedFen = refundedFen;
-  const settledFrom = optionalText('settled_from');
+  const settledFrom = itemOptionalText(item, 'settled_from');
   if (settledFrom === SettledFrom.NEW || settledFrom === SettledFrom.PENDING) record.settledFrom = settledFrom;
   if (item[LEDGER_TABLE_KEY.outboxIndex.partitionKey]?.S === OUTBOX_MARK) record.outboxDue = true;
   if (reservations && reservations.length > 0) record.refundReservations = [...reservations].sort();
-  const caller = optionalText('caller');
+  const caller = itemOptionalText(item, 'caller');
   if (caller !== undefined) record.caller = caller;
-  if (errorCode !== undefined) record.error = { code: errorCode, message: optionalText('error_message') ?? '' };
+  if (errorCode !== undefined) record.error = { code: errorCode, message: itemOptionalText(item, 'error_message') ?? '' };
   if (lastErrorCode !== undefined) {
-    record.lastError = { code: lastErrorCode, message: optionalText('last_error_message') ?? '' };
+    record.lastError = { code: lastErrorCode, message: itemOptionalText(item, 'last_error_message') ?? '' };
   }
   return record;
+}
+
+/** The attributes dayOrderFromItem reads (the Query's ProjectionExpression names them). */
+export const DAY_ORDER_ATTRIBUTES = ['order_no', 'type', 'status', 'account', 'acctype', 'mercacc', 'amount_fen', 'out_id', 'created_at'] as const;
+
+/** The reconciliation's view of a stored item (only DAY_ORDER_ATTRIBUTES); throws on an item this module did not write. */
+export function dayOrderFromItem(item: Record<string, AttributeValue>): DayOrder {
+  const type = itemText(item, 'type');
+  const status = itemText(item, 'status');
+  if (!isOrderType(type)) throw new Error(`ledger item has unknown type ${type}`);
+  if (!isOrderStatus(status)) throw new Error(`ledger item has unknown status ${status}`);
+  const order: { -readonly [K in keyof DayOrder]: DayOrder[K] } = {
+    orderNo: itemText(item, partitionKey),
+    type,
+    status,
+    account: itemText(item, 'account'),
+    acctype: itemText(item, 'acctype'),
+    mercacc: itemText(item, 'mercacc'),
+    amountFen: itemInteger(item, 'amount_fen'),
+    createdAt: itemText(item, pendingIndex.sortKey),
+  };
+  const outId = item.out_id?.S;
+  if (outId !== undefined) order.outId = outId;
+  return order;
 }
 
 /** The stored history; for an item written before it was kept, one entry: the status it has now. */
 function historyOf(value: AttributeValue | undefined, status: LedgerRecord['status'], updatedAt: string): HistoryEntry[] {
   if (value?.L === undefined) return [{ at: updatedAt, status, by: StatusSetter.GATEWAY, reason: UNRECORDED_REASON }];
-  return value.L.map((entry, index) => {
-    const field = (name: string): string => {
-      const text = entry.M?.[name]?.S;
-      if (text === undefined) throw new Error(`ledger item history[${index}] lacks ${name}`);
-      return text;
-    };
-    const entryStatus = field('status');
+  const entries: HistoryEntry[] = [];
+  for (let index = 0; index < value.L.length; index++) {
+    const entry = value.L[index]!;
+    const entryStatus = historyField(entry, index, 'status');
     if (!isOrderStatus(entryStatus)) throw new Error(`ledger item history[${index}] has unknown status ${entryStatus}`);
-    return { at: field('at'), status: entryStatus, by: field('by'), reason: field('reason') };
-  });
+    entries.push({ at: historyField(entry, index, 'at'), status: entryStatus, by: historyField(entry, index, 'by'), reason: historyField(entry, index, 'reason') });
+  }
+  return entries;
+}
+
+function historyField(entry: AttributeValue, index: number, name: string): string {
+  const text = entry.M?.[name]?.S;
+  if (text === undefined) throw new Error(`ledger item history[${index}] lacks ${name}`);
+  return text;
 }

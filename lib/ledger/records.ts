@@ -103,3 +103,6 @@ export interface NewOrder {
   /** The caller creating it (not part of the request hash: another caller's reuse is refused before). */
   readonly caller?: string;
 }
+
+/** What the bill's reconciliation needs of an order (LedgerStore.listDayOrders reads only these attributes). */
+export type DayOrder = Pick<LedgerRecord, 'orderNo' | 'type' | 'status' | 'account' | 'acctype' | 'mercacc' | 'amountFen' | 'outId' | 'createdAt'>;

@@ -28,8 +28,8 @@ import { writeIf } from '../dynamo/conditional.js';
 import { batchGetAll, queryAll } from '../dynamo/paging.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { LEDGER_TABLE_KEY } from '../tables.js';
-import { historyEntryItem, newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
-import { OrderStatus, OrderType, SettledFrom, StatusSetter, type LedgerError, type LedgerRecord, type NewOrder, type StatusMark } from './records.js';
+import { DAY_ORDER_ATTRIBUTES, dayOrderFromItem, historyEntryItem, newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
+import { OrderStatus, OrderType, SettledFrom, StatusSetter, type DayOrder, type LedgerError, type LedgerRecord, type NewOrder, type StatusMark } from './records.js';
 
 export type CreateResult =
   | { readonly created: true; readonly record: LedgerRecord }
@@ -107,6 +107,11 @@ export interface LedgerStore {
   releaseRefund(paymentNo: string, refundNo: string, amountFen: number, at: Date): Promise<boolean>;
   /** Every order of a China trade day, ascending order_no (Query on by_day, page by page, never all at once). */
   listByDay(tradeDay: string, options?: DayListOptions): AsyncIterable<LedgerRecord>;
+  /**
+   * listByDay with only what the bill's reconciliation reads (a ProjectionExpression: smaller pages from
+   * DynamoDB, no history parsed), ascending order_no.
+   */
+  listDayOrders(tradeDay: string, options?: DayListOptions): AsyncIterable<DayOrder>;
   /** PENDING orders (sparse index), oldest first; only those created before `olderThan` when given. */
   listPending(olderThan?: Date, options?: ListOptions): AsyncIterable<LedgerRecord>;
 }
@@ -374,9 +379,28 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     for await (const item of items) yield recordFromItem(item);
   }
 
+  async function* dayOrders(tradeDay: string, listOptions: DayListOptions | undefined): AsyncIterable<DayOrder> {
+    const from = listOptions?.createdFrom;
+    const names: Names = { '#day': byDayIndex.partitionKey };
+    DAY_ORDER_ATTRIBUTES.forEach((name, index) => (names[`#p${index}`] = name));
+    const items = queryAll(client, {
+      TableName: tableName,
+      IndexName: byDayIndex.name,
+      KeyConditionExpression: '#day = :day',
+      ProjectionExpression: DAY_ORDER_ATTRIBUTES.map((_, index) => `#p${index}`).join(', '),
+      ...(from ? { FilterExpression: `#p${DAY_ORDER_ATTRIBUTES.indexOf('created_at')} >= :from` } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':day': { S: tradeDay }, ...(from ? { ':from': { S: toChinaIso(from) } } : {}) },
+      ScanIndexForward: true,
+      Limit: listOptions?.pageSize ?? defaultPageSize,
+    });
+    for await (const item of items) yield dayOrderFromItem(item);
+  }
+
   return {
     get,
     getMany,
+    listDayOrders: dayOrders,
     createPending,
     withdraw,
     settle,

@@ -1,18 +1,21 @@
 // The daily bill pipeline at roadmap scale (1,000,000 rows, crypt_type 1), streamed end to end as down-bill runs
-// it: body chunks → base64 + DES → UTF-8 → rows → reconcile against the day's orders → report CSV. Each scenario
+// it (lib/bills/pipeline.ts runBillPass): body chunks → base64 + DES → UTF-8 → rows → reconcile against the day's
+// orders, read through the ledger store's own listDayOrders (createLedgerStore over a fake DynamoDB client that
+// answers Query pages of 1000 items made on the fly; or dynalite for the 100,000-row run) → report CSV. Each scenario
 // runs in its own child process (peak RSS above that process's baseline, sampled every 2 ms), so they cannot
 // pollute each other. Seeded differences make every run check its own answer. Alone:
 // `node --expose-gc --import tsx test/bench/bills.bench.ts` (BILL_BENCH_ROWS=n for another size).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createReadStream, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BatchWriteItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type AttributeValue, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { createDirectoryArchive, rawKey, reportKey } from '../../lib/bills/archive.js';
 import { billRowBatches } from '../../lib/bills/bill-stream.js';
-import { REPORT_CSV_HEADER, reconcileStream, reportCsvLine, type ReportEntry, type ReportSink } from '../../lib/bills/reconcile.js';
-import { newItem } from '../../lib/ledger/items.js';
+import { ArchiveGuard, ReportWriterSink, runBillPass } from '../../lib/bills/pipeline.js';
+import { historyEntryItem, newItem } from '../../lib/ledger/items.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 import { createLedgerStore, type LedgerStore } from '../../lib/ledger/store.js';
 import { billPlainBytes } from '../../lib/platform/bill-body.js';
@@ -128,34 +131,54 @@ function expectedCounts(rows: number): string {
   return JSON.stringify({ missingLocal: counts[0], mismatched: counts[1], settled: counts[2], missingRemote: counts[3] });
 }
 
-/** A fake LedgerStore that streams the generated orders through the store's own listByDay interface. */
-function fakeStore(rows: number): Pick<LedgerStore, 'listByDay'> {
-  return {
-    async *listByDay() {
-      yield* ledgerRecords(rows);
-    },
+/** A ledger order as DynamoDB stores it (what a Query page of the by_day index carries). */
+function itemOf(record: LedgerRecord, projected: boolean): Record<string, AttributeValue> {
+  if (projected) {
+    const item: Record<string, AttributeValue> = {
+      order_no: { S: record.orderNo }, type: { S: record.type }, status: { S: record.status }, account: { S: record.account },
+      acctype: { S: record.acctype }, mercacc: { S: record.mercacc }, amount_fen: { N: String(record.amountFen) },
+      created_at: { S: record.createdAt },
+    };
+    if (record.outId) item.out_id = { S: record.outId };
+    return item;
+  }
+  const item: Record<string, AttributeValue> = {
+    order_no: { S: record.orderNo }, type: { S: record.type }, status: { S: record.status }, account: { S: record.account },
+    acctype: { S: record.acctype }, mercacc: { S: record.mercacc }, amount_fen: { N: String(record.amountFen) },
+    created_at: { S: record.createdAt }, updated_at: { S: record.updatedAt }, trade_day: { S: record.tradeDay },
+    request_hash: { S: record.requestHash }, version: { N: '2' }, attempts: { N: '1' },
+    refundable_fen: { N: String(record.amountFen) }, refunded_fen: { N: '0' },
+    history: { L: [historyEntryItem({ at: record.createdAt, status: 'PENDING', by: 'gateway', reason: 'order created' }), historyEntryItem({ at: record.createdAt, status: record.status, by: 'gateway', reason: 'settled' })] },
   };
+  if (record.outId) item.out_id = { S: record.outId };
+  return item;
 }
 
-/** report.csv to a file, 64 KB at a time, waiting when the file stream asks to. */
-function csvSink(path: string): ReportSink & { close(): Promise<void> } {
-  const out = createWriteStream(path);
-  let buffer = `${REPORT_CSV_HEADER}\n`;
-  const flush = async (): Promise<void> => {
-    const ok = out.write(buffer);
-    buffer = '';
-    if (!ok) await new Promise<void>((resolve) => out.once('drain', resolve));
-  };
-  return {
-    write(entry: ReportEntry) {
-      buffer += `${reportCsvLine(entry)}\n`;
-      return buffer.length >= 1 << 16 ? flush() : undefined;
+/**
+ * The ledger store itself (createLedgerStore) over a fake DynamoDB client whose by_day Query answers pages of
+ * the generated orders, made as they are asked for (only the projected attributes when the Query names them, as
+ * DynamoDB answers): the store's paging and item parsing are measured, the network is not.
+ */
+function fakeDynamoStore(rows: number): Pick<LedgerStore, 'listDayOrders'> {
+  let source: Generator<LedgerRecord> | undefined;
+  let served = 0;
+  const client = {
+    async send(command: { input: QueryCommandInput }) {
+      const { input } = command;
+      if (!input.ExclusiveStartKey) {
+        source = ledgerRecords(rows);
+        served = 0;
+      }
+      const items: Record<string, AttributeValue>[] = [];
+      for (let next = source!.next(); ; next = source!.next()) {
+        if (next.done) return { Items: items };
+        items.push(itemOf(next.value, input.ProjectionExpression !== undefined));
+        served += 1;
+        if (items.length === (input.Limit ?? 1000)) return { Items: items, LastEvaluatedKey: { order_no: { S: next.value.orderNo }, n: { N: String(served) } } };
+      }
     },
-    async close() {
-      await flush();
-      await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-    },
-  };
+  } as unknown as DynamoDBClient;
+  return createLedgerStore({ client, tableName: 'ledger', pageSize: 1000 });
 }
 
 const body = (file: string) => createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Uint8Array>;
@@ -186,18 +209,34 @@ async function measured(run: () => Promise<{ rows: number; check?: string }>): P
   return { ms, rows: outcome.rows, peakRssMb: mb(peak - baseline), baselineRssMb: mb(baseline), desMode: desEcbMode(), ...(outcome.check ? { check: outcome.check } : {}) };
 }
 
-async function reconcileScenario(file: string, key: Buffer, rows: number, store: Pick<LedgerStore, 'listByDay'>, reportPath: string): Promise<{ rows: number; check: string }> {
-  const batches = billRowBatches(billPlainBytes(body(file), { cryptType: '1', desKey: key }));
-  const sink = csvSink(reportPath);
-  const result = await reconcileStream(batches, store.listByDay(DAY), { sink });
-  await sink.close();
+/**
+ * One pass as runBillPass makes it, the report CSV streamed into the directory archive; `archived` adds what
+ * down-bill stores besides (the raw text and the row pages).
+ */
+async function reconcileScenario(file: string, key: Buffer, rows: number, store: Pick<LedgerStore, 'listDayOrders'>, dir: string, archived = false): Promise<{ rows: number; check: string }> {
+  const archive = createDirectoryArchive(join(dir, archived ? 'archive-full' : 'archive'));
+  const guard = new ArchiveGuard();
+  const reportOut = archive.openWriter(reportKey(DAY, 'ALL'), { contentType: 'text/csv' });
+  const sink = new ReportWriterSink((text) => guard.run(() => reportOut.write(text)));
+  const raw = archive.openWriter(rawKey(DAY, 'ALL'), { contentType: 'text/plain' });
+  const pass = await runBillPass({
+    plain: billPlainBytes(body(file), { cryptType: '1', desKey: key }),
+    orders: store.listDayOrders(DAY),
+    sink,
+    firstRows: 1000,
+    ...(archived ? { store: { archive, raw, pages: { billDate: DAY, billType: 'ALL', id: 'bench' }, guard } } : {}),
+  });
+  await sink.flush();
+  await reportOut.close();
+  if (archived) await raw.close();
+  const { result } = pass;
   const got = JSON.stringify({
     missingLocal: result.counts.missingLocal,
     mismatched: result.counts.mismatched,
     settled: result.settled,
     missingRemote: result.counts.missingRemote,
   });
-  const ok = got === expectedCounts(rows) && batches.footer().count === rows && result.rows === rows;
+  const ok = got === expectedCounts(rows) && pass.footer.count === rows && result.rows === rows && guard.active;
   return { rows: result.rows, check: ok ? 'all seeded differences found' : `WRONG ${got} vs ${expectedCounts(rows)}` };
 }
 
@@ -251,11 +290,13 @@ async function child(scenario: string, file: string, keyHex: string, rows: numbe
       return { rows: count, check: batches.footer().count === rows && count === rows ? 'footer agrees' : 'WRONG' };
     });
   } else if (scenario === 'pipeline') {
-    result = await measured(() => reconcileScenario(file, key, rows, fakeStore(rows), join(dir, 'report.csv')));
+    result = await measured(() => reconcileScenario(file, key, rows, fakeDynamoStore(rows), dir));
+  } else if (scenario === 'archived') {
+    result = await measured(() => reconcileScenario(file, key, rows, fakeDynamoStore(rows), dir, true));
   } else if (scenario === 'dynalite') {
     const seeded = await seedDynalite(rows);
     try {
-      result = await measured(() => reconcileScenario(file, key, rows, seeded.store, join(dir, 'report-dynalite.csv')));
+      result = await measured(() => reconcileScenario(file, key, rows, seeded.store, join(dir, 'dynalite')));
     } finally {
       await seeded.close();
     }
@@ -296,6 +337,7 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
     const parse = maybe('parse', () => runChild('parse', file, key, rows, dir, legacyLoads));
     const parseEde3 = maybe('ede3', () => runChild('parse', file, key, rows, dir, false));
     const pipeline = maybe('pipeline', () => runChild('pipeline', file, key, rows, dir, legacyLoads));
+    const archived = maybe('archived', () => runChild('archived', file, key, rows, dir, legacyLoads));
     const dynalite = maybe('dynalite', () => runChild('dynalite', smallFile, key, small, dir, legacyLoads));
 
     const rate = (r: ChildResult): string => `${Math.round(r.rows / (r.ms / 1000)).toLocaleString('en-US').padStart(9)} rows/s`;
@@ -307,14 +349,15 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
     row(`raw ${raw.desMode} decrypt, bytes in memory (floor)`, raw, '');
     row(`decrypt + parse (${parse.desMode})`, parse, 'target ≥ 500,000 rows/s, RSS ≤ 256 MB');
     row(`decrypt + parse (${parseEde3.desMode}, no legacy provider)`, parseEde3, '(fallback, no target)');
-    row(`whole pipeline (+ reconcile, report.csv)`, pipeline, 'target ≥ 300,000 rows/s, RSS ≤ 256 MB');
+    row(`whole pipeline (+ store listDayOrders, reconcile, report)`, pipeline, 'target ≥ 300,000 rows/s, RSS ≤ 256 MB');
+    row(`as down-bill runs it (+ raw archive, row pages)`, archived, '(printed, no target)');
     row(`whole pipeline, ${small.toLocaleString('en-US')} rows on a dynalite ledger`, dynalite, '(printed, no target)');
     console.log(`${'decrypt + parse ÷ raw decrypt'.padEnd(46)}${(parse.ms / raw.ms).toFixed(2).padStart(7)}×  (aim ≤ 2.5×)`);
     console.log(
-      `${'peak RSS above baseline, worst scenario'.padEnd(46)}${String(Math.max(parse.peakRssMb, pipeline.peakRssMb)).padStart(7)} MB ` +
-        `(baselines ${parse.baselineRssMb}/${pipeline.baselineRssMb} MB; down-bill memory is set from this in infra)`,
+      `${'peak RSS above baseline, worst scenario'.padEnd(46)}${String(Math.max(parse.peakRssMb, pipeline.peakRssMb, archived.peakRssMb)).padStart(7)} MB ` +
+        `(baselines ${parse.baselineRssMb}/${pipeline.baselineRssMb}/${archived.baselineRssMb} MB; down-bill memory is set from this in infra)`,
     );
-    const failed = [parse, pipeline, dynalite].some((r) => !r.check || r.check.startsWith('WRONG'));
+    const failed = [parse, pipeline, archived, dynalite].some((r) => !r.check || r.check.startsWith('WRONG'));
     if (failed) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });

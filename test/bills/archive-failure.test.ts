@@ -28,7 +28,7 @@ function service(archive: BillArchive) {
   const platform = {
     downloadBillStream: async () => ({ plain: chunksOf(Buffer.from(text, 'utf8'), 4096) }),
   } as unknown as PlatformClient;
-  const ledger = { listByDay: async function* () {} } as unknown as LedgerStore;
+  const ledger = { listDayOrders: async function* () {} } as unknown as LedgerStore;
   const payments = {} as PaymentService;
   return createBillService({ platform, ledger, payments, archive, defaultCryptType: '1', now: () => new Date('2026-01-05T00:00:00Z') });
 }

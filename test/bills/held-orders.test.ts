@@ -63,3 +63,18 @@ describe('HeldOrders', () => {
     expect(isBoundaryOrder({ createdAt: '2026-11-26T16:00:00.000Z' })).toBe(false); // 00:00 China, the next day
   });
 });
+
+describe('instantOf', () => {
+  it('property: reads created_at as Date.parse does, in the ledger form and any other', async () => {
+    const { instantOf } = await import('../../lib/bills/held-orders.js');
+    fc.assert(
+      fc.property(fc.date({ min: new Date('1971-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }), (at) => {
+        const china = `${new Date(at.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 23)}+08:00`;
+        expect(instantOf(china)).toBe(at.getTime());
+        expect(instantOf(at.toISOString())).toBe(at.getTime());
+      }),
+      { numRuns: 300 },
+    );
+    expect(instantOf('not a time')).toBeNaN();
+  });
+});

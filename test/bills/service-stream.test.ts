@@ -41,7 +41,7 @@ function row(orderNo: string, tradeTime: string, overrides: Partial<BillRow> = {
 /** A ledger in memory, listed as the store lists (ascending order_no, by trade day, created_at filter). */
 function memoryLedger(records: LedgerRecord[]): LedgerStore {
   return {
-    async *listByDay(day: string, options?: DayListOptions) {
+    async *listDayOrders(day: string, options?: DayListOptions) {
       const from = options?.createdFrom?.getTime();
       const list = records
         .filter((r) => r.tradeDay === day && (from === undefined || Date.parse(r.createdAt) >= from))

@@ -30,8 +30,8 @@ function payment(overrides: Partial<NewOrder> = {}): NewOrder {
   };
 }
 
-async function collect(iterable: AsyncIterable<LedgerRecord>): Promise<LedgerRecord[]> {
-  const all: LedgerRecord[] = [];
+async function collect<T = LedgerRecord>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
   for await (const record of iterable) all.push(record);
   return all;
 }
@@ -137,6 +137,23 @@ describe('listings', () => {
     expect(listed.map((record) => record.orderNo)).toEqual([...names].sort());
     expect(listed.every((record) => record.tradeDay === '20260512')).toBe(true);
     expect(await collect(store.listByDay('20260514'))).toEqual([]);
+  });
+
+  it("lists a day's orders as the bill reconciles them (projected, ascending order_no), optionally only the late ones", async () => {
+    const names = Array.from({ length: 11 }, (_, i) => `N${String((i * 7919) % 100).padStart(3, '0')}`);
+    for (const [i, orderNo] of names.entries()) await store.createPending(payment({ orderNo }), new Date(Date.UTC(2026, 5, 1, 15, 50 + i))); // 23:50 … 00:00 China
+    const settled = await store.settle(names[3]!, { status: 'SUCCESS', outId: 'OUT-3' }, new Date());
+    expect(settled.settled).toBe(true);
+    const listed = await collect(store.listDayOrders('20260601', { pageSize: 3 }));
+    const ofDay = names.slice(0, 10);
+    expect(listed.map((order) => order.orderNo)).toEqual([...ofDay].sort());
+    const full = await store.get(names[3]!);
+    expect(listed.find((order) => order.orderNo === names[3])).toEqual({
+      orderNo: names[3], type: full!.type, status: 'SUCCESS', account: full!.account, acctype: full!.acctype,
+      mercacc: full!.mercacc, amountFen: full!.amountFen, outId: 'OUT-3', createdAt: full!.createdAt,
+    });
+    const late = await collect(store.listDayOrders('20260601', { createdFrom: new Date(Date.UTC(2026, 5, 1, 15, 55)) }));
+    expect(late.map((order) => order.orderNo)).toEqual(ofDay.slice(5).sort());
   });
 
   it('lists only PENDING orders, oldest first, optionally only those older than a cut-off', async () => {
