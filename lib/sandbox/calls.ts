@@ -44,7 +44,7 @@ const ROOT_KEYS: Readonly<Record<string, string>> = {
 /** What processing a call produced, before faults shape the answer. */
 export type Outcome =
   | { readonly kind: 'system'; readonly errcode: string; readonly reason: string }
-  | { readonly kind: 'business'; readonly rootKey: string; readonly answer: BusinessAnswer }
+  | { readonly kind: 'business'; readonly rootKey: string; readonly answer: BusinessAnswer; readonly orderNo?: string }
   | { readonly kind: 'bill'; readonly body: Buffer };
 
 export interface CallProcessorDeps {
@@ -107,8 +107,10 @@ export function createCallProcessor(deps: CallProcessorDeps): CallProcessor {
     }
     const root = isObject(parsed) ? parsed[rootKey] : undefined;
     if (!isObject(root)) return system('40015', `request has no ${rootKey} object`);
+    // Payments and refunds name their order in the call log, so a test can count the calls per order_no.
+    const orderNo = (method === SANDBOX_METHODS.pay || method === SANDBOX_METHODS.refund) && typeof root.order_no === 'string' ? { orderNo: root.order_no } : {};
     if (fault?.type === 'retcode') {
-      return { kind: 'business', rootKey, answer: { retcode: fault.retcode, errmsg: fault.errmsg ?? `sandbox fault: retcode ${fault.retcode}` } };
+      return { kind: 'business', rootKey, answer: { retcode: fault.retcode, errmsg: fault.errmsg ?? `sandbox fault: retcode ${fault.retcode}` }, ...orderNo };
     }
 
     switch (method) {
@@ -117,9 +119,9 @@ export function createCallProcessor(deps: CallProcessorDeps): CallProcessor {
       case SANDBOX_METHODS.queryCard:
         return { kind: 'business', rootKey, answer: queryCard(context, root) };
       case SANDBOX_METHODS.pay:
-        return { kind: 'business', rootKey, answer: pay(context, root) };
+        return { kind: 'business', rootKey, answer: pay(context, root), ...orderNo };
       case SANDBOX_METHODS.refund:
-        return { kind: 'business', rootKey, answer: refund(context, root) };
+        return { kind: 'business', rootKey, answer: refund(context, root), ...orderNo };
       case SANDBOX_METHODS.payQuery:
         return { kind: 'business', rootKey, answer: payQuery(context, root) };
       default: {

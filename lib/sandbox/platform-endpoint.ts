@@ -72,7 +72,7 @@ export function createPlatformEndpoint(deps: PlatformEndpointDeps): PlatformEndp
     const taken = faults.take(method);
     const fault = taken.fault;
     const at = now();
-    let answered: { errcode: string; processed: boolean; retcode?: string; reason?: string };
+    let answered: { errcode: string; processed: boolean; retcode?: string; reason?: string; orderNo?: string };
     let errorRequestField: ErrorRequestField | undefined;
     const signed = (errcode: string, requestValue: string | undefined): Buffer => {
       const built = envelope(errcode, requestValue, fault, method);
@@ -105,7 +105,12 @@ export function createPlatformEndpoint(deps: PlatformEndpointDeps): PlatformEndp
             ? randomBytes(13).toString('base64') // 13 bytes: never whole 3DES blocks
             : encryptTripleDes(Buffer.from(JSON.stringify({ [outcome.rootKey]: outcome.answer }), 'utf8'), tripleDesKey);
         payload = signed('0', requestValue);
-        answered = { errcode: '0', processed: fault?.type !== 'retcode', retcode: outcome.answer.retcode };
+        answered = {
+          errcode: '0',
+          processed: fault?.type !== 'retcode',
+          retcode: outcome.answer.retcode,
+          ...(outcome.orderNo === undefined ? {} : { orderNo: outcome.orderNo }),
+        };
       } else {
         payload = fault?.type === 'garbled' ? Buffer.from(randomBytes(13).toString('base64'), 'ascii') : outcome.body;
         answered = { errcode: 'BILL', processed: true, retcode: '0' };
@@ -124,6 +129,7 @@ export function createPlatformEndpoint(deps: PlatformEndpointDeps): PlatformEndp
       ...(taken.latencyMs === undefined ? {} : { latencyMs: taken.latencyMs }),
       ...(errorRequestField === undefined ? {} : { errorRequestField }),
       processed: answered.processed,
+      ...(answered.orderNo === undefined ? {} : { orderNo: answered.orderNo }),
       at,
     });
     log(

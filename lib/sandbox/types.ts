@@ -239,6 +239,8 @@ export interface SandboxCall {
   readonly errorRequestField?: ErrorRequestField;
   /** The request passed the system checks and its business handler ran (state may have changed). */
   readonly processed: boolean;
+  /** Payments and refunds that passed the system checks: the order_no of the request. */
+  readonly orderNo?: string;
   readonly at: Date;
 }
 

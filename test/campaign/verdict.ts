@@ -23,6 +23,14 @@ export function moneyLines(sandbox: Sandbox, initial: readonly SandboxAccountSee
   const perOrderNo = new Map<string, number>();
   for (const order of platform) if (order.outId !== undefined && order.retcode === '0') perOrderNo.set(order.orderNo, (perOrderNo.get(order.orderNo) ?? 0) + 1);
   const maxDebits = Math.max(0, ...[...perOrderNo.values()]);
+  // The sandbox forgives a second pay of one order_no (it answers the first result); a platform that does
+  // not would debit again. So the gateway must never send a pay or refund the platform processed twice.
+  const processedSends = new Map<string, number>();
+  for (const call of sandbox.state.calls) {
+    if (call.processed && call.orderNo !== undefined) processedSends.set(call.orderNo, (processedSends.get(call.orderNo) ?? 0) + 1);
+  }
+  const resent = [...processedSends].filter(([, n]) => n > 1);
+  const maxSends = Math.max(0, ...processedSends.values());
   // Every account moved by exactly what the ledger's SUCCESS orders say, and by what the platform's orders say.
   const drift: string[] = [];
   for (const seed of initial) {
@@ -64,7 +72,11 @@ export function moneyLines(sandbox: Sandbox, initial: readonly SandboxAccountSee
   const refundsDone = [...ledger.values()].filter((record) => record.type === 'REFUND' && record.status === 'SUCCESS').length;
 
   return [
-    line('debits', maxDebits <= 1 && drift.length === 0, `platform debits per order_no: max ${maxDebits} over ${applied.size} applied orders; balances moved as the ledger says on ${initial.length - drift.length}/${initial.length} accounts${drift.length ? ` (${drift.slice(0, 3).join('; ')})` : ''}`),
+    line(
+      'debits',
+      maxDebits <= 1 && maxSends <= 1 && drift.length === 0,
+      `platform debits per order_no: max ${maxDebits} over ${applied.size} applied orders; pay/refund calls the platform processed per order_no: max ${maxSends} over ${processedSends.size}; balances moved as the ledger says on ${initial.length - drift.length}/${initial.length} accounts${drift.length ? ` (${drift.slice(0, 3).join('; ')})` : ''}${resent.length ? ` (sent again: ${resent.slice(0, 3).map(([no, n]) => `${no} ×${n}`).join(', ')})` : ''}`,
+    ),
     line('lost', lost.length === 0, `orders lost: ${lost.length} (${ledger.size} ledger orders, ${applied.size} applied by the platform)${lost.length ? `: ${lost.slice(0, 5).join('; ')}` : ''}`),
     line('pending', pending.length === 0, `PENDING left after the bill: ${pending.length}${pending.length ? ` (${pending.slice(0, 5).join(', ')})` : ''}`),
     line('refunds', over.length === 0, `refunds exceeding their payment: ${over.length} (${refundsDone} refunds made, on ${refundedInLedger.size} payments)${over.length ? `: ${over.slice(0, 3).join('; ')}` : ''}`),

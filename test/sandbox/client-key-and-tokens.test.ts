@@ -1,5 +1,6 @@
-// The sandbox's two additions for the campaign: the client registers a new key (the old one then gets
-// 40004, the new one is accepted), and GET /control/calls lists every token call with the closest gap.
+// The sandbox's additions for the campaign: the client registers a new key (the old one then gets 40004,
+// the new one is accepted), GET /control/calls lists every token call with the closest gap, and the call
+// log names the order_no of each payment and refund.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKeyPair } from '../support/keys.js';
 import { sandboxCall, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
@@ -41,5 +42,21 @@ describe('the token calls in GET /control/calls', () => {
     expect(body.calls.map((call) => call.errcode)).toEqual(['0', '40004', '0']);
     expect(body.closest_gap_ms).toBeGreaterThanOrEqual(0);
     expect(body.closest_gap_ms).toBeLessThan(60_000);
+  });
+});
+
+describe('the order_no of payments and refunds in the call log', () => {
+  it('is kept for pay and refund calls that passed the system checks, processed or refused by a retcode fault', async () => {
+    const key = testKeyPair('sandbox-client-registered');
+    const current = { ...sandbox, clientPrivateKey: key.privateKey };
+    const accessToken = sandbox.state.currentToken?.value ?? '';
+    const before = sandbox.state.calls.length;
+    const payment = { order_no: 'log-pay-1', account: '32718', acctype: '###', tranamt: 100, mercacc: '1001' };
+    expect((await sandboxCall(current, 'pay', payment, { accessToken })).root?.retcode).toBe('0');
+    sandbox.faults.inject({ type: 'retcode', retcode: '60010' });
+    await sandboxCall(current, 'pay', { ...payment, order_no: 'log-pay-2' }, { accessToken });
+    await sandboxCall(current, 'queryCard', { idtype: 'sno', id: '2015032718' }, { accessToken });
+    const logged = sandbox.state.calls.slice(before).map((call) => [call.orderNo, call.processed]);
+    expect(logged).toEqual([['log-pay-1', true], ['log-pay-2', false], [undefined, true]]);
   });
 });
