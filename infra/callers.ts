@@ -7,9 +7,16 @@ import { CallersListError, parseCallersList, type CallerEntry } from '../lib/cal
 /**
  * The list travels to the functions as the environment variable ONECARD_CALLERS (compact JSON),
  * parsed once per container: no I/O per request. Lambda allows 4 KB for all of a function's
- * variables together; the others take under 1 KB, so the list may take 3 KB: about 12 callers of
- * the size of API.md's example (one principal, five routes, two merchant accounts each). A longer
- * list fails synth here, never a deploy; see README "Callers" for the way beyond it.
+ * variables together; the others take under 1 KB, so the list may take 3 KB: 13 callers of the size of
+ * API.md's example (one principal, five routes, two merchant accounts, a max_tranamt: 224 bytes each).
+ * A longer list fails synth here, never a deploy.
+ *
+ * Kept in the environment on purpose: the other ceiling, API Gateway's 8192 characters of resource
+ * policy (constructs/api-policy.ts), holds 16 such callers, so shipping the list in each bundle would buy
+ * three callers unless AWS raises that quota. When it does, the way on is a `callers.json` written into
+ * each bundle by an esbuild afterBundling hook and ONECARD_CALLERS_FILE=/var/task/callers.json (the
+ * loader already reads a file once at cold start); the asset hash follows the bundle's output, so a
+ * changed list redeploys the functions.
  */
 export const MAX_CALLERS_JSON_BYTES = 3072;
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { MAX_CALLERS_JSON_BYTES } from '../../infra/callers.js';
 import { readGatewaySettings } from '../../infra/config.js';
 import { GatewayStack } from '../../infra/gateway-stack.js';
 import { requestModels } from '../../lib/api/openapi.js';
@@ -183,6 +184,26 @@ describe('the API resource policy (callers listed)', () => {
     expect(policyChars(ENTRIES, 'prod')).toBeLessThan(MAX_RESOURCE_POLICY_CHARS);
     // The estimate errs long: above the policy as written (execute-api:/ expanded, the longest partition).
     expect(JSON.stringify(callersPolicyJson(ENTRIES, 'prod', 'aws')).length).toBeLessThan(policyChars(ENTRIES, 'prod'));
+  });
+});
+
+describe('how many callers fit (the figures README "Callers" and infra/callers.ts give)', () => {
+  /** `n` callers the size of API.md's example: one principal, five routes, two merchant accounts, a max_tranamt. */
+  const exampleList = (n: number) => ({
+    callers: Array.from({ length: n }, (_, i) => ({
+      name: `canteen-${i}`,
+      principals: [`arn:aws:iam::1111222233${String(i).padStart(2, '0')}:role/canteen-app`],
+      routes: ['cards.query', 'payments.create', 'payments.read', 'payments.query', 'refunds.create'],
+      mercacc: ['1001', '1002'],
+      max_tranamt: '500.00',
+    })),
+  });
+
+  it('13 fit the functions\' environment and 14 do not; 16 fit the resource policy and 17 do not', () => {
+    const envBytes = (n: number) => Buffer.byteLength(JSON.stringify(exampleList(n)));
+    expect([envBytes(13) <= MAX_CALLERS_JSON_BYTES, envBytes(14) <= MAX_CALLERS_JSON_BYTES]).toEqual([true, false]);
+    const chars = (n: number) => policyChars(parseCallersList(exampleList(n), 'test'), 'prod');
+    expect([chars(16) <= MAX_RESOURCE_POLICY_CHARS, chars(17) <= MAX_RESOURCE_POLICY_CHARS]).toEqual([true, false]);
   });
 });
 

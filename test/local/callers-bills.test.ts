@@ -1,14 +1,18 @@
 // Bills filtered to the caller's merchant accounts, over HTTP through the local server with a callers
 // file of three: rows (paged, each once), footer figures, summary, reconciliation lists and counts, the
 // statement and report.csv, each checked against what the test computes itself from the unfiltered day
-// that a caller with mercacc "*" reads; cursors stay the API's (stale and foreign ones refused).
+// that a caller with mercacc "*" reads; cursors stay the API's (stale and foreign ones refused). And every
+// route that needs a caller refuses one that is missing, unknown or not given it, with no platform call
+// and no DynamoDB command (test/local/callers.test.ts has the merchant and amount refusals).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/api/routes.js';
 import { loadConfig } from '../../lib/config.js';
 import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
+import { countDynamoCalls, type DynamoCallLog } from '../support/dynamo-calls.js';
 import { sandboxCall, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 
 const CALLERS = {
@@ -23,12 +27,13 @@ const MINE: Record<string, ReadonlySet<string>> = { canteen: new Set(['1001', '1
 let sandbox: TestSandbox;
 let server: LocalServer;
 let dataRoot: string;
+let dynamoCalls: DynamoCallLog;
 const day = chinaDate();
 
-async function call(method: string, path: string, caller: string, body?: unknown): Promise<{ status: number; text: string; json: any }> {
+async function call(method: string, path: string, caller: string | undefined, body?: unknown): Promise<{ status: number; text: string; json: any }> {
   const response = await fetch(`${server.url}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', 'x-onecard-caller': caller },
+    headers: { 'content-type': 'application/json', ...(caller === undefined ? {} : { 'x-onecard-caller': caller }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -53,6 +58,7 @@ beforeAll(async () => {
     expect(direct.root?.retcode).toBe('0');
   }
   sandbox.seedDay(day, 2500, { seed: 5 }); // merchants 1001–1009
+  dynamoCalls = countDynamoCalls((await server.scope.runtime()).dynamo);
 }, 60_000);
 afterAll(async () => {
   await server?.close();
@@ -168,5 +174,31 @@ describe('bills filtered to the caller\'s merchant accounts', () => {
     expect(stale.json.error.code).toBe('CURSOR_STALE');
     const forged = await call('GET', `/v1/bills/${day}?limit=5&cursor=${cursor.slice(0, -2)}AA`, 'canteen');
     expect(forged.status).toBe(400);
+  });
+});
+
+describe('every route that needs a caller refuses before it does anything', () => {
+  const routes = ROUTES.filter((route) => route.access !== null);
+  const pathOf = (resource: string) => resource.replace('{order_no}', 'c-1').replace('{bill_date}', day);
+  const refusals = routes.flatMap((route) => [
+    [route.routeKey, undefined, 401, 'UNAUTHENTICATED'] as const,
+    [route.routeKey, 'kiosk', 401, 'UNAUTHENTICATED'] as const,
+    ...CALLERS.callers.filter((caller) => !caller.routes.includes(route.access!)).map((caller) => [route.routeKey, caller.name, 403, 'FORBIDDEN_ROUTE'] as const),
+  ]);
+
+  it('each route but the bills routes (refused to canteen in callers.test.ts) is refused to a caller here', () => {
+    const refused = new Set(refusals.filter(([, , status]) => status === 403).map(([key]) => key));
+    expect([...refused].sort()).toEqual(routes.filter((route) => route.access !== 'bills.read').map((route) => route.routeKey).sort());
+  });
+
+  it.each(refusals)('%s as %s → %i %s, no platform call, no DynamoDB command', async (routeKey, caller, status, code) => {
+    const route = routes.find((candidate) => candidate.routeKey === routeKey)!;
+    const platformBefore = sandbox.state.calls.length;
+    dynamoCalls.reset();
+    const answer = await call(route.method, pathOf(route.resource), caller, route.method === 'POST' ? {} : undefined);
+    expect(answer.status).toBe(status);
+    expect(answer.json.error.code).toBe(code);
+    expect(sandbox.state.calls.length - platformBefore).toBe(0);
+    expect(dynamoCalls.calls).toEqual([]);
   });
 });
