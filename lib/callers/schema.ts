@@ -35,7 +35,9 @@ export interface CallerEntry {
 const unique = (what: string) =>
   z.refine<readonly string[]>((values) => new Set(values).size === values.length, { error: `must not repeat a ${what}` });
 
-const EntrySchema = z.strictObject({
+// Built on the first parse (z.lazy, as lib/api/schemas.ts), not at module load: every function bundles this
+// module, but only reading a list (once per container, at its first request; never without one) needs it.
+const entrySchema = () => z.strictObject({
   name: z.string().check(z.regex(CALLER_NAME_PATTERN, { error: 'must be 1–32 characters of a-z, 0-9 and -' })),
   principals: z._default(
     z.array(z.string().check(z.regex(PRINCIPAL_PATTERN, { error: 'must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)' }))).check(unique('principal')),
@@ -68,7 +70,9 @@ const EntrySchema = z.strictObject({
   ),
 });
 
-const ListSchema = z.strictObject({ callers: z.array(EntrySchema).check(z.minLength(1, { error: 'must list at least one caller' })) });
+const ListSchema = z.lazy(() =>
+  z.strictObject({ callers: z.array(entrySchema()).check(z.minLength(1, { error: 'must list at least one caller' })) }),
+);
 
 /** The list is malformed; the message names the entry (index and name) and the field. */
 export class CallersListError extends ConfigurationError {
