@@ -28,9 +28,13 @@ export const ESM_REQUIRE_BANNER =
 /** Replaces the SDK's default credential chain in the bundles (see infra/bundling/lambda-credentials.ts). */
 export const LAMBDA_CREDENTIALS_SHIM = fileURLToPath(new URL('../bundling/lambda-credentials.ts', import.meta.url));
 
+/** Replaces node:stream/web, which middy imports only for streamed responses (see infra/bundling/stream-web.ts). */
+export const STREAM_WEB_SHIM = fileURLToPath(new URL('../bundling/stream-web.ts', import.meta.url));
+
 /** esbuild aliases applied to every bundle (module → file). */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_SHIM,
+  'node:stream/web': STREAM_WEB_SHIM,
 };
 
 /**

@@ -149,5 +149,8 @@ describe('function bundles staged by cdk synth', () => {
     expect(inputs.some((input) => input.endsWith('infra/bundling/lambda-credentials.ts'))).toBe(true);
     // Runtime schemas use zod's mini API (lib/protocol/zod.ts); classic zod would add ~65 KB and its init.
     expect(inputs.filter((input) => input.includes('zod/v4/classic/'))).toEqual([]);
+    // node:stream/web (middy's, for streamed responses only) is the shim, never loaded at init.
+    expect(readFileSync(path.join(dir, 'index.mjs'), 'utf8')).not.toMatch(/["']node:stream\/web["']/);
+    expect(inputs.some((input) => input.endsWith('infra/bundling/stream-web.ts'))).toBe(inputs.some((input) => input.includes('@middy/core/')));
   });
 });
