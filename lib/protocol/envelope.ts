@@ -90,14 +90,15 @@ export function buildRequest(input: BuildRequestInput): BuiltRequest {
 }
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const gbk = new TextDecoder('gbk');
+// Made on the first body that is not UTF-8, not at module load (a GBK decoder opens ICU's converter: init time).
+let gbk: InstanceType<typeof TextDecoder> | undefined;
 
 /** Body bytes as text: UTF-8 when valid, else GBK. */
 export function decodeBodyText(body: Buffer): string {
   try {
     return utf8Strict.decode(body);
   } catch {
-    return gbk.decode(body);
+    return (gbk ??= new TextDecoder('gbk')).decode(body);
   }
 }
 
