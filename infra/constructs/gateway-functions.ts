@@ -238,7 +238,9 @@ export class GatewayFunctions extends Construct {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'BillObjectWrites',
-          actions: ['s3:PutObject'],
+          // The raw bill and the report stream in as multipart uploads (lib/bills/s3-writer.ts): PutObject covers
+          // create, part and complete; a dropped pass aborts its upload.
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
           resources: spec.bucketPrefixes.map((prefix) => props.billBucket.arnForObjects(`${prefix}*`)),
         }),
       );

@@ -137,12 +137,12 @@ export const HANDLERS: readonly HandlerSpec[] = [
     description: 'GET /v1/bills/{bill_date} (paged), …/merchants, …/report.csv and the daily bill (synjones.onecard.down.bill)',
     memoryMb: 512,
     timeoutSeconds: 300,
-    sizingReason: 'a whole day\'s bill streamed: download, base64 + DES, parse and reconcile run over 64 KB chunks, and only the ledger\'s side of the day is held (a compact map, ~150 bytes an order). test/bench/bills.bench.ts, 1,000,000 rows (the roadmap\'s size), crypt 1: peak RSS 280 MB above a 90 MB baseline for the whole pipeline (36 MB for decrypt + parse alone), so 512 MB; it was 2048 MB when the bill was held whole (923 MB). 5 min for the scheduled run (the API route is cut at 29 s anyway)',
+    sizingReason: 'a whole day\'s bill streamed: download, base64 + DES, text, parse, the merge and the report run over 64 KB chunks (lib/bills/pipeline.ts), and only the ledger\'s side of the day is held (typed arrays, ~100 bytes an order). npm run bench (test/bench/bills.bench.ts, one run 11:05 UTC 2026-12-01), 1,000,000 rows, crypt 1: peak RSS +226 MB above a ~95 MB baseline for the whole pipeline (+222 MB with the raw archive and row pages, +29 MB for decrypt + parse alone), so ~320 MB at most: 512 MB leaves room for GC slack and two S3 multipart buffers (8 MiB parts). It was 2048 MB when the bill was held whole (923 MB). 5 min for the scheduled run (the API route is cut at 29 s anyway)',
     // Single DES-ECB runs natively (about 2.6× 3DES K|K|K) only with OpenSSL\'s legacy provider; without the
     // flag lib/protocol/crypto.ts falls back to 3DES by itself.
     nodeOptions: '--openssl-legacy-provider',
     tokenTable: 'read-write',
-    // listByDay (Query by_day), settleFromBill (BatchGetItem + settle).
+    // listDayOrders (Query by_day, projected), settleFromBill (BatchGetItem + settle).
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     ledgerIndexes: ['by_day'],
     bucketPrefixes: BILL_PREFIXES,

@@ -67,6 +67,8 @@ describe.each([
     expect(objectGrants('s3:GetObject')).not.toContain('/raw/*');
     expect(objectGrants('s3:PutObject')).toContain('/raw/*');
     expect(objectGrants('s3:PutObject')).toContain('/reports/*');
+    // A pass dropped mid-upload (a bill read again as GBK) aborts its multipart upload, under the same prefixes only.
+    expect(objectGrants('s3:AbortMultipartUpload')).toBe(objectGrants('s3:PutObject'));
     for (const spec of HANDLERS.filter((handler) => handler.name !== 'down-bill')) {
       expect(policyStatements(synth.json, `${spec.id}Role`).flatMap(actionsOf).some((action) => action.startsWith('s3:'))).toBe(false);
     }
