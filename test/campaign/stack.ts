@@ -81,7 +81,7 @@ export interface CampaignStack {
   close(): Promise<void>;
 }
 
-const TABLES: TableNames = { tokenTable: 'campaign-tokens', ledgerTable: 'campaign-ledger' };
+const TABLES: TableNames = { tokenTable: 'campaign-tokens', ledgerTable: 'campaign-ledger', exceptionsTable: 'campaign-exceptions' };
 
 export async function startCampaignStack(options: StackOptions): Promise<CampaignStack> {
   const dataDir = join(options.dir, 'data');
@@ -106,6 +106,7 @@ export async function startCampaignStack(options: StackOptions): Promise<Campaig
     ONECARD_DATA_DIR: dataDir,
     TOKEN_TABLE: TABLES.tokenTable,
     LEDGER_TABLE: TABLES.ledgerTable,
+    EXCEPTIONS_TABLE: TABLES.exceptionsTable,
     PORT: '0',
   };
   const config: GatewayConfig = loadConfig(env);
