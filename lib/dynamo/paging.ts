@@ -13,14 +13,29 @@ export const BATCH_GET_LIMIT = 100;
 /** Rounds per chunk of keys before giving up on keys DynamoDB keeps leaving unprocessed. */
 const BATCH_GET_ROUNDS = 10;
 
-/** Every item of a Query, page after page (the input's Limit is the page size). */
-export async function* queryAll(client: DynamoDBClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): AsyncIterable<Item> {
-  let startKey: Item | undefined;
-  do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+/**
+ * Every item of a Query, page after page (the input's Limit is the page size). With `prefetch` the next page is
+ * asked for as soon as a page arrives, so its round trip overlaps the caller's work on this one (one page more
+ * in memory; a caller that stops early has sent one Query for nothing).
+ */
+export async function* queryAll(
+  client: DynamoDBClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+  options: { readonly prefetch?: boolean } = {},
+): AsyncIterable<Item> {
+  const ask = (startKey: Item | undefined) => client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+  let next = ask(undefined);
+  for (;;) {
+    const page = await next;
+    const startKey = page.LastEvaluatedKey;
+    if (startKey && options.prefetch) {
+      next = ask(startKey);
+      next.catch(() => undefined); // surfaced when awaited above
+    }
     yield* page.Items ?? [];
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+    if (!startKey) return;
+    if (!options.prefetch) next = ask(startKey);
+  }
 }
 
 /**
