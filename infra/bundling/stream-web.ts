@@ -4,8 +4,6 @@
 // Node's global ReadableStream is the same class, loaded on first touch; an import of any other name fails the build.
 
 /** `value instanceof ReadableStream` exactly as with node:stream/web's class, which is loaded only when asked. */
-export const ReadableStream = class ReadableStream {
-  static [Symbol.hasInstance](value: unknown): boolean {
-    return value instanceof globalThis.ReadableStream;
-  }
+export const ReadableStream = {
+  [Symbol.hasInstance]: (value: unknown): boolean => value instanceof globalThis.ReadableStream,
 };

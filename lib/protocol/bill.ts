@@ -10,18 +10,18 @@ import { BillParser } from './bill-parser.js';
 export const BILL_HEADER = '#交易时间,账号,账户类型,商户号,一卡通业务流水号,第三方系统订单号,交易类型,交易状态,总金额,附加数据';
 export const BILL_FOOTER_HEADER = '#总行数,总金额';
 
-// Made on the first bill, not at module load: every function bundles this module (the platform client), and
-// the GBK decoder opens ICU's converter (~0.2 ms of init).
-let decoders: { readonly utf8Strict: InstanceType<typeof TextDecoder>; readonly gbk: InstanceType<typeof TextDecoder> } | undefined;
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// Made on the first GBK bill, not at module load: every function bundles this module (the platform client), and
+// a GBK decoder opens ICU's converter (~0.2 ms of init).
+let gbk: InstanceType<typeof TextDecoder> | undefined;
 
 /** Bytes → text: UTF-8 when valid (BOM dropped), else GBK. */
 export function decodeBillText(bytes: Buffer): string {
-  const { utf8Strict, gbk } = (decoders ??= { utf8Strict: new TextDecoder('utf-8', { fatal: true }), gbk: new TextDecoder('gbk') });
   let text: string;
   try {
     text = utf8Strict.decode(bytes);
   } catch {
-    text = gbk.decode(bytes);
+    text = (gbk ??= new TextDecoder('gbk')).decode(bytes);
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
