@@ -1,6 +1,6 @@
 // The consumer of one final bill's reconciliation (a ReportSink of lib/bills/reconcile.ts): each difference opens
 // or refreshes its exception as found; at the end the day's exceptions whose order was found matched are resolved.
-import type { ReportEntry, StreamReconcileResult } from '../bills/reconcile.js';
+import type { ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
 import { OrderStatus } from '../ledger/records.js';
 import { ExceptionKind, exceptionId, type Difference, type ReconciliationException } from './exceptions.js';
 import type { ExceptionStore, RecordOutcome } from './store.js';
@@ -19,7 +19,7 @@ export interface FeedSummary {
 export interface ExceptionFeed {
   write(entry: ReportEntry): void | Promise<void>;
   /** Waits for the writes, records the unresolved PENDING orders and resolves what this run found matched. */
-  finish(result: Pick<StreamReconcileResult, 'unresolved'>): Promise<FeedSummary>;
+  finish(result: { readonly unresolved: readonly UnresolvedOrder[] }): Promise<FeedSummary>;
 }
 
 export interface ExceptionFeedOptions {
@@ -28,6 +28,11 @@ export interface ExceptionFeedOptions {
   readonly now?: () => Date;
   /** Conditional writes in flight at once (default 8). */
   readonly concurrency?: number;
+  /**
+   * Which of these orders are PENDING now (the ledger as stored). Given, an `unresolved` order that the run's
+   * settlement has decided since the bill was read opens no unresolved_pending. Absent: `unresolved` is taken as is.
+   */
+  readonly pendingNow?: (orderNos: readonly string[]) => Promise<ReadonlySet<string>>;
 }
 
 /** Report categories that say the order is accounted for (next_day: it is on the next day's bill, never a mismatch). */
@@ -111,7 +116,11 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
 
     async finish(result) {
       const unresolved = new Set<string>();
+      const stillPending = options.pendingNow && result.unresolved.length > 0
+        ? await options.pendingNow(result.unresolved.map((order) => order.orderNo))
+        : undefined;
       for (const order of result.unresolved) {
+        if (stillPending && !stillPending.has(order.orderNo)) continue;
         unresolved.add(order.orderNo);
         await record({
           billDate,

@@ -36,8 +36,8 @@ export interface ReconciliationService {
    * @throws NotFoundError when the id is unknown or outside the caller's scope; ExceptionResolvedError when resolved.
    */
   acknowledge(input: { readonly scope: CallerScope; readonly id: string; readonly note: string }): Promise<ReconciliationException>;
-  /** The feed of one final reconciliation of `billDate` (a ReportSink with finish). */
-  startFeed(billDate: string): Promise<ExceptionFeed>;
+  /** The feed of one final reconciliation of `billDate` (a ReportSink with finish); see startExceptionFeed. */
+  startFeed(billDate: string, pendingNow?: (orderNos: readonly string[]) => Promise<ReadonlySet<string>>): Promise<ExceptionFeed>;
   /** Open exceptions across days (the OpenReconciliationExceptions gauge). */
   countOpen(): Promise<number>;
 }
@@ -92,7 +92,7 @@ export function createReconciliationService(options: ReconciliationServiceOption
       return result.exception;
     },
 
-    startFeed: (billDate) => startExceptionFeed({ store, billDate, now }),
+    startFeed: (billDate, pendingNow) => startExceptionFeed({ store, billDate, now, ...(pendingNow ? { pendingNow } : {}) }),
     countOpen: () => store.countOpen(),
   };
 }

@@ -7,6 +7,7 @@ import type { LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
 import { callerScope } from '../../lib/callers/access.js';
 import type { Caller } from '../../lib/callers/registry.js';
+import { exceptionConsumers } from '../../lib/reconciliation/bill-consumer.js';
 import { exceptionId, ExceptionKind } from '../../lib/reconciliation/exceptions.js';
 import { createReconciliationService, type ReconciliationService } from '../../lib/reconciliation/service.js';
 import { createExceptionStore, type ExceptionStore } from '../../lib/reconciliation/store.js';
@@ -212,5 +213,25 @@ describe('exception feed', () => {
     await expect(service.list({ scope: ALL, cursor, billDate: DAY })).rejects.toMatchObject({ code: 'VALIDATION' });
     await expect(service.list({ scope: ALL, cursor: 'garbage' })).rejects.toMatchObject({ code: 'VALIDATION' });
     expect((await service.list({ scope: ALL, cursor, limit: 5 })).exceptions).toHaveLength(2);
+  });
+
+  it('the bill service consumer: nothing for a download that is not final or not ALL; unresolved checked against the ledger', async () => {
+    await freshTable();
+    const stored = new Map([['P1', order('P1', { status: 'PENDING', outId: undefined })], ['P2', order('P2', { status: 'FAILED', outId: undefined })]]);
+    const consumersOf = exceptionConsumers({
+      startFeed: (billDate, pendingNow) => service.startFeed(billDate, pendingNow),
+      getMany: async (orderNos) => new Map(orderNos.flatMap((no) => (stored.has(no) ? [[no, stored.get(no)!] as const] : []))),
+      onSummary: () => undefined,
+    });
+    expect(consumersOf({ billDate: DAY, billType: 'ALL', final: false })).toEqual([]);
+    expect(consumersOf({ billDate: DAY, billType: 'SUCCESS', final: true })).toEqual([]);
+    const [consumer] = consumersOf({ billDate: DAY, billType: 'ALL', final: true });
+    const ledger = [order('P1', { status: 'PENDING', outId: undefined }), order('P2', { status: 'PENDING', outId: undefined }), order('R')];
+    const result = await reconcileStream([row('P1', { orderStatus: '20' }), row('P2', { orderStatus: '77' })], ledger, { sink: consumer! });
+    expect(result.unresolved.map((o) => o.orderNo)).toEqual(['P1', 'P2']);
+    await consumer!.end({ unresolved: result.unresolved });
+    // P2 was made FAILED by the download's settlement after the bill was read: only P1 is still unresolved.
+    const open = (await service.list({ scope: ALL })).exceptions.map((e) => `${e.orderNo}:${e.kind}`).sort();
+    expect(open).toEqual(['P1:unresolved_pending', 'R:missing_remote']);
   });
 });
