@@ -60,6 +60,7 @@ export class GatewayStack extends Stack {
       SYNJONES_SECRET_ID: data.secretId,
       TOKEN_TABLE: data.tokenTable.tableName,
       LEDGER_TABLE: data.ledgerTable.tableName,
+      EXCEPTIONS_TABLE: data.exceptionsTable.tableName,
       BILL_BUCKET: data.billBucket.bucketName,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -75,6 +76,7 @@ export class GatewayStack extends Stack {
       environment,
       tokenTable: data.tokenTable,
       ledgerTable: data.ledgerTable,
+      exceptionsTable: data.exceptionsTable,
       billBucket: data.billBucket,
       secret: data.secret,
       scheduleDeadLetterQueue: data.scheduleDeadLetterQueue,
@@ -92,6 +94,7 @@ export class GatewayStack extends Stack {
     new CfnOutput(this, 'SecretId', { value: data.secretId, description: 'Secrets Manager secret to fill with the Synjones JSON' });
     new CfnOutput(this, 'TokenTableName', { value: data.tokenTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: data.ledgerTable.tableName });
+    new CfnOutput(this, 'ExceptionsTableName', { value: data.exceptionsTable.tableName });
     new CfnOutput(this, 'BillBucketName', { value: data.billBucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: orderEvents.bus.eventBusName, description: 'Order Settled events: callers subscribe with their own rules (README "Events")' });
     new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: data.scheduleDeadLetterQueue.queueUrl });

@@ -1,5 +1,5 @@
-// The alarms: function errors and throttles, PENDING orders older than 15 minutes, reconciliation mismatches,
-// settlement sources describing another order, dead letters and API 5xx; all through one helper, optionally to e-mail.
+// The alarms: function errors and throttles, PENDING orders older than 15 minutes, reconciliation mismatches, open
+// reconciliation exceptions, settlement sources describing another order, dead letters and API 5xx; one helper, optionally to e-mail.
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -29,12 +29,12 @@ export class GatewayAlarms extends StackLayer {
     super(scope, id);
     const alarms: cloudwatch.Alarm[] = [];
     /** Every alarm of the gateway: one evaluation period, breaching at or above `threshold`, quiet without data. */
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, alarmDescription: string, threshold = 1): void => {
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, alarmDescription: string, threshold = 1, evaluationPeriods = 1): void => {
       alarms.push(
         metric.createAlarm(this, alarmId, {
           alarmDescription,
           threshold,
-          evaluationPeriods: 1,
+          evaluationPeriods,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
@@ -80,6 +80,15 @@ export class GatewayAlarms extends StackLayer {
       'BillArchiveFailureAlarm',
       customMetric(CUSTOM_METRICS.billArchiveFailures, 'Sum', FIVE_MINUTES),
       'A downloaded bill could not be stored in S3 (answered and counted without it): old cursors and report.csv of that day are not current until the next download',
+    );
+    // The gauge comes once a day (each daily bill run): its daily minimum at or above 1 on two days running means
+    // an exception stayed open from one run to the next, a whole day without anyone acknowledging it.
+    alarm(
+      'OpenReconciliationExceptionsAlarm',
+      customMetric(CUSTOM_METRICS.openReconciliationExceptions, 'Minimum', Duration.days(1)),
+      'Reconciliation exceptions stayed open for a day: GET /v1/reconciliation/exceptions lists them; acknowledge each with a note once looked at',
+      1,
+      2,
     );
     alarm(
       'ScheduleDeadLettersAlarm',

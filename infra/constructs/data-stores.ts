@@ -1,4 +1,4 @@
-// What the gateway keeps: the token and ledger tables (keys from lib/tables.ts), the Synjones secret,
+// What the gateway keeps: the token, ledger and reconciliation exceptions tables (keys from lib/tables.ts), the Synjones secret,
 // the bill bucket with its access-log bucket, and the dead-letter queue of the scheduled runs.
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { LEDGER_TABLE_KEY, TOKEN_TABLE_KEY } from '../../lib/tables.js';
+import { EXCEPTIONS_TABLE_KEY, LEDGER_TABLE_KEY, TOKEN_TABLE_KEY } from '../../lib/tables.js';
 import type { GatewaySettings } from '../config.js';
 import { StackLayer } from './layer.js';
 
@@ -17,6 +17,8 @@ export interface DataStoresProps {
 export class DataStores extends StackLayer {
   readonly tokenTable: dynamodb.Table;
   readonly ledgerTable: dynamodb.Table;
+  /** Reconciliation exceptions (lib/reconciliation): the finance office's record of differences and notes. */
+  readonly exceptionsTable: dynamodb.Table;
   readonly secret: secretsmanager.ISecret;
   /** What the functions get as SYNJONES_SECRET_ID: the imported ARN or name, or the created secret's ARN. */
   readonly secretId: string;
@@ -47,6 +49,23 @@ export class DataStores extends StackLayer {
     });
     for (const index of [LEDGER_TABLE_KEY.byDayIndex, LEDGER_TABLE_KEY.pendingIndex, LEDGER_TABLE_KEY.outboxIndex]) {
       this.ledgerTable.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    // Kept like the ledger: the notes a person wrote and the history of a day's differences exist nowhere else.
+    this.exceptionsTable = new dynamodb.Table(this, 'ReconciliationExceptionsTable', {
+      partitionKey: { name: EXCEPTIONS_TABLE_KEY.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of [EXCEPTIONS_TABLE_KEY.byStatusIndex, EXCEPTIONS_TABLE_KEY.byDayStatusIndex]) {
+      this.exceptionsTable.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },

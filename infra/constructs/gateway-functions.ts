@@ -64,6 +64,7 @@ export interface GatewayFunctionsProps {
   readonly environment: Readonly<Record<string, string>>;
   readonly tokenTable: dynamodb.ITable;
   readonly ledgerTable: dynamodb.ITable;
+  readonly exceptionsTable: dynamodb.ITable;
   readonly billBucket: s3.IBucket;
   readonly secret: secretsmanager.ISecret;
   readonly scheduleDeadLetterQueue: sqs.IQueue;
@@ -219,6 +220,18 @@ export class GatewayFunctions extends Construct {
           sid: 'LedgerIndexQueries',
           actions: ['dynamodb:Query'],
           resources: spec.ledgerIndexes.map((index) => `${props.ledgerTable.tableArn}/index/${index}`),
+        }),
+      );
+    }
+    if (spec.exceptions) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'ExceptionItems', actions: [...spec.exceptions.actions], resources: [props.exceptionsTable.tableArn] }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ExceptionIndexQueries',
+          actions: ['dynamodb:Query'],
+          resources: spec.exceptions.indexes.map((index) => `${props.exceptionsTable.tableArn}/index/${index}`),
         }),
       );
     }

@@ -6,6 +6,9 @@ export type TokenTableAccess = 'none' | 'read-write';
 /** Item actions on the ledger table itself; Query is granted per index (ledgerIndexes), never on the table. */
 export type LedgerAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
 export type LedgerIndex = 'by_day' | 'pending' | 'outbox';
+/** Item actions on the reconciliation exceptions table; Query only on its indexes (lib/tables.ts EXCEPTIONS_TABLE_KEY). */
+export type ExceptionAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem';
+export type ExceptionIndex = 'by_status' | 'by_day_status';
 
 export interface HandlerSpec {
   readonly name: HandlerName;
@@ -21,6 +24,8 @@ export interface HandlerSpec {
   readonly tokenTable: TokenTableAccess;
   readonly ledger: readonly LedgerAction[];
   readonly ledgerIndexes: readonly LedgerIndex[];
+  /** The reconciliation exceptions it reads and writes (absent: none). */
+  readonly exceptions?: { readonly actions: readonly ExceptionAction[]; readonly indexes: readonly ExceptionIndex[] };
   /** Key prefixes of the bill bucket this function may write (PutObject). */
   readonly bucketPrefixes: readonly string[];
   /** Key prefixes of the bill bucket this function may read (GetObject): a subset of bucketPrefixes. */
@@ -145,6 +150,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     // listDayOrders (Query by_day, projected), settleFromBill (BatchGetItem + settle).
     ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     ledgerIndexes: ['by_day'],
+    // lib/reconciliation/store.ts: get (acknowledge), conditional put (a new difference) and updates (last_seen,
+    // reopen, resolve, acknowledge); Query by_day_status (a day's unresolved, a day's list) and by_status (list, count).
+    exceptions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexes: ['by_status', 'by_day_status'] },
     bucketPrefixes: BILL_PREFIXES,
     // Read back: a stored download's header and pages (a final day, a cursor's page) and the report
     // (report.csv is a pre-signed GET of it, signed by this role); raw bills are write-only.

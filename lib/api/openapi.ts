@@ -7,6 +7,8 @@ import {
   BillResponseSchema,
   CardsResponseSchema,
   ErrorResponseSchema,
+  ExceptionListResponseSchema,
+  ExceptionResponseSchema,
   HealthResponseSchema,
   MerchantsResponseSchema,
   OrderResponseSchema,
@@ -37,13 +39,17 @@ const RESPONSE_COMPONENTS: Record<ResponseKind, { name: string; schema: z.ZodTyp
   bill: { name: 'Bill', schema: BillResponseSchema },
   merchants: { name: 'BillMerchants', schema: MerchantsResponseSchema },
   reportCsv: { name: 'BillReportCsv', schema: ReportCsvSchema },
+  exceptions: { name: 'ReconciliationExceptions', schema: ExceptionListResponseSchema },
+  exception: { name: 'ReconciliationException', schema: ExceptionResponseSchema },
 };
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'VALIDATION: body or parameter malformed (unknown field, wrong type, too long, bad enum, bad amount, not JSON, too large)',
   '404': 'NOT_FOUND',
   '405': 'METHOD_NOT_ALLOWED: wrong method on a known path',
-  '409': 'ORDER_CONFLICT: an order_no reused with different parameters; CURSOR_STALE: a bill page cursor of a download since replaced',
+  '409':
+    'ORDER_CONFLICT: an order_no reused with different parameters; CURSOR_STALE: a bill page cursor of a download since replaced; ' +
+    'EXCEPTION_RESOLVED: acknowledging a reconciliation exception that a later reconciliation resolved',
   '422': 'the platform refused (code = its business retcode), ORIGINAL_NOT_PAID or REFUND_EXCEEDS_PAYMENT',
   '500': 'INTERNAL: a gateway bug',
   '502': 'UPSTREAM_*: bad signature, garbled body, text answer, system errcode',

@@ -119,4 +119,40 @@ export const ReportCsvSchema = z
   .string()
   .describe('UTF-8 CSV, header line order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time');
 
+export const ExceptionResponseSchema = z.object({
+  id: z.string().describe('bill_date, "-" and 22 base64url characters; the same difference found again is the same id'),
+  bill_date: z.string(),
+  order_no: z.string(),
+  kind: z
+    .enum(['missing_local', 'missing_remote', 'mismatched', 'unresolved_pending'])
+    .describe(
+      'missing_local: a bill row that moved money (60, 80) with no ledger order; missing_remote: a SUCCESS ledger order the ' +
+        'bill lacks; mismatched: a row and an order that differ in `field` (one exception per field); unresolved_pending: a ' +
+        'PENDING order still unresolved after its day\'s final bill (its row unpaid or on other terms)',
+    ),
+  field: z.string().optional().describe('mismatched only: type, account, acctype, mercacc, tranamt, out_id, status, order_no (a duplicate row)'),
+  ledger: z.string().optional().describe("the ledger's value (mismatched), its status (missing_remote, unresolved_pending), or (none)"),
+  bill: z.string().optional().describe("the bill's value (mismatched), its row status (missing_local, unresolved_pending), or (none)"),
+  first_seen: isoTime.describe('when a reconciliation first found it'),
+  last_seen: isoTime.describe('when a reconciliation last found it'),
+  status: z
+    .enum(['open', 'acknowledged', 'resolved'])
+    .describe(
+      'resolved: a later reconciliation of the day found the order matched, settled or on the next day\'s bill (also when ' +
+        'acknowledged); a resolved difference found again is open again (same id, first_seen and note kept)',
+    ),
+  note: z.string().optional().describe('the acknowledgement\'s note'),
+  resolved_at: isoTime.optional(),
+});
+
+export const ExceptionListResponseSchema = z.object({
+  exceptions: z
+    .array(ExceptionResponseSchema)
+    .describe(
+      'newest first_seen first; only exceptions of the caller\'s merchant accounts (unless mercacc "*"), so a page may hold ' +
+        'fewer than limit: follow next_cursor until it is null',
+    ),
+  next_cursor: z.string().nullable().describe('the cursor of the next page (same status and bill_date); null on the last page'),
+});
+
 export const HealthResponseSchema = z.object({ status: z.literal('ok') });

@@ -42,7 +42,7 @@ export interface RouteSpec extends RouteEntry {
   readonly resource: string;
 }
 
-export type ResponseKind = 'health' | 'cards' | 'order' | 'payQuery' | 'bill' | 'merchants' | 'reportCsv';
+export type ResponseKind = 'health' | 'cards' | 'order' | 'payQuery' | 'bill' | 'merchants' | 'reportCsv' | 'exceptions' | 'exception';
 
 /**
  * The table, keyed by route key. Handlers name their route by this key and the adapter validates

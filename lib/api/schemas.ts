@@ -146,17 +146,16 @@ export const PayQueryBodySchema = z.lazy(() =>
 
 export const OrderParamsSchema = z.lazy(() => z.strictObject({ order_no: orderNo() }));
 
-export const BillParamsSchema = z.lazy(() =>
-  z.strictObject({
-    bill_date: z
-      .string()
-      .check(
-        z.regex(/^[0-9]{8}$/, { error: 'must be a date yyyyMMdd' }),
-        z.refine(isCalendarDate, { error: 'must be a valid calendar date yyyyMMdd' }),
-        z.refine(isBillDay, { error: `must be a day from ${FIRST_BILL_DATE} to today (China date)` }),
-      ),
-  }),
-);
+const billDate = () =>
+  z
+    .string()
+    .check(
+      z.regex(/^[0-9]{8}$/, { error: 'must be a date yyyyMMdd' }),
+      z.refine(isCalendarDate, { error: 'must be a valid calendar date yyyyMMdd' }),
+      z.refine(isBillDay, { error: `must be a day from ${FIRST_BILL_DATE} to today (China date)` }),
+    );
+
+export const BillParamsSchema = z.lazy(() => z.strictObject({ bill_date: billDate() }));
 
 /** The day views (merchants, report.csv): which bill, how it is downloaded when not final. */
 export const BillDayQuerySchema = z.lazy(() =>
@@ -190,6 +189,54 @@ export const BillQuerySchema = z.lazy(() =>
 
 export const EmptyQuerySchema = z.lazy(() => z.strictObject({}));
 
+/** Exceptions per list answer (API.md "Reconciliation exceptions"; each well under 1 KB, so an answer stays far below 1 MB). */
+export const EXCEPTION_PAGE_LIMIT = { min: 1, max: 500, default: 100 } as const;
+/** lib/reconciliation/exceptions.ts ExceptionStatus, written out so this contract stays free of the use case. */
+export const EXCEPTION_STATUS_VALUES = ['open', 'acknowledged', 'resolved'] as const;
+/** The most characters (code points) of an acknowledgement's note. */
+export const NOTE_MAX_CHARACTERS = 256;
+
+export const ExceptionsQuerySchema = z.lazy(() =>
+  z.strictObject({
+    status: z.optional(z.enum(EXCEPTION_STATUS_VALUES)),
+    bill_date: z.optional(billDate()),
+    limit: z.optional(
+      z.pipe(
+        z.string().check(z.regex(/^[1-9][0-9]{0,2}$/, { error: `must be an integer from ${EXCEPTION_PAGE_LIMIT.min} to ${EXCEPTION_PAGE_LIMIT.max}` })),
+        z.pipe(
+          z.transform((value: string) => Number(value)),
+          z.number().check(z.lte(EXCEPTION_PAGE_LIMIT.max, { error: `must be an integer from ${EXCEPTION_PAGE_LIMIT.min} to ${EXCEPTION_PAGE_LIMIT.max}` })),
+        ),
+      ),
+    ),
+    cursor: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9_-]{1,376}\.[A-Za-z0-9_-]{22}$/, { error: 'is not a cursor of this list (use next_cursor of the previous page)' })),
+    ),
+  }),
+);
+
+/** An exception id is bill_date, '-' and 22 base64url characters; any other 1–64 of [A-Za-z0-9_-] is simply unknown (404). */
+export const ExceptionParamsSchema = z.lazy(() =>
+  z.strictObject({ id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1–64 characters of A-Z, a-z, 0-9, _ and -' })) }),
+);
+
+export const AcknowledgeBodySchema = z.lazy(() =>
+  z.strictObject({
+    note: z
+      .string()
+      .check(
+        z.minLength(1),
+        // JSON Schema counts code points and zod UTF-16 units: the model's bound is the loose one, the refinement decides.
+        z.maxLength(NOTE_MAX_CHARACTERS * 2),
+        z.regex(NO_CONTROL_CHARACTERS, { error: 'must not contain control characters' }),
+        z.refine((value: string) => !LONE_SURROGATE.test(value), { error: 'must not contain a lone surrogate (invalid UTF-16)' }),
+        z.regex(NO_SURROUNDING_WHITESPACE, { error: 'must not begin or end with whitespace' }),
+        z.refine((value: string) => [...value].length <= NOTE_MAX_CHARACTERS, { error: `must be 1–${NOTE_MAX_CHARACTERS} characters` }),
+        z.describe(`what the person found (1–${NOTE_MAX_CHARACTERS} characters)`),
+      ),
+  }),
+);
+
 export type QueryCardBody = z.output<typeof QueryCardBodySchema>;
 export type PaymentBody = z.output<typeof PaymentBodySchema>;
 export type RefundBody = z.output<typeof RefundBodySchema>;
@@ -198,6 +245,8 @@ export type OrderParams = z.output<typeof OrderParamsSchema>;
 export type BillParams = z.output<typeof BillParamsSchema>;
 export type BillQuery = z.output<typeof BillQuerySchema>;
 export type BillDayQuery = z.output<typeof BillDayQuerySchema>;
+export type ExceptionsQuery = z.output<typeof ExceptionsQuerySchema>;
+export type AcknowledgeBody = z.output<typeof AcknowledgeBodySchema>;
 
 /** The first day a bill may be asked for (API.md "Input rules"). */
 export const FIRST_BILL_DATE = '20000101';

@@ -22,6 +22,8 @@ export const CUSTOM_METRICS = {
   eventsOverdue: 'EventsOverdue',
   /** A bill download that could not be stored in the archive (the answer and ReconciliationMismatches went on without it). */
   billArchiveFailures: 'BillArchiveFailures',
+  /** Reconciliation exceptions with status open, across days (a gauge: published by each daily bill run). */
+  openReconciliationExceptions: 'OpenReconciliationExceptions',
 } as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[keyof typeof CUSTOM_METRICS];
 

@@ -1,5 +1,6 @@
 // The reconciliation exceptions use case (API.md "Reconciliation exceptions"): the list and the acknowledgement,
 // both within the caller's merchant accounts, the feed a final bill's reconciliation writes into, and the open count.
+import { EXCEPTION_PAGE_LIMIT } from '../api/schemas.js';
 import type { CallerScope } from '../callers/access.js';
 import { NotFoundError } from '../errors.js';
 import { decodeListCursor, encodeListCursor } from './cursor.js';
@@ -8,8 +9,7 @@ import { ExceptionStatus, type ReconciliationException } from './exceptions.js';
 import { startExceptionFeed, type ExceptionFeed } from './feed.js';
 import type { ExceptionStore } from './store.js';
 
-/** Exceptions per list answer (each is well under 1 KB, so an answer stays far below 1 MB). */
-export const EXCEPTION_PAGE_LIMIT = { min: 1, max: 500, default: 100 } as const;
+export { EXCEPTION_PAGE_LIMIT };
 
 export interface ListExceptionsInput {
   readonly scope: CallerScope;

@@ -67,6 +67,7 @@ describe('GatewayStack (default context)', () => {
       'SYNJONES_SECRET_ID',
       'TOKEN_TABLE',
       'LEDGER_TABLE',
+      'EXCEPTIONS_TABLE',
       'BILL_BUCKET',
       'POWERTOOLS_SERVICE_NAME',
       'POWERTOOLS_METRICS_NAMESPACE',
@@ -166,7 +167,8 @@ describe('GatewayStack (default context)', () => {
 
   it('creates both tables on demand with PITR; the ledger is retained and deletion-protected', () => {
     const tables = resourcesOf(synth.json, 'AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(2);
+    // Token, ledger and (issue 11) reconciliation exceptions.
+    expect(Object.keys(tables)).toHaveLength(3);
     for (const table of Object.values(tables)) {
       expect(table.Properties?.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -332,9 +334,54 @@ describe('GatewayStack (default context)', () => {
       eventsOverdue: 'EventsOverdue',
       // Published by lib/bills/service.ts when a download could not be stored (test/bills/archive-failure.test.ts).
       billArchiveFailures: 'BillArchiveFailures',
+      // Published by each daily bill run (functions/down-bill.ts; test/reconciliation/exceptions-http.test.ts).
+      openReconciliationExceptions: 'OpenReconciliationExceptions',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
     template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('keeps reconciliation exceptions like the ledger (PITR, retained, deletion-protected) with its two status indexes', () => {
+    const tables = Object.values(resourcesOf(synth.json, 'AWS::DynamoDB::Table'));
+    const exceptions = tables.find((table) => JSON.stringify(table.Properties?.GlobalSecondaryIndexes ?? []).includes('by_day_status'));
+    expect(exceptions?.DeletionPolicy).toBe('Retain');
+    expect(exceptions?.Properties?.DeletionProtectionEnabled).toBe(true);
+    expect(exceptions?.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(exceptions?.Properties?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    expect((exceptions?.Properties?.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName).sort()).toEqual([
+      'by_day_status',
+      'by_status',
+    ]);
+  });
+
+  it('grants only the bill function the exceptions table: get, put, update on it and Query on its two indexes', () => {
+    const policies = Object.entries(resourcesOf(synth.json, 'AWS::IAM::Policy'));
+    const tableId = Object.keys(resourcesOf(synth.json, 'AWS::DynamoDB::Table')).find((id) => id.startsWith('ReconciliationExceptionsTable'));
+    expect(tableId).toBeDefined();
+    const touching = policies.filter(([, policy]) => JSON.stringify(policy.Properties?.PolicyDocument).includes(tableId as string));
+    expect(touching.map(([logicalId]) => logicalId)).toEqual([expect.stringContaining('DownBillFunctionRole')]);
+    const statements = (touching[0]?.[1].Properties?.PolicyDocument as { Statement: { Sid?: string; Action: string | string[]; Resource: unknown }[] }).Statement;
+    const items = statements.find((statement) => statement.Sid === 'ExceptionItems');
+    expect([items?.Action].flat().sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    const queries = statements.find((statement) => statement.Sid === 'ExceptionIndexQueries');
+    expect(queries?.Action).toBe('dynamodb:Query');
+    const resources = JSON.stringify(queries?.Resource);
+    expect(resources).toMatch(/index\/by_status"/);
+    expect(resources).toMatch(/index\/by_day_status"/);
+  });
+
+  it('alarms when reconciliation exceptions stay open for a day (daily minimum of the gauge ≥ 1 on two days running)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'OnecardGateway',
+      MetricName: 'OpenReconciliationExceptions',
+      Dimensions: [{ Name: 'service', Value: 'onecard-gateway' }],
+      Statistic: 'Minimum',
+      Period: 86_400,
+      EvaluationPeriods: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('alarms on the first bill download that could not be stored (BillArchiveFailures, 5-minute sum ≥ 1)', () => {
