@@ -1,7 +1,8 @@
-// GET /v1/bills/{bill_date} (a page of the day's bill with its reconciliation), …/merchants and
-// …/report.csv, and the daily schedule ({"kind":"daily-bill"}) that downloads yesterday's (China date)
-// bill afresh, reconciles it, settles the PENDING orders it proves and publishes ReconciliationMismatches
-// ("bill_date" re-runs another day). A caller with a list of merchant accounts sees only theirs.
+// GET /v1/bills/{bill_date} (a page of the day's bill with its reconciliation), …/merchants, …/report.csv, the
+// reconciliation exceptions (list, acknowledge), and the daily schedule ({"kind":"daily-bill"}) that downloads
+// yesterday's (China date) bill afresh, reconciles it, settles the PENDING orders it proves and publishes
+// ReconciliationMismatches and OpenReconciliationExceptions ("bill_date" re-runs another day). A caller with a
+// list of merchant accounts sees only theirs.
 import { S3Client } from '@aws-sdk/client-s3';
 import { apiAndScheduled } from '../lib/adapter/dispatch.js';
 import { httpHandler } from '../lib/adapter/http-handler.js';
@@ -16,6 +17,9 @@ import { publishServiceMetric } from '../lib/observability/metrics.js';
 import { ConfigurationError, ValidationError } from '../lib/errors.js';
 import { billJson, merchantsJson, reportCsvResult } from '../lib/presenters/bill.js';
 import { getBillService } from '../lib/bill-runtime.js';
+import { getReconciliationService } from '../lib/reconciliation-runtime.js';
+import { CUSTOM_METRICS } from '../lib/observability/names.js';
+import { exceptionJson, exceptionListJson } from '../lib/presenters/exception.js';
 import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
 import { useEventBus } from '../lib/runtime.js';
 
@@ -87,6 +91,22 @@ const api = httpHandler({
       });
       return reportCsvResult(answer, params.bill_date);
     },
+    'GET /v1/reconciliation/exceptions': async ({ query, caller }) => {
+      const exceptions = await getReconciliationService();
+      const list = await exceptions.list({
+        scope: callerScope(caller),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.bill_date ? { billDate: query.bill_date } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      });
+      return { statusCode: 200, body: exceptionListJson(list) };
+    },
+    'POST /v1/reconciliation/exceptions/{id}/acknowledge': async ({ params, body, caller }) => {
+      const exceptions = await getReconciliationService();
+      const acknowledged = await exceptions.acknowledge({ scope: callerScope(caller), id: params.id, note: body.note });
+      return { statusCode: 200, body: exceptionJson(acknowledged) };
+    },
   },
 });
 
@@ -100,7 +120,10 @@ const daily = scheduledHandler({
       billDate = parsed.data.bill_date;
     }
     const bills = await getBillService(archiveFor);
-    return bills.runDaily({ ...hooks, ...(billDate ? { billDate } : {}) });
+    const result = await bills.runDaily({ ...hooks, ...(billDate ? { billDate } : {}) });
+    // The gauge of open exceptions once this run has opened and resolved its day's (alarmed in infra/).
+    publishServiceMetric(CUSTOM_METRICS.openReconciliationExceptions, await (await getReconciliationService()).countOpen());
+    return result;
   },
   summarize: (result) => ({ ...result }),
 });

@@ -4,12 +4,15 @@ import type { GatewayConfig } from './config.js';
 import type { BillArchive } from './bills/archive.js';
 import { createBillService, type BillService } from './bills/service.js';
 import { currentScope } from './runtime.js';
+import { exceptionConsumers } from './reconciliation/bill-consumer.js';
+import { getReconciliationService } from './reconciliation-runtime.js';
 
 const BILL_SERVICE = Symbol('bill service');
 
 /** The bill service of this container (or local server instance); `defaultArchive` unless the overrides carry an archive. */
 export function getBillService(defaultArchive: (config: GatewayConfig) => BillArchive): Promise<BillService> {
-  return currentScope().shared(BILL_SERVICE, (runtime, overrides) =>
+  const scope = currentScope();
+  return scope.shared(BILL_SERVICE, (runtime, overrides) =>
     createBillService({
       platform: runtime.platform,
       ledger: runtime.ledger,
@@ -19,6 +22,11 @@ export function getBillService(defaultArchive: (config: GatewayConfig) => BillAr
       finalAfterMinutes: runtime.config.billFinalAfterMinutes,
       now: runtime.now,
       onMismatch: runtime.reportMismatch,
+      // A final bill's reconciliation keeps its differences as exceptions (lib/reconciliation).
+      reportConsumers: exceptionConsumers({
+        startFeed: async (billDate, pendingNow) => (await getReconciliationService(scope)).startFeed(billDate, pendingNow),
+        getMany: (orderNos) => runtime.ledger.getMany(orderNos),
+      }),
     }),
   );
 }

@@ -6,6 +6,9 @@ import {
   BillDayQuerySchema,
   BillParamsSchema,
   BillQuerySchema,
+  AcknowledgeBodySchema,
+  ExceptionParamsSchema,
+  ExceptionsQuerySchema,
   OrderParamsSchema,
   PayQueryBodySchema,
   PaymentBodySchema,
@@ -130,6 +133,25 @@ const ROUTE_TABLE = {
     params: BillParamsSchema,
     query: BillDayQuerySchema,
     responses: ['reportCsv'],
+  },
+  // Served by the bill function: the reconciliations that keep exceptions run there, on the same table grants.
+  'GET /v1/reconciliation/exceptions': {
+    functionName: 'down-bill',
+    access: 'reconciliation.read',
+    operationId: 'listReconciliationExceptions',
+    summary:
+      "The differences kept from final bills' reconciliations, newest first_seen first (default status open), within the caller's merchant accounts",
+    query: ExceptionsQuerySchema,
+    responses: ['exceptions'],
+  },
+  'POST /v1/reconciliation/exceptions/{id}/acknowledge': {
+    functionName: 'down-bill',
+    access: 'reconciliation.write',
+    operationId: 'acknowledgeReconciliationException',
+    summary: 'A person has looked at an exception: status acknowledged with the note (a later reconciliation may still resolve it)',
+    params: ExceptionParamsSchema,
+    body: AcknowledgeBodySchema,
+    responses: ['exception'],
   },
 } as const satisfies Record<`${HttpMethod} /${string}`, RouteEntry>;
 

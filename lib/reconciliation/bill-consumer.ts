@@ -66,5 +66,9 @@ export function exceptionConsumers(options: ExceptionConsumerOptions): (context:
 }
 
 function logSummary(billDate: string, summary: FeedSummary): void {
-  getLogger().info('reconciliation exceptions of a final bill', { bill_date: billDate, ...summary });
+  if (summary.notKept > 0) {
+    getLogger().warn('reconciliation exceptions: more differences than one reconciliation keeps; the first ones are kept', { bill_date: billDate, ...summary });
+  } else {
+    getLogger().info('reconciliation exceptions of a final bill', { bill_date: billDate, ...summary });
+  }
 }

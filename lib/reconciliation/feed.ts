@@ -13,6 +13,8 @@ export interface FeedSummary {
   /** Resolved before, found again: open again. */
   readonly reopened: number;
   readonly resolved: number;
+  /** Differences past maxDifferences that were not kept (the bill's own counts stay complete). */
+  readonly notKept: number;
 }
 
 /** A ReportSink (write) with the end of the run (finish, given the reconciliation's result). */
@@ -26,6 +28,11 @@ export interface ExceptionFeedOptions {
   readonly store: ExceptionStore;
   readonly billDate: string;
   readonly now?: () => Date;
+  /**
+   * The most new differences one reconciliation keeps (default 1000, as many as a bill answer lists). A day with
+   * more has a systemic cause (the ReconciliationMismatches alarm says so): its first ones are kept, in bill order.
+   */
+  readonly maxDifferences?: number;
   /** Conditional writes in flight at once (default 8). */
   readonly concurrency?: number;
   /**
@@ -52,7 +59,9 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
     known.set(exception.id, exception);
     knownOrders.add(exception.orderNo);
   }
-  const counts = { opened: 0, seen: 0, reopened: 0, resolved: 0 };
+  const maxDifferences = options.maxDifferences ?? 1000;
+  const counts = { opened: 0, seen: 0, reopened: 0, resolved: 0, notKept: 0 };
+  let fresh = 0;
   /** ids recorded by this run (a difference found twice in one run is written once). */
   const found = new Set<string>();
   /** Orders of known exceptions this run found accounted for. */
@@ -67,6 +76,13 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
   const record = (difference: Difference): Promise<void> | undefined => {
     const id = exceptionId(difference);
     if (found.has(id)) return undefined;
+    if (!known.has(id)) {
+      if (fresh >= maxDifferences) {
+        counts.notKept += 1;
+        return undefined;
+      }
+      fresh += 1;
+    }
     found.add(id);
     const write = store
       .record(difference, now(), known.get(id))

@@ -17,6 +17,8 @@ describe('route table', () => {
         'POST /v1/payments',
         'POST /v1/payments/query',
         'POST /v1/refunds',
+        'GET /v1/reconciliation/exceptions',
+        'POST /v1/reconciliation/exceptions/{id}/acknowledge',
       ].sort(),
     );
     expect(routesOf('pay-query').map((route) => route.routeKey).sort()).toEqual(['GET /v1/payments/{order_no}', 'POST /v1/payments/query']);

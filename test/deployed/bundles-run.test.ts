@@ -243,6 +243,19 @@ describe('the deployed bundles, run in fresh Node processes with the template\'s
     expect(keys.filter((key) => key.startsWith(`reports/${day}`)).length, keys.join(', ')).toBeGreaterThan(0);
   });
 
+  it('GET /v1/reconciliation/exceptions and POST …/{id}/acknowledge: the list of the exceptions table, 404 for an unknown id', async () => {
+    const listed = await callRoute('GET /v1/reconciliation/exceptions', { query: { status: 'open', limit: '10' } });
+    expect(listed.statusCode).toBe(200);
+    expect(Array.isArray(listed.body.exceptions)).toBe(true);
+    expect(listed.body).toHaveProperty('next_cursor');
+    const unknown = await callRoute('POST /v1/reconciliation/exceptions/{id}/acknowledge', {
+      pathParameters: { id: '20260101-AAAAAAAAAAAAAAAAAAAAAA' },
+      body: { note: 'looked at it' },
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body.error.code).toBe('NOT_FOUND');
+  });
+
   it('GET /v1/bills/{bill_date}/merchants and /report.csv: the statement, and a 303 to a pre-signed URL of the stored report', async () => {
     const today = chinaDate(new Date());
     const merchants = await callRoute('GET /v1/bills/{bill_date}/merchants', { pathParameters: { bill_date: today } });

@@ -14,13 +14,16 @@ import { apiMethodsOf, type ApiMethod, type CfnTemplate } from './template.js';
 const ZERO = 'the model\'s string pattern ^[0-9]{1,8}(\\.[0-9]{1,2})?$ has no "at least 0.01"; saying it needs a lookahead, which the model avoids';
 const THREE_DECIMALS =
   'draft-04 can only say "at most two decimals" of a number with multipleOf 0.01, which binary floats break (10.5 / 0.01 is not an integer), so valid amounts would be refused';
-const FUNCTION_ONLY: Readonly<Record<string, string>> = Object.fromEntries(
-  ['POST /v1/payments', 'POST /v1/refunds'].flatMap((key) => [
+/** zod counts UTF-16 units and JSON Schema code points: the model says 512 (never refusing 256 astral characters). */
+const NOTE_CHARACTERS = 'the note\'s limit is 256 code points; the model\'s maxLength is the loose UTF-16 bound 512, the function counts code points';
+const FUNCTION_ONLY: Readonly<Record<string, string>> = Object.fromEntries([
+  ...['POST /v1/payments', 'POST /v1/refunds'].flatMap((key) => [
     [`${key}: tranamt "0"`, ZERO],
     [`${key}: tranamt "0.00"`, ZERO],
     [`${key}: tranamt 10.505`, THREE_DECIMALS],
   ]),
-);
+  ['POST /v1/reconciliation/exceptions/{id}/acknowledge: a note of 257 characters', NOTE_CHARACTERS],
+]);
 
 /** The package is CommonJS: its module.exports is the class, and `.default` too (TypeScript sees the latter). */
 const Ajv = AjvDraft04.default;

@@ -41,6 +41,7 @@ export async function startHarness(
       billUrl: sandbox.billUrl,
       tokenTable: dynamo.tables.tokenTable,
       ledgerTable: dynamo.tables.ledgerTable,
+      exceptionsTable: dynamo.tables.exceptionsTable,
       platformTimeoutMs: 2_000,
       ...options.config,
     },

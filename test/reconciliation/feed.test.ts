@@ -9,6 +9,7 @@ import { callerScope } from '../../lib/callers/access.js';
 import type { Caller } from '../../lib/callers/registry.js';
 import { exceptionConsumers } from '../../lib/reconciliation/bill-consumer.js';
 import { exceptionId, ExceptionKind } from '../../lib/reconciliation/exceptions.js';
+import { startExceptionFeed } from '../../lib/reconciliation/feed.js';
 import { createReconciliationService, type ReconciliationService } from '../../lib/reconciliation/service.js';
 import { createExceptionStore, type ExceptionStore } from '../../lib/reconciliation/store.js';
 import { ensureTables } from '../../lib/tables.js';
@@ -72,7 +73,7 @@ describe('exception feed', () => {
       [row('A'), row('B', { account: '2', amountFen: 151 }), row('L'), row('P', { orderStatus: '20' }), row('M', { mercacc: '9002' })],
       [order('A'), order('B'), order('R'), order('P', { status: 'PENDING', outId: undefined }), order('M')],
     );
-    expect(summary).toEqual({ opened: 6, seen: 0, reopened: 0, resolved: 0 });
+    expect(summary).toEqual({ opened: 6, seen: 0, reopened: 0, resolved: 0, notKept: 0 });
     const { exceptions, nextCursor } = await service.list({ scope: ALL });
     expect(nextCursor).toBeNull();
     const brief = exceptions.map((e) => `${e.orderNo}:${e.kind}:${e.field ?? ''}:${e.ledger}:${e.bill}:${e.mercacc.join('+')}`).sort();
@@ -99,7 +100,7 @@ describe('exception feed', () => {
     await service.acknowledge({ scope: ALL, id: first!.id, note: 'asked the canteen' });
     clock += 3600_000;
     const { summary } = await run([row('B', { amountFen: 151 })], [order('B')]);
-    expect(summary).toEqual({ opened: 0, seen: 1, reopened: 0, resolved: 0 });
+    expect(summary).toEqual({ opened: 0, seen: 1, reopened: 0, resolved: 0, notKept: 0 });
     expect((await service.list({ scope: ALL })).exceptions).toEqual([]);
     const [again, ...others] = (await service.list({ scope: ALL, status: 'acknowledged' })).exceptions;
     expect(others).toEqual([]);
@@ -120,7 +121,7 @@ describe('exception feed', () => {
     clock += 3600_000;
     // B's row is corrected on the platform, P was settled SUCCESS by pay.query and its row is paid now; K still differs.
     const { summary } = await run([row('B'), row('P'), row('K', { account: '3' })], [order('B'), order('P'), order('K')]);
-    expect(summary).toEqual({ opened: 0, seen: 1, reopened: 0, resolved: 2 });
+    expect(summary).toEqual({ opened: 0, seen: 1, reopened: 0, resolved: 2, notKept: 0 });
     const resolved = (await service.list({ scope: ALL, status: 'resolved' })).exceptions;
     expect(resolved.map((e) => e.orderNo).sort()).toEqual(['B', 'P']);
     for (const e of resolved) expect(e.resolvedAt).toBe('2026-11-27T05:30:00.000+08:00');
@@ -234,4 +235,16 @@ describe('exception feed', () => {
     const open = (await service.list({ scope: ALL })).exceptions.map((e) => `${e.orderNo}:${e.kind}`).sort();
     expect(open).toEqual(['P1:unresolved_pending', 'R:missing_remote']);
   });
+
+  it('keeps at most maxDifferences new differences per reconciliation (the first ones, in bill order)', async () => {
+    await freshTable();
+    const feed = await startFeedWith(3);
+    const result = await reconcileStream(['A', 'B', 'C', 'D', 'E'].map((no) => row(no)), [], { sink: feed });
+    expect(await feed.finish(result)).toMatchObject({ opened: 3, notKept: 2 });
+    expect((await service.list({ scope: ALL })).exceptions.map((e) => e.orderNo).sort()).toEqual(['A', 'B', 'C']);
+  });
 });
+
+function startFeedWith(maxDifferences: number) {
+  return startExceptionFeed({ store, billDate: DAY, now, maxDifferences });
+}

@@ -11,7 +11,7 @@ import { returnItemOnConditionFailure } from '../../lib/local/dynalite-fidelity.
 export interface TestDynamo {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
-  readonly tables: TableNames;
+  readonly tables: TableNames & { readonly exceptionsTable: string };
   /** A fresh client to the same database (as a second Lambda instance would have). */
   newClient(): DynamoDBClient;
   close(): Promise<void>;
@@ -37,7 +37,7 @@ export async function startDynalite(): Promise<TestDynamo> {
   };
   const client = newClient();
   tableCounter += 1;
-  const tables: TableNames = { tokenTable: `tokens-${tableCounter}`, ledgerTable: `ledger-${tableCounter}` };
+  const tables = { tokenTable: `tokens-${tableCounter}`, ledgerTable: `ledger-${tableCounter}`, exceptionsTable: `exceptions-${tableCounter}` };
   await ensureTables(client, tables);
   return {
     endpoint,
