@@ -12,8 +12,8 @@ import { CallersListError, parseCallersList, type CallerEntry } from '../lib/cal
  * A longer list fails synth here, never a deploy.
  *
  * Kept in the environment on purpose: the other ceiling, API Gateway's 8192 characters of resource
- * policy (constructs/api-policy.ts), holds 16 such callers, so shipping the list in each bundle would buy
- * three callers unless AWS raises that quota. When it does, the way on is a `callers.json` written into
+ * policy (constructs/api-policy.ts), holds 15 such callers, so shipping the list in each bundle would buy
+ * two callers unless AWS raises that quota. When it does, the way on is a `callers.json` written into
  * each bundle by an esbuild afterBundling hook and ONECARD_CALLERS_FILE=/var/task/callers.json (the
  * loader already reads a file once at cold start); the asset hash follows the bundle's output, so a
  * changed list redeploys the functions.
