@@ -236,6 +236,8 @@ export function createBillService(options: BillServiceOptions): BillService {
     const pendingDifferences = new Map<string, readonly ReconcileMismatch[]>();
     const dayStart = chinaDayStart(billDate)!;
 
+    /** The pass is dropped (read again, corrupt, or failed before it was stored): nothing of it is kept. */
+    const drop = () => Promise.allSettled([raw.abort(), reportOut.abort(), ...consumers.map(async (consumer) => consumer.abort?.())]);
     let pass: PassResult;
     try {
       pass = await runBillPass({
@@ -252,15 +254,24 @@ export function createBillService(options: BillServiceOptions): BillService {
         },
       });
     } catch (error) {
-      await Promise.allSettled([raw.abort(), reportOut.abort(), ...consumers.map(async (consumer) => consumer.abort?.())]);
+      await drop();
       throw error;
     }
     const { result } = pass;
     reportPendingMismatches(pendingDifferences, options.onMismatch);
-    const changed = await settleWithBill(result);
-    const held = pending.orderNos();
-    const outcome = await pending.release(held.length > 0 ? await ledger.getMany(held) : new Map());
-    await report.flush();
+    let changed: number;
+    let outcome: PendingOutcome;
+    try {
+      // A failure here (the ledger, pay.query) must not leave the writers open: an unfinished multipart upload, a
+      // temporary file, consumers never told.
+      changed = await settleWithBill(result);
+      const held = pending.orderNos();
+      outcome = await pending.release(held.length > 0 ? await ledger.getMany(held) : new Map());
+      await report.flush();
+    } catch (error) {
+      await drop();
+      throw error;
+    }
     const reconciliation = reconciliationOf(result, outcome);
     // The metric first: a failed archive write below must not lose it.
     input.publishMetric?.(
