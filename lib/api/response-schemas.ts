@@ -150,7 +150,9 @@ export const ExceptionListResponseSchema = z.object({
     .array(ExceptionResponseSchema)
     .describe(
       'newest first_seen first; only exceptions of the caller\'s merchant accounts (unless mercacc "*"), so a page may hold ' +
-        'fewer than limit: follow next_cursor until it is null',
+        'fewer than limit (1–500, default 100): follow next_cursor until it is null. Kept from the reconciliation of a final ' +
+        'bill of bill_type ALL (the SUCCESS bill lacks unpaid rows, so its differences would restate the ALL bill\'s); one ' +
+        'reconciliation keeps at most 1000 new differences, the first in bill order (the bill\'s counts stay complete)',
     ),
   next_cursor: z.string().nullable().describe('the cursor of the next page (same status and bill_date); null on the last page'),
 });
