@@ -10,7 +10,7 @@ import {
   UpstreamTextError,
 } from '../protocol/errors.js';
 import { TokenUnavailableError } from '../token/errors.js';
-import { decryptBill, parseBill } from '../protocol/bill.js';
+import { decryptBill } from '../protocol/bill.js';
 import { decodeBase64Strict } from '../protocol/crypto.js';
 import {
   INITIAL_ACCESS_TOKEN,
@@ -40,7 +40,6 @@ import type {
   BillRequest,
   Credentials,
   CredentialsSource,
-  DownloadedBill,
   PlatformClient,
   StreamedBill,
   TokenCallOptions,
@@ -244,15 +243,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     }
   }
 
-  function billHandler(request: BillRequest): ResponseHandler<DownloadedBill> {
-    return (response, credentials) => {
-      const text = wholeBillText(request, response, credentials);
-      return { bill: parseBill(text), text };
-    };
-  }
-
   /**
-   * The streamed download: a body that ends within BILL_HEAD_BYTES is checked whole, as downloadBill does
+   * The streamed download: a body that ends within BILL_HEAD_BYTES is checked whole
    * (refusal envelopes, JSON and platform messages are small); a longer one must be a 2xx bill, whose first
    * decrypted bytes are checked before the stream is handed over.
    */
@@ -327,11 +319,6 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       };
       const root = await call('payQuery', body, businessRoot(METHODS.payQuery.rootKey));
       return readPayQueryResults(root, items);
-    },
-
-    async downloadBill(request) {
-      const body = { bill_date: request.billDate, bill_type: request.billType, crypt_type: request.cryptType };
-      return call('downBill', body, billHandler(request));
     },
 
     async downloadBillStream(request) {

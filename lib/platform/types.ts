@@ -86,12 +86,6 @@ export interface BillRequest {
   readonly cryptType: '0' | '1';
 }
 
-export interface DownloadedBill {
-  readonly bill: Bill;
-  /** The decrypted bill text as the platform sent it (for the raw archive). */
-  readonly text: string;
-}
-
 /** A bill as it downloads: its own bytes (decrypted for crypt_type 1), to decode, parse and archive as they come. */
 export interface StreamedBill {
   /** The bill's bytes (UTF-8 or GBK, as the platform wrote them); iterate once. */
@@ -108,7 +102,6 @@ export interface PlatformClient {
   pay(request: PayRequest): Promise<MoneyMoved>;
   refund(request: RefundRequest): Promise<MoneyMoved>;
   payQuery(items: readonly PayQueryItem[]): Promise<readonly PayQueryResult[]>;
-  downloadBill(request: BillRequest): Promise<DownloadedBill>;
   /**
    * down.bill with the body streamed (no whole bill in memory). Refusals (envelope, JSON, platform text) are
    * thrown before it resolves; a corrupt bill surfaces while `plain` is read (GarbledResponseError).

@@ -3,7 +3,6 @@
 import type {
   BillRequest,
   CardRecord,
-  DownloadedBill,
   StreamedBill,
   IssuedToken,
   MoneyMoved,
@@ -52,10 +51,6 @@ export class FakePlatform implements PlatformClient {
 
   async queryCard(): Promise<readonly CardRecord[]> {
     return [];
-  }
-
-  async downloadBill(_request: BillRequest): Promise<DownloadedBill> {
-    throw new Error('not scripted');
   }
 
   async downloadBillStream(_request: BillRequest): Promise<StreamedBill> {

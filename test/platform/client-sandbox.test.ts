@@ -18,6 +18,7 @@ import { loadPrivateKey, loadPublicKey } from '../../lib/protocol/keys.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { ERROR_REQUEST_FIELDS, startSandbox, type ErrorRequestField, type Sandbox } from '../../lib/sandbox/index.js';
 import { rejection } from '../support/rejection.js';
+import { downloadWholeBill } from '../support/whole-bill.js';
 
 let sandbox: Sandbox;
 let client: PlatformClient;
@@ -129,8 +130,8 @@ describe.each(ERROR_REQUEST_FIELDS)('error envelopes with request %s', (reading:
       const orderNo = nextOrder('B');
       await client.pay(payment(orderNo, 1234));
       const billDate = chinaDate();
-      const plain = await client.downloadBill({ billDate, billType: 'ALL', cryptType: '0' });
-      const encrypted = await client.downloadBill({ billDate, billType: 'ALL', cryptType: '1' });
+      const plain = await downloadWholeBill(client, { billDate, billType: 'ALL', cryptType: '0' });
+      const encrypted = await downloadWholeBill(client, { billDate, billType: 'ALL', cryptType: '1' });
       expect(encrypted.bill).toEqual(plain.bill);
       const row = plain.bill.rows.find((r) => r.orderNo === orderNo);
       expect(row).toMatchObject({ amountFen: 1234, account: '32718', tradeType: '01', attach: 'lunch, canteen 2' });
@@ -226,9 +227,9 @@ describe.each(ERROR_REQUEST_FIELDS)('error envelopes with request %s', (reading:
     it('faults on the bill endpoint: busy and GBK text', async () => {
       const request = { billDate: chinaDate(), billType: 'ALL', cryptType: '1' } as const;
       sandbox.faults.inject({ type: 'busy' }, { methods: ['synjones.onecard.down.bill'] });
-      expect(await rejection(client.downloadBill(request))).toBeInstanceOf(PlatformBusyError);
+      expect(await rejection(downloadWholeBill(client, request))).toBeInstanceOf(PlatformBusyError);
       sandbox.faults.inject({ type: 'gbkText' }, { methods: ['synjones.onecard.down.bill'] });
-      expect(await rejection(client.downloadBill(request))).toBeInstanceOf(UpstreamTextError);
+      expect(await rejection(downloadWholeBill(client, request))).toBeInstanceOf(UpstreamTextError);
     });
 
     it('connection refused → PlatformUnreachableError (NOT_SENT)', async () => {

@@ -23,6 +23,7 @@ import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from '../../lib/platform/sends.j
 import { testKeyPair } from '../support/keys.js';
 import { platformResponse, readClientRequest, type DecodedRequest } from '../protocol/fake-platform.js';
 import { rejection } from '../support/rejection.js';
+import { downloadWholeBill } from '../support/whole-bill.js';
 
 const clientKeys = testKeyPair('client-test-client');
 const platformKeys = testKeyPair('client-test-platform');
@@ -354,7 +355,7 @@ describe('retries', () => {
   });
 });
 
-describe('downloadBill', () => {
+describe('the whole bill (downloadBillStream collected: test/support/whole-bill.ts)', () => {
   const rows = [
     {
       tradeTime: '2026-11-26T10:00:00+08:00', account: '1', acctype: '###', mercacc: '2', outId: 'O1', orderNo: 'P-1',
@@ -365,7 +366,7 @@ describe('downloadBill', () => {
 
   it('posts to the default bill URL and parses a crypt_type 0 bill', async () => {
     const h = harness([() => ({ body: Buffer.from(text) })]);
-    const result = await h.client.downloadBill({ billDate: '20261126', billType: 'ALL', cryptType: '0' });
+    const result = await downloadWholeBill(h.client, { billDate: '20261126', billType: 'ALL', cryptType: '0' });
     expect(h.sent[0]!.url).toBe('http://platform.test:8080/onecard/uap/downbill.do');
     expect(h.sent[0]!.decoded.json).toEqual({ down_bill: { bill_date: '20261126', bill_type: 'ALL', crypt_type: '0' } });
     expect(result.text).toBe(text);
@@ -377,21 +378,21 @@ describe('downloadBill', () => {
     const padded = Buffer.concat([plain, Buffer.alloc((8 - (plain.length % 8)) % 8)]);
     const body = desEcbEncryptNoPadding(padded, tripleDesKey.subarray(0, 8)).toString('base64');
     const h = harness([() => ({ body: Buffer.from(body) })], { billUrl: 'http://bills.test/x' });
-    const result = await h.client.downloadBill({ billDate: '20261126', billType: 'SUCCESS', cryptType: '1' });
+    const result = await downloadWholeBill(h.client, { billDate: '20261126', billType: 'SUCCESS', cryptType: '1' });
     expect(h.sent[0]!.url).toBe('http://bills.test/x');
     expect(result.bill.totalFen).toBe(1050);
   });
 
   it('a failure envelope (errcode or down_bill retcode) becomes its typed error', async () => {
     const bill = { billDate: '20261126', billType: 'ALL', cryptType: '1' } as const;
-    expect(await rejection(harness([system('40012')]).client.downloadBill(bill))).toBeInstanceOf(PlatformSystemError);
-    const refused = await rejection(harness([business('down_bill', '60038', '无数据')]).client.downloadBill(bill));
+    expect(await rejection(downloadWholeBill(harness([system('40012')]).client, bill))).toBeInstanceOf(PlatformSystemError);
+    const refused = await rejection(downloadWholeBill(harness([business('down_bill', '60038', '无数据')]).client, bill));
     expect(refused).toBeInstanceOf(BusinessError);
     expect((refused as BusinessError).retcode).toBe('60038');
-    const gbk = await rejection(harness([() => ({ body: Buffer.from([0xc7, 0xa9, 0xc3, 0xfb, 0xb4, 0xed, 0xce, 0xf3]) })]).client.downloadBill(bill));
+    const gbk = await rejection(downloadWholeBill(harness([() => ({ body: Buffer.from([0xc7, 0xa9, 0xc3, 0xfb, 0xb4, 0xed, 0xce, 0xf3]) })]).client, bill));
     expect((gbk as UpstreamTextError).text).toBe('签名错误');
     const corrupt = await rejection(
-      harness([() => ({ body: Buffer.from(text.replace('1,10.50', '2,10.50')) })]).client.downloadBill({ ...bill, cryptType: '0' }),
+      downloadWholeBill(harness([() => ({ body: Buffer.from(text.replace('1,10.50', '2,10.50')) })]).client, { ...bill, cryptType: '0' }),
     );
     expect((corrupt as Error).message).toMatch(/^bill is corrupt/);
   });
@@ -419,7 +420,7 @@ describe('downloadBillStream', () => {
   };
   const request = { billDate: '20261126', billType: 'ALL', cryptType: '1' } as const;
 
-  it('streams a bill larger than its head, crypt 1 and crypt 0, to the same bytes downloadBill reads', async () => {
+  it('streams a bill larger than its head, crypt 1 and crypt 0, to the same bytes the whole-bill path reads', async () => {
     expect(encrypted(bigText).length).toBeGreaterThan(4 * BILL_HEAD_BYTES);
     const one = await harness([() => ({ body: encrypted(bigText) })]).client.downloadBillStream(request);
     expect(one.wholeText).toBeUndefined();
