@@ -31,10 +31,18 @@ export const LAMBDA_CREDENTIALS_SHIM = fileURLToPath(new URL('../bundling/lambda
 /** Replaces node:stream/web, which middy imports only for streamed responses (see infra/bundling/stream-web.ts). */
 export const STREAM_WEB_SHIM = fileURLToPath(new URL('../bundling/stream-web.ts', import.meta.url));
 
+/** Replaces @smithy/core/event-streams, which only S3 SelectObjectContent would use (see infra/bundling/no-event-streams.ts). */
+export const NO_EVENT_STREAMS_SHIM = fileURLToPath(new URL('../bundling/no-event-streams.ts', import.meta.url));
+
+/** Replaces mnemonist/lru-cache, the DynamoDB client's endpoint cache (see infra/bundling/lru-cache.ts). */
+export const LRU_CACHE_SHIM = fileURLToPath(new URL('../bundling/lru-cache.ts', import.meta.url));
+
 /** esbuild aliases applied to every bundle (module → file). */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_SHIM,
   'node:stream/web': STREAM_WEB_SHIM,
+  '@smithy/core/event-streams': NO_EVENT_STREAMS_SHIM,
+  'mnemonist/lru-cache': LRU_CACHE_SHIM,
 };
 
 /**

@@ -131,6 +131,15 @@ describe('function bundles staged by cdk synth', () => {
     expect(new ValidationError('x').name).toBe('ValidationError');
   });
 
+  it.each(HANDLERS.map((spec) => [spec.name, spec] as const))('%s carries the event-stream and LRU stand-ins (the CLI aliases reach subpaths)', (_name, spec) => {
+    const dir = bundles.get(spec.description) as string;
+    const meta = JSON.parse(readFileSync(path.join(dir, 'index.meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs.filter((input) => input.includes('/event-streams/') || input.includes('node_modules/mnemonist/'))).toEqual([]);
+    expect(inputs.some((input) => input.endsWith('infra/bundling/no-event-streams.ts'))).toBe(true);
+    expect(inputs.some((input) => input.endsWith('infra/bundling/lru-cache.ts'))).toBe(true);
+  });
+
   // Size and init time against the budget are measured by test/bench/bundles.bench.ts (PASS/FAIL there).
   it.each(HANDLERS.map((spec) => [spec.name, spec] as const))('%s bundles only its own code path', (_name, spec) => {
     const dir = bundles.get(spec.description) as string;
