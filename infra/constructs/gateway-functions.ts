@@ -64,6 +64,12 @@ export const BUNDLE_SETTINGS = {
   alias: BUNDLE_ALIASES,
 } as const;
 
+/**
+ * Each function bundle's size budget (index.mjs as staged): test/bench/bundles.bench.ts reports against it and
+ * test/architecture/bundle-reach.test.ts fails a bundle over it.
+ */
+export const BUNDLE_SIZE_BUDGET_BYTES = 600 * 1024;
+
 export interface GatewayFunctionsProps {
   /** Repository root: esbuild resolves node_modules and tsconfig from here. */
   readonly projectRoot: string;
