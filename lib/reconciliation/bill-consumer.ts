@@ -1,10 +1,10 @@
 // The bill service's report consumer for exceptions: for a final ALL download only, every report line goes to an
-// exception feed (started on the first line), the pass's end records the unresolved PENDING orders and resolves.
+// exception feed (started on the first line); differences wait until the pass's end (a rejected bill records none).
 import type { ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
 import type { LedgerRecord } from '../ledger/records.js';
 import { OrderStatus } from '../ledger/records.js';
 import { getLogger } from '../observability/logger.js';
-import type { ExceptionFeed, FeedSummary } from './feed.js';
+import { SETTLED_CATEGORIES, type ExceptionFeed, type FeedSummary } from './feed.js';
 
 /** The download a consumer is made for (lib/bills/service.ts ReportContext). */
 export interface DownloadContext {
@@ -26,6 +26,11 @@ export interface ExceptionConsumerOptions {
   readonly getMany: (orderNos: readonly string[]) => Promise<ReadonlyMap<string, LedgerRecord>>;
   /** Told what the feed did (a log line by default). */
   readonly onSummary?: (billDate: string, summary: FeedSummary) => void;
+  /**
+   * The most difference lines held until the download is accepted (default 10000, ten times what one
+   * reconciliation keeps): past it a line is dropped (logged at the end) — it cannot resolve an exception wrongly.
+   */
+  readonly maxHeld?: number;
 }
 
 /**
@@ -43,22 +48,40 @@ export function exceptionConsumers(options: ExceptionConsumerOptions): (context:
     let feed: ExceptionFeed | undefined;
     let starting: Promise<ExceptionFeed> | undefined;
     let aborted = false;
+    // Difference lines are held, not written: a bill rejected later in the pass (cut, bad footer) must open nothing.
+    const held: ReportEntry[] = [];
+    const maxHeld = options.maxHeld ?? 10_000;
+    let dropped = 0;
     const started = (): Promise<ExceptionFeed> => (starting ??= options.startFeed(billDate, pendingNow).then((made) => (feed = made)));
     return [
       {
         write(entry) {
           if (aborted) return undefined;
+          if (!SETTLED_CATEGORIES.has(entry.category)) {
+            if (held.length < maxHeld) held.push(entry);
+            else dropped += 1;
+            return undefined;
+          }
           if (feed) return feed.write(entry);
           return started().then((made) => made.write(entry));
         },
         async end({ unresolved }) {
           if (aborted) return;
-          const summary = await (await started()).finish({ unresolved });
+          const made = await started();
+          for (const entry of held.splice(0)) await made.write(entry);
+          if (dropped > 0) {
+            getLogger().warn('reconciliation exceptions: more difference lines than are held until the bill is accepted; the first ones are kept', {
+              bill_date: billDate,
+              dropped,
+            });
+          }
+          const summary = await made.finish({ unresolved });
           (options.onSummary ?? logSummary)(billDate, summary);
         },
         abort() {
-          // The pass is dropped (read again as GBK): what it recorded is found again by the next pass, same ids.
+          // The pass is dropped (a rejected bill, or read again as GBK): its held differences are never written.
           aborted = true;
+          held.length = 0;
         },
       },
     ];

@@ -43,7 +43,7 @@ export interface ExceptionFeedOptions {
 }
 
 /** Report categories that say the order is accounted for (next_day: it is on the next day's bill, never a mismatch). */
-const SETTLED_CATEGORIES: ReadonlySet<string> = new Set(['matched', 'settled', 'next_day']);
+export const SETTLED_CATEGORIES: ReadonlySet<string> = new Set(['matched', 'settled', 'next_day']);
 
 /**
  * Starts the feed of one final reconciliation of `billDate`: loads the day's open and acknowledged exceptions
