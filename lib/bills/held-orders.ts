@@ -24,12 +24,22 @@ const two = (text: string, at: number): number => digit(text, at) * 10 + digit(t
  */
 export function instantOf(text: string): number {
   if (text.length !== 29 || text.charCodeAt(10) !== 84 /* T */ || !text.endsWith('+08:00') || text.charCodeAt(19) !== 46) return Date.parse(text);
-  const ms = Date.UTC(
-    two(text, 0) * 100 + two(text, 2), two(text, 5) - 1, two(text, 8), two(text, 11), two(text, 14), two(text, 17),
-    digit(text, 20) * 100 + two(text, 21),
-  );
-  return ms - CHINA_OFFSET_MS;
+  // A day's orders share their date: its midnight is worked out once (Date.UTC per order costs ~0.5 s a million).
+  if (!text.startsWith(lastDate)) {
+    lastDate = text.slice(0, 11);
+    lastMidnight = Date.UTC(two(text, 0) * 100 + two(text, 2), two(text, 5) - 1, two(text, 8));
+  }
+  const hours = two(text, 11);
+  const minutes = two(text, 14);
+  const seconds = two(text, 17);
+  const millis = digit(text, 20) * 100 + two(text, 21);
+  if (hours > 23 || minutes > 59 || seconds > 59 || !(millis >= 0 && millis <= 999) || !(hours >= 0 && minutes >= 0 && seconds >= 0)) {
+    return Date.UTC(two(text, 0) * 100 + two(text, 2), two(text, 5) - 1, two(text, 8), hours, minutes, seconds, millis) - CHINA_OFFSET_MS;
+  }
+  return lastMidnight + ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis - CHINA_OFFSET_MS;
 }
+let lastDate = '\u0000';
+let lastMidnight = 0;
 
 function isBoundaryInstant(ms: number): boolean {
   if (Number.isNaN(ms)) return false;
@@ -104,6 +114,7 @@ export class HeldOrders {
   private readonly outIds = new Strings();
   private readonly words = new Map<string, number>();
   private readonly wordList: string[] = [];
+  private readonly lastWords = new Int32Array([-1, -1, -1]);
   private table = new Int32Array(4096); // slot + 1, 0 = empty
   private hashes = new Uint32Array(1024);
   private amount = new Float64Array(1024);
@@ -144,9 +155,9 @@ export class HeldOrders {
     const ms = instantOf(record.createdAt);
     this.created[at] = Number.isNaN(ms) || ms < 1000 ? NO_TIME : Math.floor(ms / 1000);
     this.flags[at] = (isBoundaryInstant(ms) ? FLAG_LATE : 0) | (previousDay ? FLAG_PREVIOUS_DAY : 0);
-    this.words3[3 * at] = this.intern(record.account);
-    this.words3[3 * at + 1] = this.intern(record.acctype);
-    this.words3[3 * at + 2] = this.intern(record.mercacc);
+    this.words3[3 * at] = this.intern(record.account, 0);
+    this.words3[3 * at + 1] = this.intern(record.acctype, 1);
+    this.words3[3 * at + 2] = this.intern(record.mercacc, 2);
     this.size += 1;
   }
 
@@ -215,13 +226,17 @@ export class HeldOrders {
     for (let at = 0; at < this.size; at++) this.place(this.hashes[at]!, at);
   }
 
-  private intern(word: string): number {
+  /** The word's id; `column`'s previous word is tried first (acctype hardly ever changes from order to order). */
+  private intern(word: string, column: number): number {
+    const last = this.lastWords[column]!;
+    if (last >= 0 && this.wordList[last] === word) return last;
     let id = this.words.get(word);
     if (id === undefined) {
       id = this.wordList.length;
       this.wordList.push(word);
       this.words.set(word, id);
     }
+    this.lastWords[column] = id;
     return id;
   }
 

@@ -81,18 +81,24 @@ export interface PassResult {
  * report.csv `field`, `ledger` and `bill` describe a difference, so only `mismatched` lines carry them.
  */
 export class ReportWriterSink implements ReportSink {
-  private buffer = `${REPORT_CSV_HEADER}\r\n`;
+  // Lines kept apart and joined once a chunk's worth is in: one flat string per chunk (a += chain is a rope of
+  // thousands of pieces that the writer's UTF-8 encoding must flatten first).
+  private lines: string[] = [`${REPORT_CSV_HEADER}\r\n`];
+  private size = this.lines[0]!.length;
 
   constructor(private readonly send: (text: string) => Promise<void>) {}
 
   write(entry: ReportEntry): Promise<void> | undefined {
-    this.buffer += `${reportCsvLine(entry, true)}\r\n`;
-    return this.buffer.length >= REPORT_CHUNK ? this.flush() : undefined;
+    const line = `${reportCsvLine(entry, true)}\r\n`;
+    this.lines.push(line);
+    this.size += line.length;
+    return this.size >= REPORT_CHUNK ? this.flush() : undefined;
   }
 
   async flush(): Promise<void> {
-    const text = this.buffer;
-    this.buffer = '';
+    const text = this.lines.join('');
+    this.lines = [];
+    this.size = 0;
     if (text.length > 0) await this.send(text);
   }
 }

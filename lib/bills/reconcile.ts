@@ -16,7 +16,7 @@
 // A previous-day boundary window (orders created in the last 5 minutes of the day before) joins the map: a row of
 // this bill for one of them is judged against it (matched here, never missing_local); its leftovers are not ours.
 import type { BillRow } from '../platform/types.js';
-import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
+import { hasDayOrderPages, OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
 import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders, isBoundaryOrder } from './held-orders.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
 
@@ -144,13 +144,16 @@ export async function reconcileStream(
 
   const held = new HeldOrders();
   let previous: string | undefined;
-  for await (const record of ledger) {
+  const hold = (record: DayOrder): void => {
     if (previous !== undefined && record.orderNo <= previous) {
       throw new Error(`ledger records must come in strictly ascending order_no (${record.orderNo} after ${previous})`);
     }
     previous = record.orderNo;
     held.add(record, false);
-  }
+  };
+  // By page when the store offers it (one await a page, not one per order).
+  if (hasDayOrderPages(ledger)) for await (const page of ledger.pages()) for (const record of page) hold(record);
+  else for await (const record of ledger) hold(record);
   result.orders = held.size;
   if (options.previousDayWindow) {
     for await (const record of options.previousDayWindow) {

@@ -23,6 +23,15 @@ export async function* queryAll(
   input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
   options: { readonly prefetch?: boolean } = {},
 ): AsyncIterable<Item> {
+  for await (const page of queryPages(client, input, options)) yield* page;
+}
+
+/** queryAll a page at a time (one await per page, not per item). */
+export async function* queryPages(
+  client: DynamoDBClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+  options: { readonly prefetch?: boolean } = {},
+): AsyncIterable<Item[]> {
   const ask = (startKey: Item | undefined) => client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
   let next = ask(undefined);
   for (;;) {
@@ -32,7 +41,7 @@ export async function* queryAll(
       next = ask(startKey);
       next.catch(() => undefined); // surfaced when awaited above
     }
-    yield* page.Items ?? [];
+    yield page.Items ?? [];
     if (!startKey) return;
     if (!options.prefetch) next = ask(startKey);
   }

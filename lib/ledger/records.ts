@@ -11,12 +11,16 @@ export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
 export const SettledFrom = { NEW: 'NEW', PENDING: 'PENDING' } as const;
 export type SettledFrom = (typeof SettledFrom)[keyof typeof SettledFrom];
 
+// Listed once: the checks run per stored item read (a million for a day's bill), so no array per call.
+const ORDER_TYPES: readonly string[] = Object.values(OrderType);
+const ORDER_STATUSES: readonly string[] = Object.values(OrderStatus);
+
 export function isOrderType(value: string): value is OrderType {
-  return Object.values<string>(OrderType).includes(value);
+  return ORDER_TYPES.includes(value);
 }
 
 export function isOrderStatus(value: string): value is OrderStatus {
-  return Object.values<string>(OrderStatus).includes(value);
+  return ORDER_STATUSES.includes(value);
 }
 
 export interface LedgerError {
@@ -106,3 +110,15 @@ export interface NewOrder {
 
 /** What the bill's reconciliation needs of an order (LedgerStore.listDayOrders reads only these attributes). */
 export type DayOrder = Pick<LedgerRecord, 'orderNo' | 'type' | 'status' | 'account' | 'acctype' | 'mercacc' | 'amountFen' | 'outId' | 'createdAt'>;
+
+/**
+ * Day orders that can also be read a page at a time (what LedgerStore.listDayOrders returns): a million orders
+ * one by one through async generators is several promises each; by page it is one per page.
+ */
+export interface DayOrderPages extends AsyncIterable<DayOrder> {
+  pages(): AsyncIterable<readonly DayOrder[]>;
+}
+
+export function hasDayOrderPages(orders: AsyncIterable<DayOrder> | Iterable<DayOrder>): orders is DayOrderPages {
+  return typeof (orders as Partial<DayOrderPages>).pages === 'function';
+}

@@ -25,11 +25,11 @@
 //           client may send the same order_no again. A refund releases its reservation first.
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { writeIf } from '../dynamo/conditional.js';
-import { batchGetAll, queryAll } from '../dynamo/paging.js';
+import { batchGetAll, queryAll, queryPages } from '../dynamo/paging.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { LEDGER_TABLE_KEY } from '../tables.js';
 import { DAY_ORDER_ATTRIBUTES, dayOrderFromItem, historyEntryItem, newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
-import { OrderStatus, OrderType, SettledFrom, StatusSetter, type DayOrder, type LedgerError, type LedgerRecord, type NewOrder, type StatusMark } from './records.js';
+import { OrderStatus, OrderType, SettledFrom, StatusSetter, type DayOrder, type DayOrderPages, type LedgerError, type LedgerRecord, type NewOrder, type StatusMark } from './records.js';
 
 export type CreateResult =
   | { readonly created: true; readonly record: LedgerRecord }
@@ -110,6 +110,7 @@ export interface LedgerStore {
   /**
    * listByDay with only what the bill's reconciliation reads (a ProjectionExpression: smaller pages from
    * DynamoDB, no history parsed), ascending order_no; pages of up to 5000 (pageSize), the next one prefetched.
+   * This store's answer is also a DayOrderPages (`pages()`: a page per await, as the bill's merge reads it).
    */
   listDayOrders(tradeDay: string, options?: DayListOptions): AsyncIterable<DayOrder>;
   /** PENDING orders (sparse index), oldest first; only those created before `olderThan` when given. */
@@ -384,11 +385,11 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     for await (const item of items) yield recordFromItem(item);
   }
 
-  async function* dayOrders(tradeDay: string, listOptions: DayListOptions | undefined): AsyncIterable<DayOrder> {
+  function dayOrders(tradeDay: string, listOptions: DayListOptions | undefined): DayOrderPages {
     const from = listOptions?.createdFrom;
     const names: Names = { '#day': byDayIndex.partitionKey };
     DAY_ORDER_ATTRIBUTES.forEach((name, index) => (names[`#p${index}`] = name));
-    const items = queryAll(client, {
+    const input = {
       TableName: tableName,
       IndexName: byDayIndex.name,
       KeyConditionExpression: '#day = :day',
@@ -398,8 +399,16 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
       ExpressionAttributeValues: { ':day': { S: tradeDay }, ...(from ? { ':from': { S: toChinaIso(from) } } : {}) },
       ScanIndexForward: true,
       Limit: listOptions?.pageSize ?? DAY_ORDER_PAGE_SIZE,
-    }, { prefetch: true });
-    for await (const item of items) yield dayOrderFromItem(item);
+    };
+    async function* pages(): AsyncIterable<DayOrder[]> {
+      for await (const items of queryPages(client, input, { prefetch: true })) yield items.map(dayOrderFromItem);
+    }
+    return {
+      pages,
+      async *[Symbol.asyncIterator]() {
+        for await (const page of pages()) yield* page;
+      },
+    };
   }
 
   return {
