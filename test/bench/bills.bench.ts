@@ -187,6 +187,32 @@ function fakeDynamoStore(rows: number, pageSize = 5000): Pick<LedgerStore, 'list
   return createLedgerStore({ client, tableName: 'ledger', pageSize: 1000 });
 }
 
+/**
+ * The same fake making the items as they are asked for (the harness's cost then inside the timer): the heap
+ * holds no pre-built pages, so this one's peak RSS is the pipeline's own (the "as down-bill runs it" line).
+ */
+function madeDynamoStore(rows: number): Pick<LedgerStore, 'listDayOrders'> {
+  let source: Generator<LedgerRecord> | undefined;
+  let served = 0;
+  const client = {
+    async send(command: { input: QueryCommandInput }) {
+      const { input } = command;
+      if (!input.ExclusiveStartKey) {
+        source = ledgerRecords(rows);
+        served = 0;
+      }
+      const items: Record<string, AttributeValue>[] = [];
+      for (let next = source!.next(); ; next = source!.next()) {
+        if (next.done) return { Items: items };
+        items.push(itemOf(next.value, input.ProjectionExpression !== undefined));
+        served += 1;
+        if (items.length === (input.Limit ?? 1000)) return { Items: items, LastEvaluatedKey: { order_no: { S: next.value.orderNo }, n: { N: String(served) } } };
+      }
+    },
+  } as unknown as DynamoDBClient;
+  return createLedgerStore({ client, tableName: 'ledger', pageSize: 1000 });
+}
+
 const body = (file: string) => createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Uint8Array>;
 
 interface ChildResult {
@@ -299,8 +325,7 @@ async function child(scenario: string, file: string, keyHex: string, rows: numbe
     const store = fakeDynamoStore(rows); // untimed: the items as the SDK would hand them over
     result = await measured(() => reconcileScenario(file, key, rows, store, dir));
   } else if (scenario === 'archived') {
-    const store = fakeDynamoStore(rows);
-    result = await measured(() => reconcileScenario(file, key, rows, store, dir, true));
+    result = await measured(() => reconcileScenario(file, key, rows, madeDynamoStore(rows), dir, true));
   } else if (scenario === 'dynalite') {
     const seeded = await seedDynalite(rows);
     try {
@@ -354,17 +379,19 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
       console.log(`${label.padEnd(46)}${r.ms.toFixed(0).padStart(7)} ms ${rate(r)}  peak RSS +${String(r.peakRssMb).padStart(4)} MB  ${target}${r.check ? `  (${r.check})` : ''}`);
     };
     console.log(`bill of ${rows.toLocaleString('en-US')} rows: ${mbOf(textBytes)} of text, ${mbOf(bodyBytes)} base64 body, streamed in 64 KB chunks`);
-    console.log('(pipeline rows: the fake DynamoDB pages are built before the timer, as the SDK would hand them over; the store decodes every item inside it)');
+    console.log('whole pipeline: the fake DynamoDB pages are built before the timer (as the SDK hands them over, parsed), the store decodes');
+    console.log('each item inside it; their ~800 MB sit in its baseline, so its RSS is not the pipeline\'s: the down-bill line makes items');
+    console.log('as asked (their making timed too) and its RSS is the one that counts');
     row(`raw ${raw.desMode} decrypt, bytes in memory (floor)`, raw, '');
     row(`decrypt + parse (${parse.desMode})`, parse, 'target ≥ 500,000 rows/s, RSS ≤ 256 MB');
     row(`decrypt + parse (${parseEde3.desMode}, no legacy provider)`, parseEde3, '(fallback, no target)');
-    row(`whole pipeline (+ store listDayOrders, reconcile, report)`, pipeline, 'target ≥ 300,000 rows/s, RSS ≤ 256 MB');
-    row(`as down-bill runs it (+ raw archive, row pages)`, archived, '(printed, no target)');
+    row(`whole pipeline (+ store listDayOrders, reconcile, report)`, pipeline, 'target ≥ 300,000 rows/s');
+    row(`as down-bill runs it (+ raw archive, row pages, items made)`, archived, 'RSS ≤ 256 MB (time printed, no target)');
     row(`whole pipeline, ${small.toLocaleString('en-US')} rows on a dynalite ledger`, dynalite, '(printed, no target)');
     console.log(`${'decrypt + parse ÷ raw decrypt'.padEnd(46)}${(parse.ms / raw.ms).toFixed(2).padStart(7)}×  (aim ≤ 2.5×)`);
     console.log(
-      `${'peak RSS above baseline, worst scenario'.padEnd(46)}${String(Math.max(parse.peakRssMb, pipeline.peakRssMb, archived.peakRssMb)).padStart(7)} MB ` +
-        `(baselines ${parse.baselineRssMb}/${pipeline.baselineRssMb}/${archived.baselineRssMb} MB; down-bill memory is set from this in infra)`,
+      `${'peak RSS above baseline, worst scenario'.padEnd(46)}${String(Math.max(parse.peakRssMb, archived.peakRssMb)).padStart(7)} MB ` +
+        `(parse, down-bill; baselines ${parse.baselineRssMb}/${archived.baselineRssMb} MB; down-bill memory is set from this in infra)`,
     );
     const failed = [parse, pipeline, archived, dynalite].some((r) => !r.check || r.check.startsWith('WRONG'));
     if (failed) process.exitCode = 1;
