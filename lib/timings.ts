@@ -20,6 +20,14 @@ export const DEFAULT_PLATFORM_TIMEOUT_MS = 10_000;
 export const MIN_PLATFORM_TIMEOUT_MS = 100;
 export const MAX_PLATFORM_TIMEOUT_MS = 60_000;
 
+/**
+ * The longest a streamed bill body may go without a byte (the gap between two chunks): one send's timeout.
+ * Without it a stalled body would hang until undici's body timeout (the bill function's own timeout).
+ */
+export function billBodyIdleMs(platformTimeoutMs: number): number {
+  return platformTimeoutMs;
+}
+
 /** The platform's rule: one token call per 2 minutes per app_key (a rule, not derived). */
 export const TOKEN_SPACING_MS = 120_000;
 /** How long a token read sleeps, polling the table, for another instance's renewal (a policy). */

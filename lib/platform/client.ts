@@ -34,7 +34,7 @@ import {
   type TransportResponse,
 } from './transport.js';
 import { billPlainBytes, chunksOf, readHead, rejoin } from './bill-body.js';
-import { DEFAULT_PLATFORM_TIMEOUT_MS } from '../timings.js';
+import { billBodyIdleMs, DEFAULT_PLATFORM_TIMEOUT_MS } from '../timings.js';
 import type {
   AccessTokenSource,
   BillRequest,
@@ -325,7 +325,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       const body = { bill_date: request.billDate, bill_type: request.billType, crypt_type: request.cryptType };
       const sendStreaming = async (url: string, form: string): Promise<StreamingResponse> => {
         try {
-          return await streamingTransport({ url, body: form, timeoutMs });
+          return await streamingTransport({ url, body: form, timeoutMs, idleTimeoutMs: billBodyIdleMs(timeoutMs) });
         } catch (error) {
           throw classifyTransportError(error, timeoutMs);
         }

@@ -9,6 +9,8 @@ export interface TransportRequest {
   /** application/x-www-form-urlencoded; charset=UTF-8 */
   readonly body: string;
   readonly timeoutMs: number;
+  /** Streaming only: the longest gap between two body chunks (lib/timings.ts billBodyIdleMs); absent, unbounded. */
+  readonly idleTimeoutMs?: number;
 }
 
 export interface TransportResponse {
@@ -90,10 +92,10 @@ export function classifyTransportError(error: unknown, timeoutMs: number): Upstr
 
 /**
  * The default streaming transport: global fetch, the body iterated as undici delivers it. The timeout covers
- * the answer's start; a stalled body is the bill function's own timeout's to end.
+ * the answer's start; `idleTimeoutMs` each wait for the next chunk (a stalled body fails as PlatformTimeoutError).
  */
 export function createFetchStreamingTransport(): StreamingTransport {
-  return async ({ url, body, timeoutMs }) => {
+  return async ({ url, body, timeoutMs, idleTimeoutMs }) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
     try {
@@ -107,10 +109,23 @@ export function createFetchStreamingTransport(): StreamingTransport {
       const stream = response.body;
       async function* chunks(): AsyncGenerator<Uint8Array> {
         if (!stream) return;
+        let idle: ReturnType<typeof setTimeout> | undefined;
+        // Armed only while waiting on the network: the consumer's own time between chunks does not count.
+        const arm = (): void => {
+          if (idleTimeoutMs === undefined) return;
+          idle = setTimeout(() => controller.abort(Object.assign(new Error(`no body bytes in ${idleTimeoutMs} ms`), { name: 'TimeoutError' })), idleTimeoutMs);
+        };
         try {
-          for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) yield chunk;
+          arm();
+          for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+            clearTimeout(idle);
+            yield chunk;
+            arm();
+          }
         } catch (error) {
-          throw classifyTransportError(error, timeoutMs);
+          throw classifyTransportError(error, idleTimeoutMs ?? timeoutMs);
+        } finally {
+          clearTimeout(idle);
         }
       }
       return { status: response.status, body: chunks() };

@@ -9,6 +9,7 @@ const PARAMETERS: Readonly<Record<SandboxFaultType, readonly string[]>> = {
   busy: [],
   latency: ['ms'],
   timeout: [],
+  stallBody: ['afterBytes'],
   dropAfterCommit: [],
   badSignature: [],
   gbkText: ['text'],
@@ -81,6 +82,11 @@ function faultOf(type: SandboxFaultType, input: Record<string, unknown>): Sandbo
         throw new FaultInputError(`ms must be an integer from 0 to ${MAX_LATENCY_MS}`);
       }
       return { type, ms: ms as number };
+    }
+    case 'stallBody': {
+      const afterBytes = input.afterBytes;
+      if (!Number.isSafeInteger(afterBytes) || (afterBytes as number) < 0) throw new FaultInputError('afterBytes must be an integer >= 0');
+      return { type, afterBytes: afterBytes as number };
     }
     case 'gbkText': {
       if (input.text === undefined) return { type };

@@ -152,6 +152,13 @@ export function createPlatformEndpoint(deps: PlatformEndpointDeps): PlatformEndp
     const send = (): void => {
       if (response.destroyed || response.writableEnded) return;
       response.writeHead(200, { 'Content-Type': contentTypeOut, 'Content-Length': payload.length });
+      if (fault?.type === 'stallBody') {
+        // The rest never comes: held open like `timeout` until the client gives up.
+        response.write(payload.subarray(0, fault.afterBytes));
+        held.add(response);
+        response.once('close', () => held.delete(response));
+        return;
+      }
       response.end(payload);
     };
     if (taken.latencyMs !== undefined && taken.latencyMs > 0) {

@@ -122,6 +122,8 @@ export type SandboxFault =
   | { readonly type: 'dropAfterCommit' }
   /** The request is processed and never answered: the connection stays open until the client gives up. */
   | { readonly type: 'timeout' }
+  /** The request is processed; the answer's headers and first `afterBytes` bytes are sent, then the body stalls. */
+  | { readonly type: 'stallBody'; readonly afterBytes: number }
   /** After the system checks pass, errcode 0 with this business retcode (and errmsg); not processed. */
   | { readonly type: 'retcode'; readonly retcode: string; readonly errmsg?: string }
   /** The live token is killed before handling, so the call gets 40017 (not processed). */
@@ -148,6 +150,7 @@ export const FAULT_PROCESSES_REQUEST: Readonly<Record<SandboxFaultType, boolean>
   gbkText: false,
   dropAfterCommit: true,
   timeout: true,
+  stallBody: true,
   retcode: false,
   invalidateToken: false,
   plusAsSpace: true,
