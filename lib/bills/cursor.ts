@@ -1,6 +1,6 @@
 // Opaque, tamper-evident page cursors: base64url of {bill_date, bill_type, download id, offset} and an
 // HMAC-SHA256 under the download's own random key (kept with the download, never sent to a client).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { encodeSignedCursor, hmacSignature, readSignedCursor } from '../api/signed-cursor.js';
 import { ValidationError } from '../errors.js';
 
 export interface CursorPosition {
@@ -16,19 +16,11 @@ export interface UnverifiedCursor extends CursorPosition {
   verify(key: string): boolean;
 }
 
-const MAX_CURSOR_CHARS = 512;
+const FORMAT = { maxChars: 512, signatureBytes: 32 } as const;
 const DOWNLOAD_ID = /^[0-9a-z-]{1,64}$/;
 
-function mac(key: string, payload: string): Buffer {
-  return createHmac('sha256', Buffer.from(key, 'base64url')).update(payload).digest();
-}
-
 export function encodeCursor(position: CursorPosition, key: string): string {
-  const payload = Buffer.from(
-    JSON.stringify({ b: position.billDate, t: position.billType, d: position.downloadId, o: position.offset }),
-    'utf8',
-  ).toString('base64url');
-  return `${payload}.${mac(key, payload).toString('base64url')}`;
+  return encodeSignedCursor({ b: position.billDate, t: position.billType, d: position.downloadId, o: position.offset }, hmacSignature(key));
 }
 
 function notOurs(): ValidationError {
@@ -37,18 +29,9 @@ function notOurs(): ValidationError {
 
 /** Parses a cursor strictly; the caller verifies it with the key of the download it names. */
 export function decodeCursor(text: string): UnverifiedCursor {
-  if (text.length > MAX_CURSOR_CHARS) throw notOurs();
-  const match = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/.exec(text);
-  if (!match) throw notOurs();
-  const [, payload, signature] = match as unknown as [string, string, string];
-  let fields: unknown;
-  try {
-    fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    throw notOurs();
-  }
-  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw notOurs();
-  const { b, t, d, o, ...rest } = fields as Record<string, unknown>;
+  const read = readSignedCursor(text, FORMAT);
+  if (!read) throw notOurs();
+  const { b, t, d, o, ...rest } = read.fields;
   if (
     Object.keys(rest).length > 0 ||
     typeof b !== 'string' || !/^[0-9]{8}$/.test(b) ||
@@ -58,17 +41,7 @@ export function decodeCursor(text: string): UnverifiedCursor {
   ) {
     throw notOurs();
   }
-  const given = Buffer.from(signature, 'base64url');
-  return {
-    billDate: b,
-    billType: t,
-    downloadId: d,
-    offset: o,
-    verify: (key) => {
-      const expected = mac(key, payload);
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    },
-  };
+  return { billDate: b, billType: t, downloadId: d, offset: o, verify: (key) => read.verify(hmacSignature(key)) };
 }
 
 /** Rejects a cursor that cannot be ours (wrong signature, day or type): HTTP 400. */
