@@ -101,7 +101,7 @@ export async function createRuntime(overrides: RuntimeOverrides = {}): Promise<R
     ...(config.billUrl ? { billUrl: config.billUrl } : {}),
     credentials,
     tokens,
-    timeoutMs: timings.platformTimeoutMs,
+    timings,
     ...(overrides.transport ? { transport: overrides.transport } : {}),
     now,
   });

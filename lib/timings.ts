@@ -11,6 +11,8 @@
 //   fleet's token is fresh; a later read in the same call is served from the table or refused at once).
 // - Everything the ledger and the settler decide from "an order this young may still be in flight"
 //   follows from that longest call.
+// - A streamed bill body may go one T without a byte (a gap is a wait on the platform like its answer); a
+//   stalled one then fails while down-bill's function still has the time to drop the pass's writers.
 import { ConfigurationError } from './errors.js';
 import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from './platform/sends.js';
 
@@ -20,14 +22,6 @@ export const DEFAULT_PLATFORM_TIMEOUT_MS = 10_000;
 export const MIN_PLATFORM_TIMEOUT_MS = 100;
 export const MAX_PLATFORM_TIMEOUT_MS = 60_000;
 
-/**
- * The longest a streamed bill body may go without a byte (the gap between two chunks): one send's timeout.
- * Without it a stalled body would hang until undici's body timeout (the bill function's own timeout).
- */
-export function billBodyIdleMs(platformTimeoutMs: number): number {
-  return platformTimeoutMs;
-}
-
 /** The platform's rule: one token call per 2 minutes per app_key (a rule, not derived). */
 export const TOKEN_SPACING_MS = 120_000;
 /** How long a token read sleeps, polling the table, for another instance's renewal (a policy). */
@@ -36,6 +30,11 @@ export const TOKEN_MAX_WAIT_MS = 10_000;
 export const MARGIN_MS = 5_000;
 /** From this age a PENDING order counts as overdue (the PendingOlderThan15m gauge and alarm). */
 export const OVERDUE_AFTER_MS = 15 * 60_000;
+/**
+ * down-bill's Lambda timeout (infra/constructs/handlers.ts; test/timings/functions.test.ts holds the two equal).
+ * It is also undici's default body timeout, which a stalled body hung until before the idle bound.
+ */
+export const BILL_FUNCTION_TIMEOUT_MS = 300_000;
 
 export interface Timings {
   /** Per send (SYNJONES_TIMEOUT_MS). */
@@ -62,6 +61,12 @@ export interface Timings {
    * run cut short only leaves its orders PENDING for the next run.
    */
   readonly settleReserveMs: number;
+  /**
+   * The longest a streamed bill body may go without a byte (each wait for the next chunk): one T. Every
+   * streaming transport fails a longer wait as PlatformTimeoutError (lib/platform/transport.ts), so the bill
+   * service drops its writers while the function still runs.
+   */
+  readonly billBodyIdleMs: number;
 }
 
 export interface TimingInputs {
@@ -96,6 +101,7 @@ export function deriveTimings(inputs: TimingInputs): Timings {
     notFoundGraceMs: callMs + t + MARGIN_MS,
     settleOlderThanMs: callMs,
     settleReserveMs: s * t + MARGIN_MS,
+    billBodyIdleMs: t,
   };
   checkTimings(timings);
   return Object.freeze(timings);
@@ -120,6 +126,12 @@ const RELATIONS: readonly Relation[] = [
   { name: 'notFoundGraceMs < OVERDUE_AFTER_MS', holds: (x) => x.notFoundGraceMs < OVERDUE_AFTER_MS },
   { name: 'settleOlderThanMs >= inFlightWindowMs', holds: (x) => x.settleOlderThanMs >= x.inFlightWindowMs },
   { name: 'settleReserveMs > sendsPerCall x platformTimeoutMs', holds: (x) => x.settleReserveMs > x.sendsPerCall * x.platformTimeoutMs },
+  // A gap in the body is a wait on the platform like the wait for its answer: a shorter bound would fail a
+  // platform slow enough to be answering the other calls.
+  { name: 'billBodyIdleMs >= platformTimeoutMs', holds: (x) => x.billBodyIdleMs >= x.platformTimeoutMs },
+  // The stalled body must fail, and the pass drop its writers (S3 multipart aborts, a temporary file: round trips
+  // like MARGIN_MS's), before down-bill's function is killed and before undici's own body timeout fires instead.
+  { name: 'billBodyIdleMs + MARGIN_MS < BILL_FUNCTION_TIMEOUT_MS', holds: (x) => x.billBodyIdleMs + MARGIN_MS < BILL_FUNCTION_TIMEOUT_MS },
 ];
 
 /**

@@ -1,6 +1,6 @@
 // The platform client: builds, signs and sends each call through a Transport, decodes the answer into
 // typed results in fen or typed errors, applies the only safe retries (40017, 40004), re-reads a rotated key.
-import { ValidationError } from '../errors.js';
+import { ConfigurationError, ValidationError } from '../errors.js';
 import {
   GarbledResponseError,
   PlatformSystemError,
@@ -34,7 +34,7 @@ import {
   type TransportResponse,
 } from './transport.js';
 import { billPlainBytes, chunksOf, readHead, rejoin } from './bill-body.js';
-import { billBodyIdleMs, DEFAULT_PLATFORM_TIMEOUT_MS } from '../timings.js';
+import { checkTimings, deriveTimings, DEFAULT_PLATFORM_TIMEOUT_MS, type Timings } from '../timings.js';
 import type {
   AccessTokenSource,
   BillRequest,
@@ -55,7 +55,9 @@ export interface PlatformClientOptions {
   readonly billUrl?: string;
   readonly credentials: CredentialsSource;
   readonly tokens: AccessTokenSource;
-  /** Per-send timeout; default DEFAULT_PLATFORM_TIMEOUT_MS (lib/timings.ts). */
+  /** What the client waits by (lib/timings.ts; the runtime passes its derived Timings). Default: derived from timeoutMs. */
+  readonly timings?: Timings;
+  /** Per-send timeout when no `timings` are given (they are then derived from it); default DEFAULT_PLATFORM_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   readonly transport?: Transport;
   /** For downloadBillStream; default: `transport` buffered when given, else fetch streaming the body. */
@@ -71,6 +73,19 @@ export function defaultBillUrl(apiUrl: string): string {
   return `${new URL(apiUrl).origin}/onecard/uap/downbill.do`;
 }
 
+/**
+ * The client's timings: the given ones once their relations are checked, else those derived from timeoutMs.
+ * @throws ConfigurationError when a relation does not hold, or timeoutMs disagrees with the timings.
+ */
+function clientTimings(options: PlatformClientOptions): Timings {
+  if (!options.timings) return deriveTimings({ platformTimeoutMs: options.timeoutMs ?? DEFAULT_PLATFORM_TIMEOUT_MS });
+  checkTimings(options.timings);
+  if (options.timeoutMs !== undefined && options.timeoutMs !== options.timings.platformTimeoutMs) {
+    throw new ConfigurationError(`timeoutMs ${options.timeoutMs} disagrees with the timings' platform timeout ${options.timings.platformTimeoutMs}`);
+  }
+  return options.timings;
+}
+
 type ResponseHandler<T> = (response: TransportResponse, credentials: Credentials) => T;
 
 /** Retry-After for a failed token call when neither the token source nor the error knows better. */
@@ -79,7 +94,8 @@ const TOKEN_RETRY_AFTER_SECONDS = 5;
 export function createPlatformClient(options: PlatformClientOptions): PlatformClient {
   const apiUrl = options.apiUrl;
   const billUrl = options.billUrl ?? defaultBillUrl(apiUrl);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_PLATFORM_TIMEOUT_MS;
+  const timings = clientTimings(options);
+  const timeoutMs = timings.platformTimeoutMs;
   const transport = options.transport ?? createFetchTransport();
   const streamingTransport: StreamingTransport =
     options.streamingTransport ??
@@ -325,7 +341,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       const body = { bill_date: request.billDate, bill_type: request.billType, crypt_type: request.cryptType };
       const sendStreaming = async (url: string, form: string): Promise<StreamingResponse> => {
         try {
-          return await streamingTransport({ url, body: form, timeoutMs, idleTimeoutMs: billBodyIdleMs(timeoutMs) });
+          return await streamingTransport({ url, body: form, timeoutMs, idleTimeoutMs: timings.billBodyIdleMs });
         } catch (error) {
           throw classifyTransportError(error, timeoutMs);
         }

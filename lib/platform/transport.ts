@@ -9,7 +9,7 @@ export interface TransportRequest {
   /** application/x-www-form-urlencoded; charset=UTF-8 */
   readonly body: string;
   readonly timeoutMs: number;
-  /** Streaming only: the longest gap between two body chunks (lib/timings.ts billBodyIdleMs); absent, unbounded. */
+  /** Streaming only: the longest gap between two body chunks (lib/timings.ts Timings.billBodyIdleMs); absent, unbounded. */
   readonly idleTimeoutMs?: number;
 }
 

@@ -13,6 +13,7 @@ import {
   OVERDUE_AFTER_MS,
   TOKEN_MAX_WAIT_MS,
   TOKEN_SPACING_MS,
+  BILL_FUNCTION_TIMEOUT_MS,
   checkTimings,
   deriveTimings,
   type Timings,
@@ -20,6 +21,7 @@ import {
 import { DEFAULT_LEASE_MS, DEFAULT_MAX_WAIT_MS, DEFAULT_MIN_ISSUE_INTERVAL_MS } from '../../lib/token/manager.js';
 import { DEFAULT_SETTLE_OLDER_THAN_MS } from '../../lib/ledger/settler.js';
 import { rejection } from '../support/rejection.js';
+import { createPlatformClient } from '../../lib/platform/client.js';
 
 /** The values main had as separate constants before lib/timings.ts (10 s timeout). */
 const BEFORE = { tokenLeaseMs: 15_000, inFlightWindowMs: 30_000, notFoundGraceMs: 60_000, settleOlderThanMs: 60_000, settleReserveMs: 30_000 };
@@ -130,5 +132,36 @@ describe('checkTimings', () => {
 
   it('accepts the derived timings (the module checked them at load)', () => {
     expect(() => checkTimings(DEFAULT_TIMINGS)).not.toThrow();
+  });
+});
+
+describe('the bill body idle bound (billBodyIdleMs)', () => {
+  it('is one platform timeout, derived with the rest for any timeout', () => {
+    expect(DEFAULT_TIMINGS.billBodyIdleMs).toBe(DEFAULT_PLATFORM_TIMEOUT_MS);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_PLATFORM_TIMEOUT_MS }), (t) => {
+        const x = deriveTimings({ platformTimeoutMs: t });
+        expect(x.billBodyIdleMs).toBe(t);
+        expect(x.billBodyIdleMs + MARGIN_MS).toBeLessThan(BILL_FUNCTION_TIMEOUT_MS);
+      }),
+    );
+  });
+
+  it.each([
+    [{ billBodyIdleMs: 9_999 }, 'billBodyIdleMs >= platformTimeoutMs'],
+    [{ billBodyIdleMs: BILL_FUNCTION_TIMEOUT_MS - MARGIN_MS }, 'billBodyIdleMs + MARGIN_MS < BILL_FUNCTION_TIMEOUT_MS'],
+  ] as Array<[Partial<Timings>, string]>)('a bad bound is refused, naming its relation: %o', (change, relation) => {
+    expect(() => checkTimings({ ...DEFAULT_TIMINGS, ...change })).toThrow(`timing relation violated: ${relation}`);
+  });
+
+  it('the platform client refuses timings whose idle bound breaks a relation when it is built', () => {
+    const base = {
+      apiUrl: 'http://127.0.0.1:9/onecard/uap/gateway.action',
+      credentials: { get: async () => { throw new Error('unused'); }, refresh: async () => { throw new Error('unused'); } },
+      tokens: { get: async () => 'token', invalidate: async () => undefined },
+    };
+    expect(() => createPlatformClient({ ...base, timings: { ...DEFAULT_TIMINGS, billBodyIdleMs: BILL_FUNCTION_TIMEOUT_MS } })).toThrow(ConfigurationError);
+    expect(() => createPlatformClient({ ...base, timings: DEFAULT_TIMINGS, timeoutMs: 1_000 })).toThrow(ConfigurationError);
+    expect(() => createPlatformClient({ ...base, timings: DEFAULT_TIMINGS })).not.toThrow();
   });
 });
