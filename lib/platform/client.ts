@@ -28,6 +28,7 @@ import {
   classifyTransportError,
   createFetchStreamingTransport,
   createFetchTransport,
+  streamingTransport as idleBoundedTransport,
   type StreamingResponse,
   type StreamingTransport,
   type Transport,
@@ -45,8 +46,17 @@ import type {
   TokenCallOptions,
 } from './types.js';
 
-export type { StreamingResponse, StreamingTransport, Transport, TransportRequest, TransportResponse } from './transport.js';
-export { classifyTransportError, createFetchStreamingTransport, createFetchTransport } from './transport.js';
+export type {
+  OpenedResponse,
+  ResponseOpener,
+  StreamingRequest,
+  StreamingResponse,
+  StreamingTransport,
+  Transport,
+  TransportRequest,
+  TransportResponse,
+} from './transport.js';
+export { classifyTransportError, createFetchStreamingTransport, createFetchTransport, streamingTransport } from './transport.js';
 
 export interface PlatformClientOptions {
   /** The API endpoint, whole (e.g. http://host:port/onecard/uap/gateway.action). */
@@ -60,7 +70,7 @@ export interface PlatformClientOptions {
   /** Per-send timeout when no `timings` are given (they are then derived from it); default DEFAULT_PLATFORM_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   readonly transport?: Transport;
-  /** For downloadBillStream; default: `transport` buffered when given, else fetch streaming the body. */
+  /** For downloadBillStream (lib/platform/transport.ts streamingTransport); default: `transport` buffered when given, else fetch streaming the body. */
   readonly streamingTransport?: StreamingTransport;
   readonly now?: () => Date;
 }
@@ -100,10 +110,10 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
   const streamingTransport: StreamingTransport =
     options.streamingTransport ??
     (options.transport
-      ? async (request) => {
+      ? idleBoundedTransport(async (request) => {
           const response = await transport(request);
-          return { status: response.status, body: chunksOf(response.body) };
-        }
+          return { status: response.status, body: chunksOf(response.body), cancel: () => undefined };
+        })
       : createFetchStreamingTransport());
   const now = options.now ?? (() => new Date());
 

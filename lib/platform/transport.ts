@@ -1,5 +1,6 @@
 // How a signed form body reaches the platform: the Transport port, the default fetch-based one
-// (undici keep-alive, per-call timeout) and the mapping of network failures to DeliveryState.
+// (undici keep-alive, per-call timeout), the streaming port with its body idle bound, and the mapping
+// of network failures to DeliveryState.
 import { GatewayError } from '../errors.js';
 import { PlatformTimeoutError, PlatformUnreachableError } from './errors.js';
 import type { UpstreamError } from '../protocol/errors.js';
@@ -9,8 +10,11 @@ export interface TransportRequest {
   /** application/x-www-form-urlencoded; charset=UTF-8 */
   readonly body: string;
   readonly timeoutMs: number;
-  /** Streaming only: the longest gap between two body chunks (lib/timings.ts Timings.billBodyIdleMs); absent, unbounded. */
-  readonly idleTimeoutMs?: number;
+}
+
+/** A streamed request: `idleTimeoutMs` bounds each wait for the next body chunk (lib/timings.ts billBodyIdleMs). */
+export interface StreamingRequest extends TransportRequest {
+  readonly idleTimeoutMs: number;
 }
 
 export interface TransportResponse {
@@ -27,8 +31,77 @@ export interface StreamingResponse {
   readonly body: AsyncIterable<Uint8Array>;
 }
 
-/** Like Transport, but resolves once the headers are in; `timeoutMs` then bounds only the wait for them. */
-export type StreamingTransport = (request: TransportRequest) => Promise<StreamingResponse>;
+/** What a streaming transport opens once the headers are in: the status, the body as it arrives, how to give it up. */
+export interface OpenedResponse {
+  readonly status: number;
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Gives the body up (aborts the connection); called when a wait for a chunk outlasts the idle bound. */
+  cancel(reason: Error): void;
+}
+
+/** Sends one POST and resolves once the headers are in; `timeoutMs` bounds only the wait for them. */
+export type ResponseOpener = (request: TransportRequest) => Promise<OpenedResponse>;
+
+declare const IDLE_BOUNDED: unique symbol;
+
+/**
+ * Like Transport, but resolves once the headers are in (`timeoutMs` bounds the wait for them), and its body fails
+ * as PlatformTimeoutError when a wait for the next chunk outlasts `idleTimeoutMs`. Made only by streamingTransport(),
+ * which puts that bound on any opener, so no transport can leave it out: the brand keeps a bare function out.
+ */
+export type StreamingTransport = ((request: StreamingRequest) => Promise<StreamingResponse>) & { readonly [IDLE_BOUNDED]: true };
+
+/** A streaming transport from an opener: each wait for a body chunk bounded by the request's idleTimeoutMs. */
+export function streamingTransport(open: ResponseOpener): StreamingTransport {
+  const transport = async (request: StreamingRequest): Promise<StreamingResponse> => {
+    const { idleTimeoutMs } = request;
+    if (!Number.isSafeInteger(idleTimeoutMs) || idleTimeoutMs < 1) throw new RangeError(`idleTimeoutMs must be a positive integer: ${idleTimeoutMs}`);
+    const opened = await open(request);
+    return { status: opened.status, body: idleBounded(opened, idleTimeoutMs) };
+  };
+  return transport as StreamingTransport;
+}
+
+/**
+ * The opened body, each wait for a chunk raced against `idleTimeoutMs`: the consumer's own time between chunks
+ * does not count. A stall cancels the opener's body and fails even if the opener's cancel does not end the wait.
+ */
+async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
+  const chunks = opened.body[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = Object.assign(new Error(`no body bytes in ${idleTimeoutMs} ms`), { name: 'TimeoutError' });
+          finished = true; // the body is given up: nothing more to return
+          opened.cancel(error);
+          reject(error);
+        }, idleTimeoutMs);
+      });
+      const next = chunks.next();
+      next.catch(() => undefined); // after a stall it rejects (cancelled) with nobody waiting
+      let result: IteratorResult<Uint8Array>;
+      try {
+        result = await Promise.race([next, stalled]);
+      } catch (error) {
+        finished = true;
+        throw classifyTransportError(error, idleTimeoutMs);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    // The consumer stopped early: release the body as a for-await would.
+    if (!finished) await chunks.return?.();
+  }
+}
 
 /** Failures that happen before a byte of the request can have reached the platform. */
 const NOT_SENT_CODES = new Set([
@@ -90,12 +163,9 @@ export function classifyTransportError(error: unknown, timeoutMs: number): Upstr
   );
 }
 
-/**
- * The default streaming transport: global fetch, the body iterated as undici delivers it. The timeout covers
- * the answer's start; `idleTimeoutMs` each wait for the next chunk (a stalled body fails as PlatformTimeoutError).
- */
+/** The default streaming transport: global fetch, the body iterated as undici delivers it, under the idle bound. */
 export function createFetchStreamingTransport(): StreamingTransport {
-  return async ({ url, body, timeoutMs, idleTimeoutMs }) => {
+  return streamingTransport(async ({ url, body, timeoutMs }) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
     try {
@@ -106,34 +176,13 @@ export function createFetchStreamingTransport(): StreamingTransport {
         signal: controller.signal,
       });
       clearTimeout(timer);
-      const stream = response.body;
-      async function* chunks(): AsyncGenerator<Uint8Array> {
-        if (!stream) return;
-        let idle: ReturnType<typeof setTimeout> | undefined;
-        // Armed only while waiting on the network: the consumer's own time between chunks does not count.
-        const arm = (): void => {
-          if (idleTimeoutMs === undefined) return;
-          idle = setTimeout(() => controller.abort(Object.assign(new Error(`no body bytes in ${idleTimeoutMs} ms`), { name: 'TimeoutError' })), idleTimeoutMs);
-        };
-        try {
-          arm();
-          for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-            clearTimeout(idle);
-            yield chunk;
-            arm();
-          }
-        } catch (error) {
-          throw classifyTransportError(error, idleTimeoutMs ?? timeoutMs);
-        } finally {
-          clearTimeout(idle);
-        }
-      }
-      return { status: response.status, body: chunks() };
+      const stream = (response.body ?? []) as AsyncIterable<Uint8Array>;
+      return { status: response.status, body: stream, cancel: (reason) => controller.abort(reason) };
     } catch (error) {
       clearTimeout(timer);
       throw classifyTransportError(error, timeoutMs);
     }
-  };
+  });
 }
 
 /** The default transport: global fetch (undici, keep-alive) with AbortSignal.timeout. */
