@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoTokenStore, type TokenStore } from '../../lib/token/store.js';
 import { createTokenManager, tokenFingerprint, type TokenManagerOptions } from '../../lib/token/manager.js';
 import { GarbledResponseError, PlatformBusyError } from '../../lib/protocol/errors.js';
+import { PlatformTimeoutError } from '../../lib/platform/errors.js';
 import { TokenUnavailableError } from '../../lib/token/errors.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 import { countingStore, fakeTokenCall, manualClock, type ManualClock } from './fakes.js';
@@ -235,6 +236,66 @@ describe('token manager: invalidation and the 2-minute rule', () => {
     f.clock.advance(SPACING);
     expect(await other.get()).toBe(f.platform.current);
     expect(f.platform.calls).toBe(2);
+  });
+});
+
+describe('token manager: the spacing counts from the send', () => {
+  /** A lease write that takes 3 s (a table slow under load), and a token call that notes when it was sent. */
+  function slowLeaseFixture(answers: readonly ('lost' | 'token')[]) {
+    const f = fixture();
+    const sent: number[] = [];
+    const slowStore: TokenStore = {
+      ...store,
+      acquireLease: async (appKey, input) => {
+        const taken = await store.acquireLease(appKey, input);
+        f.clock.advance(3_000);
+        return taken;
+      },
+    };
+    const fetchToken: TokenManagerOptions['fetchToken'] = async ({ beforeSend } = {}) => {
+      beforeSend?.();
+      sent.push(f.clock.now());
+      // 'lost': the platform issued a token but the answer never came (a drop after commit, a timeout).
+      if (answers[sent.length - 1] === 'lost') throw new PlatformTimeoutError(1_000, 'UNKNOWN');
+      return { accessToken: `tok-${sent.length}-${'x'.repeat(24)}`, expiresInSeconds: 7200 };
+    };
+    const instance = () => f.instance({ store: slowStore, fetchToken, tokenCallMs: 1_000 });
+    return { f, sent, instance };
+  }
+
+  it('after a lost answer: no instance calls again until the spacing has passed since the call went out', async () => {
+    const { f, sent, instance } = slowLeaseFixture(['lost', 'token']);
+    const leaseTakenAt = f.clock.now();
+    const a = instance();
+    const lost = await rejection(a.get());
+    expect(lost).toBeInstanceOf(PlatformTimeoutError);
+    expect(sent).toEqual([leaseTakenAt + 3_000]);
+    expect(a.retryAfterSeconds?.(lost)).toBe(SPACING / 1000);
+
+    // The spacing after the lease was taken is only 117 s after the call the platform counts.
+    f.clock.set(leaseTakenAt + SPACING);
+    const b = instance();
+    expect(await rejection(b.get())).toBeInstanceOf(TokenUnavailableError);
+    expect(await rejection(a.get())).toBeInstanceOf(TokenUnavailableError);
+    expect(sent).toHaveLength(1);
+
+    f.clock.set((sent[0] as number) + SPACING);
+    expect(await b.get()).toBe(`tok-2-${'x'.repeat(24)}`);
+    expect((sent[1] as number) - (sent[0] as number)).toBeGreaterThanOrEqual(SPACING);
+  });
+
+  it('after a token: a renewal after 40017 waits the spacing since the call that got it went out', async () => {
+    const { f, sent, instance } = slowLeaseFixture(['token', 'token']);
+    const leaseTakenAt = f.clock.now();
+    const a = instance();
+    const first = await a.get();
+    await a.invalidate(first);
+    f.clock.set(leaseTakenAt + SPACING);
+    expect(await rejection(instance().get())).toBeInstanceOf(TokenUnavailableError);
+    expect(sent).toHaveLength(1);
+    f.clock.set((sent[0] as number) + SPACING);
+    expect(await instance().get()).not.toBe(first);
+    expect((sent[1] as number) - (sent[0] as number)).toBeGreaterThanOrEqual(SPACING);
   });
 });
 
