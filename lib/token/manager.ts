@@ -12,6 +12,8 @@
 //   timeout). Takeover after a crash needs the lease lapsed AND the spacing since fetched_at
 //   elapsed, so even a takeover never breaks the 2-minute rule. The holder sends only while its call,
 //   run to its timeout (tokenCallMs), still ends inside the lease; else a retryable 503, nothing sent.
+//   fetched_at is stamped when the lease is taken and moved to when the call actually went out by the
+//   publish or the release: a lease write slow under load must not shorten the platform's 2 minutes.
 // - Publishing: a publish that throws after a successful token call is retried with bounded backoff
 //   (the platform already killed the old token); one refused by its condition (lease lost) is not.
 // - Waiting: while another instance holds a live lease, serve a still-valid token if there is one,
@@ -187,11 +189,14 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const leaseUntil = startedAt + leaseMs;
     // The send goes out only if, run to its timeout, it still ends inside the lease: after that
     // another instance may hold the lease and make the fleet's token call.
+    // When the call went out: the platform counts its 2 minutes from there, not from the lease write.
+    let sentAt: number | undefined;
     const beforeSend = (): void => {
       const at = now();
       if (at + tokenCallMs > leaseUntil) {
         throw unavailable('the renewal lease ran out before the token call was sent; it was not sent', startedAt + minIssueIntervalMs - at);
       }
+      sentAt = at;
     };
     let issued: IssuedToken;
     try {
@@ -207,9 +212,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         appKey,
         error: error instanceof Error ? error.name : 'unknown',
       });
-      await store.releaseLease(appKey, owner).catch(() => undefined);
+      await store.releaseLease(appKey, owner, sentAt).catch(() => undefined);
       // The call counts for the spacing whatever its answer: no token before the window ends.
-      if (typeof error === 'object' && error !== null) nextCallAfterFailure.set(error, startedAt + minIssueIntervalMs);
+      if (typeof error === 'object' && error !== null) nextCallAfterFailure.set(error, (sentAt ?? startedAt) + minIssueIntervalMs);
       throw error;
     }
     // Expiry counts from before the call: conservative by the call's duration.
@@ -220,6 +225,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       token: held.token,
       expiresAt: held.expiresAt,
       issuedAt: startedAt,
+      ...(sentAt === undefined ? {} : { sentAt }),
     });
     if (!published) {
       // Our lease lapsed and another instance took over: its call kills this token. Re-read instead.

@@ -38,6 +38,8 @@ export interface PublishInput {
   readonly token: string;
   readonly expiresAt: number;
   readonly issuedAt: number;
+  /** When the token call went out; it becomes fetched_at (absent: fetched_at stays the lease's). */
+  readonly sentAt?: number;
 }
 
 export interface TokenStore {
@@ -51,8 +53,11 @@ export interface TokenStore {
   acquireLease(appKey: string, input: AcquireLeaseInput): Promise<boolean>;
   /** Stores a new token: only by the lease owner on an unchanged version. Clears the lease. */
   publish(appKey: string, input: PublishInput): Promise<boolean>;
-  /** Gives the lease up after a failed call (fetchedAt stays: the call was made). Owner only. */
-  releaseLease(appKey: string, owner: string): Promise<boolean>;
+  /**
+   * Gives the lease up after a failed call. Owner only. fetchedAt stays (the call was made), moved to
+   * `sentAt` when given: the call went out then, later than the lease was taken.
+   */
+  releaseLease(appKey: string, owner: string, sentAt?: number): Promise<boolean>;
   /** Removes the token only if it is the one that failed (a newer one is left alone). */
   invalidate(appKey: string, failedToken: string): Promise<boolean>;
 }
@@ -107,11 +112,12 @@ export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenS
     },
 
     publish(appKey, input) {
+      const sent = input.sentAt !== undefined;
       return conditionalUpdate({
         TableName: tableName,
         Key: key(appKey),
         UpdateExpression:
-          'SET #token = :token, #expires_at = :expires_at, #issued_at = :issued_at, #version = :next ' +
+          `SET #token = :token, #expires_at = :expires_at, #issued_at = :issued_at, #version = :next${sent ? ', #fetched_at = :sent_at' : ''} ` +
           'REMOVE #lease_owner, #lease_until',
         ConditionExpression: '#lease_owner = :owner AND #version = :version',
         ExpressionAttributeNames: {
@@ -121,6 +127,7 @@ export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenS
           '#version': 'version',
           '#lease_owner': 'lease_owner',
           '#lease_until': 'lease_until',
+          ...(sent ? { '#fetched_at': 'fetched_at' } : {}),
         },
         ExpressionAttributeValues: {
           ':token': { S: input.token },
@@ -129,18 +136,20 @@ export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenS
           ':version': num(input.version),
           ':next': num(input.version + 1),
           ':owner': { S: input.owner },
+          ...(input.sentAt !== undefined ? { ':sent_at': num(input.sentAt) } : {}),
         },
       });
     },
 
-    releaseLease(appKey, owner) {
+    releaseLease(appKey, owner, sentAt) {
+      const sent = sentAt !== undefined;
       return conditionalUpdate({
         TableName: tableName,
         Key: key(appKey),
-        UpdateExpression: 'REMOVE #lease_owner, #lease_until',
+        UpdateExpression: `${sent ? 'SET #fetched_at = :sent_at ' : ''}REMOVE #lease_owner, #lease_until`,
         ConditionExpression: '#lease_owner = :owner',
-        ExpressionAttributeNames: { '#lease_owner': 'lease_owner', '#lease_until': 'lease_until' },
-        ExpressionAttributeValues: { ':owner': { S: owner } },
+        ExpressionAttributeNames: { '#lease_owner': 'lease_owner', '#lease_until': 'lease_until', ...(sent ? { '#fetched_at': 'fetched_at' } : {}) },
+        ExpressionAttributeValues: { ':owner': { S: owner }, ...(sent ? { ':sent_at': num(sentAt) } : {}) },
       });
     },
 
