@@ -231,7 +231,13 @@ export function createDirectoryArchive(root: string): BillArchive {
           await publish(temporary, path, putOptions);
         },
         async abort() {
-          out?.destroy();
+          // The stream opens its file asynchronously: wait until it is closed, else the file can appear
+          // after the rm below and stay behind as a stray temporary.
+          if (out && !out.closed) {
+            const closed = once(out, 'close').catch(() => undefined);
+            out.destroy();
+            await closed;
+          }
           await rm(temporary, { force: true });
         },
       };

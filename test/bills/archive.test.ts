@@ -105,6 +105,22 @@ describe('directory archive writers', () => {
   });
 });
 
+describe('directory archive writers, aborted', () => {
+  it('an abort right after the first write leaves no temporary file, though the file is opened asynchronously', async () => {
+    const root = await tempRoot();
+    const archive = createDirectoryArchive(root);
+    // The open of a write stream is still pending when write() returns: an abort that does not wait for the
+    // stream to close can remove the temporary before it exists. Many tries, so the race is met without load.
+    for (let i = 0; i < 200; i++) {
+      const writer = archive.openWriter(`raw/2026/01/04/K${i}.txt`, { contentType: 'text/plain', keepPrevious: true });
+      await writer.write('never');
+      await writer.abort();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await readdir(join(root, 'raw/2026/01/04'))).toEqual([]);
+  });
+});
+
 describe('S3 archive', () => {
   const slowDown = (): Error => Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
 
