@@ -31,6 +31,15 @@ export interface HttpGateway {
 /** Largest body the local server reads (API Gateway's own limit is 10 MB; the chain's is 16 KB). */
 const MAX_READ_BYTES = 1024 * 1024;
 
+/**
+ * How long an idle keep-alive connection stays open (Node's default is 5 s). A client that reuses a
+ * connection the server is just closing as idle gets ECONNRESET: a client in this process whose event
+ * loop was held across the server's timeout (a test parsing a 100,000-row bill in between) writes its next
+ * request before either side's idle timer has run, and the server then closes the socket with that request
+ * unread. Load balancers keep idle connections 60 s; the server outlasts that, so clients close first.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** Listens on host:port and serves every request through `invoke`. */
 export async function startHttpGateway(options: HttpGatewayOptions): Promise<HttpGateway> {
   const { invoke } = options;
@@ -40,6 +49,9 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       writeJson(response, mapped.statusCode, mapped.body, { ...mapped.headers, 'x-request-id': randomUUID() });
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Above the keep-alive timeout, as Node advises, so an idle connection is never cut as a slow request.
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
