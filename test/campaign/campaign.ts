@@ -1,4 +1,5 @@
 // The campaign (issue 15): bad input, then the seeded load with faults and a key rotation mid-run, then
+// token rounds (a token invalidation and a seeded fault on the token call the fleet then makes), then
 // the settlement schedule and the day's bill made final by the clock, and the verdict. `npm run campaign`
 // runs it full size on the process fleet (test/campaign/run.ts); test/e2e/campaign.test.ts runs it small.
 import { createLedgerStore } from '../../lib/ledger/store.js';
@@ -7,11 +8,12 @@ import { finalFrom, parseFinalAfter } from '../../lib/bills/finality.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { runBadInput } from './bad-input.js';
 import { sleep, Tally } from './http.js';
-import { runLoad, type LoadResult } from './load.js';
+import { SANDBOX_METHODS } from '../../lib/sandbox/index.js';
+import { faultName, lastTokenCallAt, runLoad, type LoadResult } from './load.js';
 import { rotateMidRun, type RotationReport } from './rotation.js';
-import { buildSchedule, type Op } from './schedule.js';
+import { buildSchedule, tokenFaultRounds, type Op } from './schedule.js';
 import { CAMPAIGN_ACCOUNTS, startCampaignStack, type StackOptions } from './stack.js';
-import { eventLines, fiveHundredLines, latencyLines, line, moneyLines, tokenLines, type Line } from './verdict.js';
+import { eventLines, fiveHundredLines, latencyLines, line, moneyLines, tokenFaultLines, tokenLines, type Line, type TokenRound } from './verdict.js';
 
 export interface CampaignOptions extends StackOptions {
   readonly seed: number;
@@ -23,6 +25,10 @@ export interface CampaignOptions extends StackOptions {
   readonly clients: number;
   readonly faultRate: number;
   readonly badInput: number;
+  /** Token rounds with a fault on the token call (test/campaign/schedule.ts tokenFaultRounds): each costs one token spacing. */
+  readonly tokenFaults: number;
+  /** The size of each token round's load. */
+  readonly tokenRound: { readonly payments: number; readonly refunds: number; readonly replays: number; readonly conflicts: number; readonly reads: number };
   /** The least the run must have sent (issue 15: 1,000 payments, 300 refunds). */
   readonly require: { readonly payments: number; readonly refunds: number; readonly badInput: number };
   /** Progress lines (stderr in the CLI). */
@@ -44,6 +50,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   const stack = await startCampaignStack(options);
   const tally = new Tally();
   const lines: Line[] = [];
+  const tokenRounds: TokenRound[] = [];
   try {
     // 1. Bad input, alone, so any platform call during it is one a refused request caused.
     tally.phase = 'bad input';
@@ -79,22 +86,43 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       },
     });
     const loads = [load];
-    if ((load.faultsQueued.invalidateToken ?? 0) === 0) {
-      // The load ended before the platform would allow a second token: wait for that, then kill the token
-      // under a short second load, so the fleet's renewal after an invalidation is part of every run.
-      const issuedAt = stack.sandbox.state.currentToken?.issuedAt.getTime() ?? 0;
-      const waitMs = Math.max(0, issuedAt + stack.tokenSpacingMs + 1_500 - stack.sandbox.clock.now().getTime());
-      say(`waiting ${(waitMs / 1000).toFixed(0)} s until a new token is allowed, then a token invalidation under load`);
+    // 3. Token rounds: each waits until the platform allows a new token, kills the token under a short load
+    //    and queues the round's fault on the token call the fleet then makes; its clients wait out the
+    //    Retry-After a 503 TOKEN_UNAVAILABLE gives, as a campus system would, and must then be paid.
+    tally.phase = 'token rounds';
+    const tokenFaults = tokenFaultRounds(options.seed, options.tokenFaults, options.platformTimeoutMs);
+    const roundCount = Math.max(tokenFaults.length, (load.faultsQueued.invalidateToken ?? 0) === 0 ? 1 : 0);
+    for (let round = 0; round < roundCount; round++) {
+      const tokenFault = tokenFaults[round];
+      const lastCall = lastTokenCallAt(stack.sandbox) ?? 0;
+      const waitMs = Math.max(0, lastCall + stack.tokenSpacingMs + 1_500 - stack.sandbox.clock.now().getTime());
+      say(`token round ${round + 1}/${roundCount}: waiting ${(waitMs / 1000).toFixed(0)} s until a new token is allowed, then a token invalidation under load${tokenFault ? `, the token call meeting ${faultName(tokenFault)}` : ''}`);
       await sleep(waitMs);
-      const [first, ...rest] = buildSchedule({ ...options, seed: options.seed + 1, payments: 40, refunds: 10, replays: 10, conflicts: 4, reads: 4, faultRate: 0, instances: stack.instances.length });
+      const callsBefore = stack.sandbox.state.calls.length;
+      if (tokenFault) stack.sandbox.faults.inject(tokenFault, { methods: [SANDBOX_METHODS.accessToken] });
+      const [first, ...rest] = buildSchedule({ ...options, ...options.tokenRound, seed: options.seed + 1 + round, faultRate: 0, instances: stack.instances.length });
       const tailOps = [{ ...(first as Op), fault: { type: 'invalidateToken' } as const }, ...rest];
-      loads.push(await runLoad({ sandbox: stack.sandbox, instances: stack.instances, tally, ops: tailOps, clients: options.clients, runTag: `${runTag}t`, tokenSpacingMs: stack.tokenSpacingMs, maxRetryWaitMs: Math.min(10_000, stack.tokenSpacingMs), maxRetries: 2 }));
+      const tail = await runLoad({
+        sandbox: stack.sandbox,
+        instances: stack.instances,
+        tally,
+        ops: tailOps,
+        clients: options.clients,
+        runTag: `${runTag}t${round}`,
+        tokenSpacingMs: stack.tokenSpacingMs,
+        maxRetryWaitMs: stack.tokenSpacingMs + 2_000,
+        maxRetries: 2,
+      });
+      stack.sandbox.faults.clear();
+      loads.push(tail);
+      const tokenCalls = stack.sandbox.state.calls.slice(callsBefore).filter((call) => call.method === SANDBOX_METHODS.accessToken);
+      tokenRounds.push({ ...(tokenFault ? { fault: faultName(tokenFault) } : {}), calls: tokenCalls, counts: tail.counts });
     }
     days.add(chinaDate());
     // Answers the platform still holds back (latency past the timeout) land before the day is closed.
     await sleep(options.platformTimeoutMs * 3);
 
-    // 3. The back office: the next China day after BILL_FINAL_AFTER, on both clocks.
+    // 4. The back office: the next China day after BILL_FINAL_AFTER, on both clocks.
     const lastDay = [...days].sort().at(-1) as string;
     const finalAfter = parseFinalAfter(options.billFinalAfter) ?? 180;
     const offsetMs = finalFrom(lastDay, finalAfter).getTime() + 60_000 - Date.now();
@@ -122,16 +150,19 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     }
     const exceptions = await openExceptions(tally, backOffice.url, [...days]);
 
-    // 4. The verdict.
+    // 5. The verdict.
     const sent = sumOf(loads.map((entry) => entry.counts));
     const queued = sumOf(loads.map((entry) => entry.faultsQueued));
     const violations = loads.flatMap((entry) => entry.violations);
-    const loadSeconds = loads.reduce((sum, entry) => sum + (entry.endedAt - entry.startedAt) / 1000, 0);
+    // Throughput and latency are of the main load: the token rounds mostly wait out the token spacing.
+    const seconds = (entry: LoadResult): number => (entry.endedAt - entry.startedAt) / 1000;
+    const loadSeconds = seconds(load);
+    const roundSeconds = loads.slice(1).reduce((sum, entry) => sum + seconds(entry), 0);
     const faults = Object.entries(queued).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ×${n}`).join(', ');
     lines.push(
       line('volume', (sent['payments sent'] ?? 0) >= options.require.payments && (sent['refunds sent'] ?? 0) >= options.require.refunds,
         `sent: ${sent['payments sent'] ?? 0} payments, ${sent['refunds sent'] ?? 0} refunds, ${sent['replays sent'] ?? 0} replays, ${sent['conflicting reuses sent'] ?? 0} conflicting reuses (${sent['conflicts answered 409'] ?? 0} answered 409), ${sent['card queries sent'] ?? 0} card queries, ${sent['pay.query batches sent'] ?? 0} pay.query batches; ${sent['503 retried'] ?? 0} retries after 503`),
-      line('faults', undefined, `faults queued: ${faults || 'none'}; token invalidations put off until a new token was allowed: ${loads.reduce((sum, entry) => sum + entry.invalidationsDeferred, 0)}`),
+      line('faults', undefined, `faults queued: ${faults || 'none'}; on the token call: ${tokenRounds.flatMap((round) => round.fault ?? []).join(', ') || 'none'}; token invalidations put off until a new token was allowed: ${loads.reduce((sum, entry) => sum + entry.invalidationsDeferred, 0)}`),
       ...moneyLines(stack.sandbox, CAMPAIGN_ACCOUNTS, ledger),
       ...(await eventLines(stack.eventsFile, ledger)),
       ...fiveHundredLines(tally.samples, tally.transportFailures),
@@ -142,8 +173,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         `bad input: ${bad.refusedSent} refused-class requests on ${[...bad.routes].sort().join(', ')}, not refused with a 4xx: ${bad.notRefused.length}, platform calls for them: ${bad.platformCalls}; ${bad.edgeSent} edge cases; 5xx: ${bad.fiveHundreds}${bad.notRefused.length ? ` (${bad.notRefused.slice(0, 3).join(' | ')})` : ''}`),
       rotationLine(rotation),
       ...tokenLines(stack.sandbox, stack.tokenSpacingMs, queued.invalidateToken ?? 0),
+      ...tokenFaultLines(tokenRounds, options.tokenFaults),
       ...latencyLines(tally.samples, 'load', loadSeconds),
-      line('wall', undefined, `load ${loadSeconds.toFixed(1)} s${loads.length > 1 ? ' (main and token-invalidation loads)' : ''}, whole campaign ${((performance.now() - wallStart) / 1000).toFixed(1)} s; settlement passes: ${JSON.stringify(settled.map(summary))}`),
+      line('wall', undefined, `load ${loadSeconds.toFixed(1)} s, ${loads.length - 1} token round(s) ${roundSeconds.toFixed(1)} s, whole campaign ${((performance.now() - wallStart) / 1000).toFixed(1)} s; settlement passes: ${JSON.stringify(settled.map(summary))}`),
     );
   } finally {
     await stack.close();

@@ -61,10 +61,25 @@ export interface LoadResult {
 }
 
 /**
- * Faults hit business calls only. A failed token call is a rule of its own (the next one only after the
- * spacing: 503 TOKEN_UNAVAILABLE for up to two minutes, tested in test/token); here it would only stall the run.
+ * The load's faults hit business calls. A failed token call costs the fleet a whole spacing (503
+ * TOKEN_UNAVAILABLE until the next call is allowed), so token faults get rounds of their own (campaign.ts).
  */
 const FAULTED_METHODS = [SANDBOX_METHODS.pay, SANDBOX_METHODS.refund, SANDBOX_METHODS.payQuery, SANDBOX_METHODS.queryCard];
+
+/** When the platform last saw a token call (any answer, faults included): its spacing counts from there. */
+export function lastTokenCallAt(sandbox: Sandbox): number | undefined {
+  const calls = sandbox.state.calls;
+  for (let i = calls.length - 1; i >= 0; i--) {
+    const call = calls[i];
+    if (call?.method === SANDBOX_METHODS.accessToken) return call.at.getTime();
+  }
+  return undefined;
+}
+
+/** A fault as the faults line counts it. */
+export function faultName(fault: SandboxFault): string {
+  return fault.type === 'latency' ? `latency ${fault.ms} ms` : fault.type === 'emptyRequest' ? `emptyRequest ${fault.signing}` : fault.type === 'retcode' ? `retcode ${fault.retcode}` : fault.type;
+}
 
 const MERCHANTS = { canteen: ['1001', '1002'], library: ['2001', '1001'] } as const;
 
@@ -87,8 +102,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   /** A drawn token invalidation waits until the platform would allow a new token, then goes with the next op. */
   let invalidationOwed = false;
   const newTokenAllowed = (): boolean => {
-    const issuedAt = sandbox.state.currentToken?.issuedAt.getTime();
-    return issuedAt !== undefined && sandbox.clock.now().getTime() - issuedAt >= options.tokenSpacingMs + 1_000;
+    const lastCall = lastTokenCallAt(sandbox);
+    return lastCall !== undefined && sandbox.clock.now().getTime() - lastCall >= options.tokenSpacingMs + 1_000;
   };
   const queueFault = (op: Op): void => {
     if (suspended) return;
@@ -106,7 +121,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   const inject = (fault: SandboxFault): void => {
     sandbox.faults.inject(fault, { methods: FAULTED_METHODS });
-    const name = fault.type === 'latency' ? `latency ${fault.ms} ms` : fault.type === 'emptyRequest' ? `emptyRequest ${fault.signing}` : fault.type === 'retcode' ? `retcode ${fault.retcode}` : fault.type;
+    const name = faultName(fault);
     faultsQueued[name] = (faultsQueued[name] ?? 0) + 1;
   };
 
@@ -123,13 +138,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   /** Sends an order's body as its client would, retrying a 503 after Retry-After and reading back an unknown outcome once. */
   const submit = async (op: Op, order: SentOrder, caller: string = order.caller): Promise<Answer | undefined> => {
     let answer: Answer | undefined;
+    let noToken = false;
     for (let attempt = 0; attempt <= options.maxRetries; attempt++) {
       if (attempt === 0) queueFault(op);
       answer = await tally.send(urlOf(op.instance).url, urlOf(op.instance).index, { method: 'POST', path: order.path, json: order.body, caller });
       if (caller === order.caller) learn(order, answer);
       if (answer?.status !== 503) break;
       count('503 retried');
+      if (answer.code === 'TOKEN_UNAVAILABLE') noToken = true;
       await sleep(Math.min(options.maxRetryWaitMs, (answer.retryAfterSeconds ?? 1) * 1000));
+    }
+    if (noToken) {
+      const paidNow = answer?.status === 200 && answer.body?.status === 'SUCCESS';
+      count(paidNow ? 'no token, then SUCCESS' : answer?.code === 'TOKEN_UNAVAILABLE' ? 'no token to the end' : 'no token, then answered');
     }
     if (caller === order.caller && answer && [202, 502, 504].includes(answer.status)) {
       // The outcome is not known: read it back once, through another instance, as a client would.

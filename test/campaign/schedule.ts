@@ -65,6 +65,28 @@ export function faultMenu(platformTimeoutMs: number): readonly (readonly [Sandbo
   ];
 }
 
+/**
+ * The faults the token call itself meets, in the order a run's token rounds take them (the same seed, the
+ * same order): first one whose answer is lost after the platform issued a new token (so the old token is
+ * dead and the new one unknown to the gateway), then the rest of timeout, busy, drop after commit and bad
+ * signature, then a latency spike past the timeout and a GBK text answer. Each costs the fleet one spacing.
+ */
+export function tokenFaultRounds(seed: number, count: number, platformTimeoutMs: number): SandboxFault[] {
+  const random = prng(seed ^ 0x70c3);
+  const shuffled = <T>(list: readonly T[]): T[] => {
+    const out = [...list];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [out[i], out[j]] = [out[j] as T, out[i] as T];
+    }
+    return out;
+  };
+  const [first, ...lost] = shuffled<SandboxFault>([{ type: 'dropAfterCommit' }, { type: 'timeout' }, { type: 'badSignature' }]);
+  const named = shuffled<SandboxFault>([...lost, { type: 'busy' }]);
+  const others = shuffled<SandboxFault>([{ type: 'latency', ms: platformTimeoutMs * 2 }, { type: 'gbkText' }]);
+  return [first as SandboxFault, ...named, ...others].slice(0, Math.max(0, count));
+}
+
 /** The accounts payments draw from: three funded ones, and rarely one without money or with a lost card. */
 const ACCOUNT_PICKS: readonly (readonly [string, number])[] = [
   ['32718', 30],

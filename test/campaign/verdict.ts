@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { eventId } from '../../lib/events/event.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 import { formatYuan } from '../../lib/protocol/money.js';
-import { SANDBOX_METHODS, type Sandbox, type SandboxAccountSeed } from '../../lib/sandbox/index.js';
+import { SANDBOX_METHODS, type Sandbox, type SandboxAccountSeed, type SandboxCall } from '../../lib/sandbox/index.js';
 import { DOCUMENTED_5XX, percentile, type RouteName, type Sample } from './http.js';
 
 export interface Line {
@@ -169,5 +169,44 @@ export function tokenLines(sandbox: Sandbox, spacingMs: number, invalidations: n
   const gap = Number.isFinite(minGap) ? `${(minGap / 1000).toFixed(1)} s` : 'n/a (one call)';
   return [
     line('token', minGap >= spacingMs && tooFrequent === 0 && invalidations > 0, `token calls: ${calls.length} (the tokens killed by the platform: ${invalidations}), closest two ${gap} apart (rule ${spacingMs / 1000} s); refused as too frequent: ${tooFrequent}`),
+  ];
+}
+
+/** One token round of the run: the fault its token call met, the token calls the platform saw in it, its load's counts. */
+export interface TokenRound {
+  readonly fault?: string;
+  readonly calls: readonly SandboxCall[];
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/**
+ * Recovery from a failed token call, round by round: the fault hit a token call, a later token call of the
+ * round gave a token, and the requests answered 503 TOKEN_UNAVAILABLE meanwhile were paid when retried
+ * after their Retry-After (none still without a token at the end).
+ */
+export function tokenFaultLines(rounds: readonly TokenRound[], expected: number): Line[] {
+  const faulted = rounds.filter((round) => round.fault !== undefined);
+  const problems: string[] = [];
+  const shown: string[] = [];
+  for (const round of faulted) {
+    const hit = round.calls.findIndex((call) => call.fault !== undefined);
+    const hitCall = round.calls[hit];
+    const recovered = hit < 0 ? undefined : round.calls.slice(hit + 1).find((call) => call.errcode === '0' && call.retcode === '0' && call.fault === undefined);
+    const paid = round.counts['no token, then SUCCESS'] ?? 0;
+    const stuck = round.counts['no token to the end'] ?? 0;
+    if (!hitCall) problems.push(`${round.fault}: no token call met it`);
+    else if (!recovered) problems.push(`${round.fault}: no token call gave a token after it`);
+    if (paid === 0) problems.push(`${round.fault}: no request answered 503 TOKEN_UNAVAILABLE was paid on its retry`);
+    if (stuck > 0) problems.push(`${round.fault}: ${stuck} request(s) still 503 TOKEN_UNAVAILABLE after their retries`);
+    const after = hitCall && recovered ? `a token ${((recovered.at.getTime() - hitCall.at.getTime()) / 1000).toFixed(1)} s later` : 'no token after it';
+    shown.push(`${round.fault} → ${after}, ${paid} paid after 503 TOKEN_UNAVAILABLE`);
+  }
+  if (faulted.length < expected) problems.push(`${faulted.length} of ${expected} token rounds ran with a fault`);
+  return [
+    line(
+      'token faults',
+      problems.length === 0,
+      `token call faults: ${faulted.length}${shown.length ? ` (${shown.join('; ')})` : ''}${problems.length ? `; FAILED: ${problems.slice(0, 3).join('; ')}` : ''}`,
+    ),
   ];
 }

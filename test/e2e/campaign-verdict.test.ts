@@ -1,6 +1,7 @@
 // The campaign's verdict lines fail when their promise is broken: a platform order the ledger lacks, a
 // SUCCESS the platform never applied, a PENDING left, a refund over its payment, an event missing or
-// stray, an undocumented 5xx, two token calls too close. Each is planted on a real sandbox and ledger records.
+// stray, an undocumented 5xx, two token calls too close or one refused as too frequent, a token call fault
+// the fleet did not recover from. Each is planted on a real sandbox and ledger records.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,9 @@ import { eventId } from '../../lib/events/event.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { CAMPAIGN_ACCOUNTS } from '../campaign/stack.js';
-import { sandboxCall, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
-import { eventLines, fiveHundredLines, moneyLines, tokenLines, type Line } from '../campaign/verdict.js';
+import { SANDBOX_METHODS, type SandboxCall } from '../../lib/sandbox/index.js';
+import { manualClock, sandboxCall, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { eventLines, fiveHundredLines, moneyLines, tokenFaultLines, tokenLines, type Line, type TokenRound } from '../campaign/verdict.js';
 
 let sandbox: TestSandbox;
 let dir: string;
@@ -104,5 +106,48 @@ describe('the campaign verdict', () => {
     const [line] = tokenLines(sandbox, rule, 1);
     expect(line?.ok).toBe(false);
     expect(line?.text).toMatch(/^token calls: 2 .*closest two \d+\.\d s apart \(rule 60 s\); refused as too frequent: 0$/);
+  });
+
+  it('fails when the platform refused a token call as too frequent, even with the calls far enough apart for the rule checked', async () => {
+    const clock = manualClock(new Date(Date.UTC(2026, 11, 1, 2, 0, 0)));
+    const strict = await startTestSandbox({ accounts: CAMPAIGN_ACCOUNTS, minTokenIntervalMs: 120_000, now: clock.now });
+    try {
+      expect((await sandboxCall(strict, 'accessToken', {}, { at: clock.now() })).envelope?.errcode).toBe('0');
+      clock.advance(30_000);
+      await sandboxCall(strict, 'accessToken', {}, { at: clock.now() }); // 60066: the platform's own 120 s
+      const [line] = tokenLines(strict, 20_000, 1);
+      expect(line?.ok).toBe(false);
+      expect(line?.text).toMatch(/closest two 30\.0 s apart \(rule 20 s\); refused as too frequent: 1$/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('fails a token round whose faulted token call was not followed by a token, or whose clients were left without one', async () => {
+    const clock = manualClock(new Date(Date.UTC(2026, 11, 1, 4, 0, 0)));
+    const platform = await startTestSandbox({ accounts: CAMPAIGN_ACCOUNTS, minTokenIntervalMs: 60_000, now: clock.now });
+    try {
+      platform.faults.inject({ type: 'busy' }, { methods: [SANDBOX_METHODS.accessToken] });
+      await sandboxCall(platform, 'accessToken', {}, { at: clock.now() });
+      clock.advance(61_000);
+      expect((await sandboxCall(platform, 'accessToken', {}, { at: clock.now() })).envelope?.errcode).toBe('0');
+      const [faulted, recovered] = platform.state.calls;
+      expect(faulted?.fault).toBe('busy');
+      const good: TokenRound = { fault: 'busy', calls: [faulted as SandboxCall, recovered as SandboxCall], counts: { 'no token, then SUCCESS': 3 } };
+      const [held] = tokenFaultLines([good], 1);
+      expect(held).toMatchObject({ ok: true, text: 'token call faults: 1 (busy → a token 61.0 s later, 3 paid after 503 TOKEN_UNAVAILABLE)' });
+
+      const noToken = tokenFaultLines([{ ...good, calls: [faulted as SandboxCall] }], 1)[0];
+      expect(noToken?.ok).toBe(false);
+      expect(noToken?.text).toContain('busy: no token call gave a token after it');
+      expect(tokenFaultLines([{ ...good, calls: [recovered as SandboxCall] }], 1)[0]?.text).toContain('busy: no token call met it');
+      const stuck = tokenFaultLines([{ ...good, counts: { 'no token, then SUCCESS': 2, 'no token to the end': 1 } }], 1)[0];
+      expect(stuck?.ok).toBe(false);
+      expect(stuck?.text).toContain('1 request(s) still 503 TOKEN_UNAVAILABLE after their retries');
+      expect(tokenFaultLines([{ ...good, counts: {} }], 1)[0]?.ok).toBe(false);
+      expect(tokenFaultLines([good], 2)[0]?.text).toContain('1 of 2 token rounds ran with a fault');
+    } finally {
+      await platform.close();
+    }
   });
 });
