@@ -1,5 +1,6 @@
 // The alarms: function errors and throttles, PENDING orders older than 15 minutes, reconciliation mismatches, open
-// reconciliation exceptions, settlement sources describing another order, dead letters and API 5xx; one helper, optionally to e-mail.
+// reconciliation exceptions, settlement sources describing another order, dead letters and API 5xx: each one row of
+// the same shape (AlarmSpec) made by one helper, optionally to e-mail.
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,6 +16,39 @@ import { StackLayer } from './layer.js';
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/** One alarm: a metric at a statistic and period, breaching at or above `threshold` for `evaluationPeriods`. */
+interface AlarmSpec {
+  /** Construct id (the logical ID's stem: test/infra/logical-ids.json). */
+  readonly id: string;
+  /** The metric with the statistic and period given: a resource's own (fn.metricErrors, …) or custom(name). */
+  readonly metric: (options: { readonly period: Duration; readonly statistic: string }) => cloudwatch.Metric;
+  readonly statistic: string;
+  /** Default five minutes. */
+  readonly period?: Duration;
+  /** Default 1. */
+  readonly threshold?: number;
+  /** Default 1. */
+  readonly evaluationPeriods?: number;
+  readonly description: string;
+}
+
+/** One of the gateway's own metrics (lib/observability/names.ts), by the service dimension. */
+const custom =
+  (metricName: string): AlarmSpec['metric'] =>
+  ({ period, statistic }) =>
+    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
+
+/** Every alarm of the gateway is made here: quiet without data. */
+function alarm(scope: Construct, spec: AlarmSpec): cloudwatch.Alarm {
+  return spec.metric({ period: spec.period ?? FIVE_MINUTES, statistic: spec.statistic }).createAlarm(scope, spec.id, {
+    alarmDescription: spec.description,
+    threshold: spec.threshold ?? 1,
+    evaluationPeriods: spec.evaluationPeriods ?? 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
 export interface GatewayAlarmsProps {
   readonly settings: Pick<GatewaySettings, 'alarmEmail'>;
   readonly functions: GatewayFunctions;
@@ -27,80 +61,85 @@ export class GatewayAlarms extends StackLayer {
 
   constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
     super(scope, id);
-    const alarms: cloudwatch.Alarm[] = [];
-    /** Every alarm of the gateway: one evaluation period, breaching at or above `threshold`, quiet without data. */
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, alarmDescription: string, threshold = 1, evaluationPeriods = 1): void => {
-      alarms.push(
-        metric.createAlarm(this, alarmId, {
-          alarmDescription,
-          threshold,
-          evaluationPeriods,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-    };
-    const customMetric = (metricName: string, statistic: string, period: Duration): cloudwatch.Metric =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
-
+    const specs: AlarmSpec[] = [];
     for (const [name, fn] of props.functions.byName) {
-      alarm(`${fn.node.id}Errors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), `${name}: unhandled function errors`);
-      alarm(
-        `${fn.node.id}Throttles`,
-        fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
-        `${name}: invocations throttled (account or reserved concurrency exhausted)`,
+      specs.push(
+        { id: `${fn.node.id}Errors`, metric: (o) => fn.metricErrors(o), statistic: 'Sum', description: `${name}: unhandled function errors` },
+        {
+          id: `${fn.node.id}Throttles`,
+          metric: (o) => fn.metricThrottles(o),
+          statistic: 'Sum',
+          description: `${name}: invocations throttled (account or reserved concurrency exhausted)`,
+        },
       );
     }
-    alarm(
-      'PendingPaymentsAlarm',
-      customMetric(CUSTOM_METRICS.pendingOlderThan15m, 'Maximum', FIVE_MINUTES),
-      'Payments or refunds PENDING for more than 15 minutes: money may have moved without a known outcome',
+    specs.push(
+      {
+        id: 'PendingPaymentsAlarm',
+        metric: custom(CUSTOM_METRICS.pendingOlderThan15m),
+        statistic: 'Maximum',
+        description: 'Payments or refunds PENDING for more than 15 minutes: money may have moved without a known outcome',
+      },
+      {
+        id: 'ReconciliationAlarm',
+        metric: custom(CUSTOM_METRICS.reconciliationMismatches),
+        statistic: 'Sum',
+        period: Duration.hours(1),
+        description: 'The daily bill and the ledger disagree (missing_local, missing_remote or mismatched rows)',
+      },
+      {
+        id: 'SettlementMismatchAlarm',
+        metric: custom(CUSTOM_METRICS.settlementMismatches),
+        statistic: 'Sum',
+        description:
+          'A pay.query answer or bill row described another order than the ledger\'s (order_no known to the platform from elsewhere): the order stays PENDING until a person looks',
+      },
+      {
+        id: 'EventPublishFailuresAlarm',
+        metric: custom(CUSTOM_METRICS.eventPublishFailures),
+        statistic: 'Sum',
+        description:
+          'Order Settled events could not be put on the bus (PutEvents failed or FailedEntryCount > 0): they stay in the outbox and the settlement schedule retries them',
+      },
+      {
+        id: 'EventsOverdueAlarm',
+        metric: custom(CUSTOM_METRICS.eventsOverdue),
+        statistic: 'Maximum',
+        description:
+          'Order Settled events still unpublished 15 minutes after their order settled: callers are not told; see EventPublishFailures and the settle-pending logs',
+      },
+      {
+        id: 'BillArchiveFailureAlarm',
+        metric: custom(CUSTOM_METRICS.billArchiveFailures),
+        statistic: 'Sum',
+        description:
+          'A downloaded bill could not be stored in S3 (answered and counted without it): old cursors and report.csv of that day are not current until the next download',
+      },
+      // The gauge comes once a day (each daily bill run): its daily minimum at or above 1 on two days running means
+      // an exception stayed open from one run to the next, a whole day without anyone acknowledging it.
+      {
+        id: 'OpenReconciliationExceptionsAlarm',
+        metric: custom(CUSTOM_METRICS.openReconciliationExceptions),
+        statistic: 'Minimum',
+        period: Duration.days(1),
+        evaluationPeriods: 2,
+        description: 'Reconciliation exceptions stayed open for a day: GET /v1/reconciliation/exceptions lists them; acknowledge each with a note once looked at',
+      },
+      {
+        id: 'ScheduleDeadLettersAlarm',
+        metric: (o) => props.deadLetterQueue.metricApproximateNumberOfMessagesVisible(o),
+        statistic: 'Maximum',
+        description: 'A scheduled token renewal, PENDING settlement or daily bill run failed after its retries (see the DLQ)',
+      },
+      {
+        id: 'Api5xxAlarm',
+        metric: (o) => props.api.metricServerError(o),
+        statistic: 'Sum',
+        threshold: 5,
+        description: 'API answered 5xx (upstream errors, timeouts, integration failures)',
+      },
     );
-    alarm(
-      'ReconciliationAlarm',
-      customMetric(CUSTOM_METRICS.reconciliationMismatches, 'Sum', Duration.hours(1)),
-      'The daily bill and the ledger disagree (missing_local, missing_remote or mismatched rows)',
-    );
-    alarm(
-      'SettlementMismatchAlarm',
-      customMetric(CUSTOM_METRICS.settlementMismatches, 'Sum', FIVE_MINUTES),
-      'A pay.query answer or bill row described another order than the ledger\'s (order_no known to the platform from elsewhere): the order stays PENDING until a person looks',
-    );
-    alarm(
-      'EventPublishFailuresAlarm',
-      customMetric(CUSTOM_METRICS.eventPublishFailures, 'Sum', FIVE_MINUTES),
-      'Order Settled events could not be put on the bus (PutEvents failed or FailedEntryCount > 0): they stay in the outbox and the settlement schedule retries them',
-    );
-    alarm(
-      'EventsOverdueAlarm',
-      customMetric(CUSTOM_METRICS.eventsOverdue, 'Maximum', FIVE_MINUTES),
-      'Order Settled events still unpublished 15 minutes after their order settled: callers are not told; see EventPublishFailures and the settle-pending logs',
-    );
-    alarm(
-      'BillArchiveFailureAlarm',
-      customMetric(CUSTOM_METRICS.billArchiveFailures, 'Sum', FIVE_MINUTES),
-      'A downloaded bill could not be stored in S3 (answered and counted without it): old cursors and report.csv of that day are not current until the next download',
-    );
-    // The gauge comes once a day (each daily bill run): its daily minimum at or above 1 on two days running means
-    // an exception stayed open from one run to the next, a whole day without anyone acknowledging it.
-    alarm(
-      'OpenReconciliationExceptionsAlarm',
-      customMetric(CUSTOM_METRICS.openReconciliationExceptions, 'Minimum', Duration.days(1)),
-      'Reconciliation exceptions stayed open for a day: GET /v1/reconciliation/exceptions lists them; acknowledge each with a note once looked at',
-      1,
-      2,
-    );
-    alarm(
-      'ScheduleDeadLettersAlarm',
-      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
-      'A scheduled token renewal, PENDING settlement or daily bill run failed after its retries (see the DLQ)',
-    );
-    alarm(
-      'Api5xxAlarm',
-      props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      'API answered 5xx (upstream errors, timeouts, integration failures)',
-      5,
-    );
+    const alarms = specs.map((spec) => alarm(this, spec));
     this.alarms = alarms;
 
     if (!props.settings.alarmEmail) {
