@@ -217,6 +217,8 @@ const body = (file: string) => createReadStream(file, { highWaterMark: 1 << 16 }
 
 interface ChildResult {
   readonly ms: number;
+  /** User + system CPU time of the child over the same span (the 2 cores are shared: this moves less than wall time). */
+  readonly cpuMs: number;
   readonly rows: number;
   readonly peakRssMb: number;
   readonly baselineRssMb: number;
@@ -233,12 +235,15 @@ async function measured(run: () => Promise<{ rows: number; check?: string }>): P
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 2);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const outcome = await run();
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
   const mb = (bytes: number): number => Math.round(bytes / (1 << 20));
-  return { ms, rows: outcome.rows, peakRssMb: mb(peak - baseline), baselineRssMb: mb(baseline), desMode: desEcbMode(), ...(outcome.check ? { check: outcome.check } : {}) };
+  return { ms, cpuMs, rows: outcome.rows, peakRssMb: mb(peak - baseline), baselineRssMb: mb(baseline), desMode: desEcbMode(), ...(outcome.check ? { check: outcome.check } : {}) };
 }
 
 /**
@@ -364,7 +369,7 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
 
     // BILL_BENCH_SKIP=dynalite,ede3 leaves scenarios out while tuning (their lines then show a dash).
     const skip = new Set((process.env.BILL_BENCH_SKIP ?? '').split(','));
-    const none: ChildResult = { ms: Number.NaN, rows: 0, peakRssMb: 0, baselineRssMb: 0, desMode: 'des-ecb', check: 'skipped' };
+    const none: ChildResult = { ms: Number.NaN, cpuMs: Number.NaN, rows: 0, peakRssMb: 0, baselineRssMb: 0, desMode: 'des-ecb', check: 'skipped' };
     const maybe = (name: string, run: () => ChildResult): ChildResult => (skip.has(name) ? none : run());
     const raw = maybe('raw', () => runChild('raw', file, key, rows, dir, legacyLoads));
     const parse = maybe('parse', () => runChild('parse', file, key, rows, dir, legacyLoads));
@@ -376,7 +381,7 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
     const rate = (r: ChildResult): string => `${Math.round(r.rows / (r.ms / 1000)).toLocaleString('en-US').padStart(9)} rows/s`;
     const mbOf = (bytes: number): string => `${(bytes / (1 << 20)).toFixed(0)} MB`;
     const row = (label: string, r: ChildResult, target: string): void => {
-      console.log(`${label.padEnd(46)}${r.ms.toFixed(0).padStart(7)} ms ${rate(r)}  peak RSS +${String(r.peakRssMb).padStart(4)} MB  ${target}${r.check ? `  (${r.check})` : ''}`);
+      console.log(`${label.padEnd(46)}${r.ms.toFixed(0).padStart(7)} ms ${rate(r)}  cpu ${r.cpuMs.toFixed(0).padStart(6)} ms  peak RSS +${String(r.peakRssMb).padStart(4)} MB  ${target}${r.check ? `  (${r.check})` : ''}`);
     };
     console.log(`bill of ${rows.toLocaleString('en-US')} rows: ${mbOf(textBytes)} of text, ${mbOf(bodyBytes)} base64 body, streamed in 64 KB chunks`);
     console.log('whole pipeline: the fake DynamoDB pages are built before the timer (as the SDK hands them over, parsed), the store decodes');
