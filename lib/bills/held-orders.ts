@@ -1,7 +1,9 @@
-// The ledger's side of a day held for the bill's merge, compact: no JS object or string per order. order_no and
-// out_id are UTF-16 code units in one growing Uint16Array each, found through an open-addressing hash table of
-// slot numbers (Int32Array); amount, creation second, type/status and flags sit in typed arrays; account, acctype
-// and mercacc are interned (a campus has far fewer accounts and merchants than orders). About 100 bytes an order.
+// The ledger's side of a day held for the bill's merge, compact: no JS object or string per order. Each order is
+// one 32-byte record (amount, interned account/acctype/mercacc, type/status/flags, where its text is) in chunks of
+// 65,536; its order_no and out_id sit side by side as Latin-1 bytes (UTF-16 pairs when a character is wider) in
+// 1 MB chunks; an open-addressing table of (hash, slot) pairs finds it. The bill's rows come in time order, so
+// each lookup lands anywhere: a probe, the record and the text are about one cache line each. Chunks, not
+// doubled arrays, so growing never copies nor overshoots. About 85 bytes an order.
 import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 
@@ -51,50 +53,28 @@ export type HeldRecord = Pick<LedgerRecord, 'orderNo' | 'type' | 'status' | 'acc
 
 const TYPES: readonly LedgerRecord['type'][] = [OrderType.PAYMENT, OrderType.REFUND];
 const STATUSES: readonly LedgerRecord['status'][] = [OrderStatus.PENDING, OrderStatus.SUCCESS, OrderStatus.FAILED];
-const TRADE_TYPES: Readonly<Record<string, number>> = { '01': 0, '02': 1 };
 export const FLAG_LATE = 1;
 export const FLAG_SEEN = 2;
 export const FLAG_PREVIOUS_DAY = 4;
+/** The record's text is UTF-16 code units, two bytes each (some character of it is above U+00FF). */
+const FLAG_WIDE = 8;
 const NO_TIME = 0;
 
-/** Code units of strings, end to end, with the start of each (string n is units[start[n]] … units[start[n+1]]). */
-class Strings {
-  units = new Uint16Array(1 << 16);
-  starts = new Uint32Array(1024 + 1);
-  count = 0;
+// A record, 8 int32s: 0 text address, 1 order_no length | out_id length << 16, 2–3 amount (float64),
+// 4 account, 5 acctype, 6 mercacc (word ids), 7 type * 4 + status | flags << 8.
+const RECORD_INTS = 8;
+const RECORD_BITS = 16;
+const RECORDS_PER_CHUNK = 1 << RECORD_BITS;
+const TEXT_BITS = 20;
+const TEXT_CHUNK = 1 << TEXT_BITS;
+/** Longest order_no or out_id held (its length is 16 bits of the record). */
+const MAX_TEXT = 0xffff;
 
-  push(text: string): void {
-    let end = this.starts[this.count]!;
-    if (end + text.length > this.units.length) {
-      const next = new Uint16Array(Math.max(this.units.length * 2, end + text.length));
-      next.set(this.units);
-      this.units = next;
-    }
-    for (let i = 0; i < text.length; i++) this.units[end++] = text.charCodeAt(i);
-    if (this.count + 2 > this.starts.length) {
-      const next = new Uint32Array(this.starts.length * 2);
-      next.set(this.starts);
-      this.starts = next;
-    }
-    this.count += 1;
-    this.starts[this.count] = end;
-  }
-
-  equals(n: number, text: string): boolean {
-    const start = this.starts[n]!;
-    if (this.starts[n + 1]! - start !== text.length) return false;
-    for (let i = 0; i < text.length; i++) if (this.units[start + i] !== text.charCodeAt(i)) return false;
-    return true;
-  }
-
-  get(n: number): string {
-    const start = this.starts[n]!;
-    const end = this.starts[n + 1]!;
-    let text = '';
-    for (let at = start; at < end; at += 4096) text += String.fromCharCode(...this.units.subarray(at, Math.min(end, at + 4096)));
-    return text;
-  }
-}
+const typeIndex = (type: string): number => (type === OrderType.PAYMENT ? 0 : type === OrderType.REFUND ? 1 : -1);
+const statusIndex = (status: string): number =>
+  status === OrderStatus.PENDING ? 0 : status === OrderStatus.SUCCESS ? 1 : status === OrderStatus.FAILED ? 2 : -1;
+/** The bill's trade type as the record's type index (01 payment, 02 refund), -1 for any other. */
+const tradeTypeIndex = (tradeType: string): number => (tradeType === '01' ? 0 : tradeType === '02' ? 1 : -1);
 
 /** FNV-1a, then murmur3's finaliser: order_nos differ in their last digits, and the table uses the low bits. */
 function hashOf(text: string): number {
@@ -105,32 +85,31 @@ function hashOf(text: string): number {
   hash ^= hash >>> 13;
   hash = Math.imul(hash, 0xc2b2ae35);
   hash ^= hash >>> 16;
-  return hash >>> 0;
+  return hash | 0;
 }
 
 /** The held orders; slots in the order added (ascending order_no for the day, then the day before's window). */
 export class HeldOrders {
-  private readonly orderNos = new Strings();
-  private readonly outIds = new Strings();
+  private readonly records: Int32Array[] = [];
+  private readonly amounts: Float64Array[] = []; // views of the records' buffers
+  private readonly created: Uint32Array[] = []; // seconds since the epoch, NO_TIME when unreadable
+  private readonly text: Uint8Array[] = [];
+  private textEnd = TEXT_CHUNK; // free offset in the last text chunk (none yet)
   private readonly words = new Map<string, number>();
   private readonly wordList: string[] = [];
   private readonly lastWords = new Int32Array([-1, -1, -1]);
-  private table = new Int32Array(4096); // slot + 1, 0 = empty
-  private hashes = new Uint32Array(1024);
-  private amount = new Float64Array(1024);
-  private created = new Uint32Array(1024); // seconds since the epoch, NO_TIME when unreadable
-  private codes = new Uint8Array(1024); // type * 4 + status
-  private flags = new Uint8Array(1024);
-  private words3 = new Int32Array(3 * 1024);
+  private table = new Int32Array(2 * 4096); // (hash, slot + 1) pairs, slot + 1 = 0: empty
   size = 0;
 
   /** The slot of an order_no, or -1. */
   slot(orderNo: string): number {
-    const mask = this.table.length - 1;
-    for (let at = hashOf(orderNo) & mask; ; at = (at + 1) & mask) {
-      const entry = this.table[at]!;
+    const hash = hashOf(orderNo);
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const entry = table[2 * at + 1]!;
       if (entry === 0) return -1;
-      if (this.orderNos.equals(entry - 1, orderNo)) return entry - 1;
+      if (table[2 * at] === hash && this.isOrderNo(entry - 1, orderNo)) return entry - 1;
     }
   }
 
@@ -139,91 +118,217 @@ export class HeldOrders {
   }
 
   add(record: DayOrder, previousDay: boolean): void {
+    this.addOrder(record.orderNo, record.type, record.status, record.account, record.acctype, record.mercacc, record.amountFen, record.outId, record.createdAt, previousDay);
+  }
+
+  /** `add` field by field (the day's orders read straight from the store's pages, no object per order). */
+  addOrder(
+    orderNo: string,
+    type: string,
+    status: string,
+    account: string,
+    acctype: string,
+    mercacc: string,
+    amountFen: number,
+    outId: string | undefined,
+    createdAt: string,
+    previousDay: boolean,
+  ): void {
+    const typeAt = typeIndex(type);
+    const statusAt = statusIndex(status);
+    if (typeAt < 0 || statusAt < 0) throw new Error(`ledger order ${orderNo} has type ${type}, status ${status}`);
+    const out = outId ?? '';
+    if (orderNo.length > MAX_TEXT || out.length > MAX_TEXT) throw new Error(`ledger order ${orderNo.slice(0, 64)}… has an order_no or out_id over ${MAX_TEXT} characters`);
     const at = this.size;
-    if (at === this.amount.length) this.grow();
-    if ((at + 1) * 2 > this.table.length) this.rehash();
-    const type = TYPES.indexOf(record.type);
-    const status = STATUSES.indexOf(record.status);
-    if (type < 0 || status < 0) throw new Error(`ledger order ${record.orderNo} has type ${record.type}, status ${record.status}`);
-    const hash = hashOf(record.orderNo);
-    this.hashes[at] = hash;
-    this.place(hash, at);
-    this.orderNos.push(record.orderNo);
-    this.outIds.push(record.outId ?? '');
-    this.codes[at] = type * 4 + status;
-    this.amount[at] = record.amountFen;
-    const ms = instantOf(record.createdAt);
-    this.created[at] = Number.isNaN(ms) || ms < 1000 ? NO_TIME : Math.floor(ms / 1000);
-    this.flags[at] = (isBoundaryInstant(ms) ? FLAG_LATE : 0) | (previousDay ? FLAG_PREVIOUS_DAY : 0);
-    this.words3[3 * at] = this.intern(record.account, 0);
-    this.words3[3 * at + 1] = this.intern(record.acctype, 1);
-    this.words3[3 * at + 2] = this.intern(record.mercacc, 2);
+    const chunk = at >>> RECORD_BITS;
+    if (chunk === this.records.length) this.newRecordChunk();
+    if ((at + 1) * 2 > this.table.length >>> 1) this.rehash();
+    const records = this.records[chunk]!;
+    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    const wide = this.putText(orderNo, out);
+    records[base] = this.textAddress;
+    records[base + 1] = orderNo.length | (out.length << 16);
+    this.amounts[chunk]![(base >>> 1) + 1] = amountFen;
+    records[base + 4] = this.intern(account, 0);
+    records[base + 5] = this.intern(acctype, 1);
+    records[base + 6] = this.intern(mercacc, 2);
+    const ms = instantOf(createdAt);
+    const flags = (isBoundaryInstant(ms) ? FLAG_LATE : 0) | (previousDay ? FLAG_PREVIOUS_DAY : 0) | (wide ? FLAG_WIDE : 0);
+    records[base + 7] = typeAt * 4 + statusAt + (flags << 8);
+    this.created[chunk]![at & (RECORDS_PER_CHUNK - 1)] = Number.isNaN(ms) || ms < 1000 ? NO_TIME : Math.floor(ms / 1000);
+    this.place(hashOf(orderNo), at);
     this.size += 1;
   }
 
   /** The slot was judged against a row; true if it had been already (a duplicate row). */
   markSeen(at: number): boolean {
-    const seen = (this.flags[at]! & FLAG_SEEN) !== 0;
-    this.flags[at] = this.flags[at]! | FLAG_SEEN;
-    return seen;
+    const records = this.records[at >>> RECORD_BITS]!;
+    const index = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS + 7;
+    const code = records[index]!;
+    records[index] = code | (FLAG_SEEN << 8);
+    return (code & (FLAG_SEEN << 8)) !== 0;
   }
 
   flag(at: number, flag: number): boolean {
-    return (this.flags[at]! & flag) !== 0;
+    return (this.code(at) & (flag << 8)) !== 0;
   }
 
   status(at: number): LedgerRecord['status'] {
-    return STATUSES[this.codes[at]! & 3]!;
+    return STATUSES[this.code(at) & 3]!;
   }
 
   /** True when the row carries exactly this order's terms (type, account, acctype, mercacc, amount). */
-  sameTerms(at: number, row: BillRow): boolean {
+  sameTerms(at: number, row: Pick<BillRow, 'tradeType' | 'amountFen' | 'account' | 'acctype' | 'mercacc'>): boolean {
+    const chunk = at >>> RECORD_BITS;
+    const records = this.records[chunk]!;
+    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    const words = this.wordList;
     return (
-      TRADE_TYPES[row.tradeType] === this.codes[at]! >> 2 &&
-      this.amount[at] === row.amountFen &&
-      this.wordList[this.words3[3 * at]!] === row.account &&
-      this.wordList[this.words3[3 * at + 1]!] === row.acctype &&
-      this.wordList[this.words3[3 * at + 2]!] === row.mercacc
+      tradeTypeIndex(row.tradeType) === (records[base + 7]! & 0xff) >> 2 &&
+      this.amounts[chunk]![(base >>> 1) + 1] === row.amountFen &&
+      words[records[base + 4]!] === row.account &&
+      words[records[base + 5]!] === row.acctype &&
+      words[records[base + 6]!] === row.mercacc
     );
   }
 
   sameOutId(at: number, outId: string): boolean {
-    return this.outIds.equals(at, outId);
+    const records = this.records[at >>> RECORD_BITS]!;
+    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    const lengths = records[base + 1]!;
+    return this.textIs(records[base]! >>> 0, lengths & 0xffff, lengths >>> 16, (records[base + 7]! & (FLAG_WIDE << 8)) !== 0, outId);
   }
 
   orderNo(at: number): string {
-    return this.orderNos.get(at);
+    const records = this.records[at >>> RECORD_BITS]!;
+    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    return this.textOf(records[base]! >>> 0, 0, records[base + 1]! & 0xffff, (records[base + 7]! & (FLAG_WIDE << 8)) !== 0);
   }
 
   record(at: number): HeldRecord {
+    const chunk = at >>> RECORD_BITS;
+    const records = this.records[chunk]!;
+    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    const address = records[base]! >>> 0;
+    const lengths = records[base + 1]!;
+    const code = records[base + 7]!;
+    const wide = (code & (FLAG_WIDE << 8)) !== 0;
     return {
-      orderNo: this.orderNos.get(at),
-      type: TYPES[this.codes[at]! >> 2]!,
-      status: this.status(at),
-      account: this.wordList[this.words3[3 * at]!]!,
-      acctype: this.wordList[this.words3[3 * at + 1]!]!,
-      mercacc: this.wordList[this.words3[3 * at + 2]!]!,
-      amountFen: this.amount[at]!,
-      outId: this.outIds.get(at),
+      orderNo: this.textOf(address, 0, lengths & 0xffff, wide),
+      type: TYPES[(code & 0xff) >> 2]!,
+      status: STATUSES[code & 3]!,
+      account: this.wordList[records[base + 4]!]!,
+      acctype: this.wordList[records[base + 5]!]!,
+      mercacc: this.wordList[records[base + 6]!]!,
+      amountFen: this.amounts[chunk]![(base >>> 1) + 1]!,
+      outId: this.textOf(address, lengths & 0xffff, lengths >>> 16, wide),
     };
   }
 
   /** The creation time to the second, ISO 8601 +08:00 (report lines of orders the bill lacks). */
   tradeTime(at: number): string {
-    const seconds = this.created[at]!;
+    const seconds = this.created[at >>> RECORD_BITS]![at & (RECORDS_PER_CHUNK - 1)]!;
     return seconds === NO_TIME ? '' : `${new Date(seconds * 1000 + CHINA_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
   }
 
+  private code(at: number): number {
+    return this.records[at >>> RECORD_BITS]![(at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS + 7]!;
+  }
+
+  private isOrderNo(at: number, orderNo: string): boolean {
+    const records = this.records[at >>> RECORD_BITS]!;
+    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    if ((records[base + 1]! & 0xffff) !== orderNo.length) return false;
+    return this.textIs(records[base]! >>> 0, 0, orderNo.length, (records[base + 7]! & (FLAG_WIDE << 8)) !== 0, orderNo);
+  }
+
+  /** Whether the `length` units at unit `from` of the text at `address` are `text`. */
+  private textIs(address: number, from: number, length: number, wide: boolean, text: string): boolean {
+    if (length !== text.length) return false;
+    const bytes = this.text[address >>> TEXT_BITS]!;
+    const start = address & (TEXT_CHUNK - 1);
+    if (!wide) {
+      const at = start + from;
+      for (let i = 0; i < length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
+      return true;
+    }
+    const at = start + 2 * from;
+    for (let i = 0; i < length; i++) if ((bytes[at + 2 * i]! | (bytes[at + 2 * i + 1]! << 8)) !== text.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private textOf(address: number, from: number, length: number, wide: boolean): string {
+    const bytes = this.text[address >>> TEXT_BITS]!;
+    const start = (address & (TEXT_CHUNK - 1)) + (wide ? 2 * from : from);
+    let units: Uint8Array | Uint16Array = bytes.subarray(start, start + length);
+    if (wide) {
+      units = new Uint16Array(length);
+      for (let i = 0; i < length; i++) units[i] = bytes[start + 2 * i]! | (bytes[start + 2 * i + 1]! << 8);
+    }
+    let text = '';
+    for (let at = 0; at < length; at += 4096) text += String.fromCharCode(...units.subarray(at, Math.min(length, at + 4096)));
+    return text;
+  }
+
+  /** Where putText put the last text. */
+  private textAddress = 0;
+
+  /** Stores order_no then out_id; true when they had to go wide (two bytes a unit). */
+  private putText(orderNo: string, outId: string): boolean {
+    const units = orderNo.length + outId.length;
+    if (this.textEnd + 2 * units > TEXT_CHUNK) {
+      this.text.push(new Uint8Array(TEXT_CHUNK));
+      this.textEnd = 0;
+    }
+    const bytes = this.text[this.text.length - 1]!;
+    const start = this.textEnd;
+    let at = start;
+    let wide = false;
+    for (let i = 0; i < orderNo.length && !wide; i++) {
+      const c = orderNo.charCodeAt(i);
+      if (c > 0xff) wide = true;
+      else bytes[at++] = c;
+    }
+    for (let i = 0; i < outId.length && !wide; i++) {
+      const c = outId.charCodeAt(i);
+      if (c > 0xff) wide = true;
+      else bytes[at++] = c;
+    }
+    if (wide) {
+      at = start;
+      for (const text of [orderNo, outId]) {
+        for (let i = 0; i < text.length; i++) {
+          const c = text.charCodeAt(i);
+          bytes[at++] = c & 0xff;
+          bytes[at++] = c >>> 8;
+        }
+      }
+    }
+    this.textAddress = (this.text.length - 1) * TEXT_CHUNK + start;
+    this.textEnd = at;
+    return wide;
+  }
+
+  private newRecordChunk(): void {
+    const records = new Int32Array(RECORDS_PER_CHUNK * RECORD_INTS);
+    this.records.push(records);
+    this.amounts.push(new Float64Array(records.buffer));
+    this.created.push(new Uint32Array(RECORDS_PER_CHUNK));
+  }
+
   private place(hash: number, at: number): void {
-    const mask = this.table.length - 1;
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
     let index = hash & mask;
-    while (this.table[index] !== 0) index = (index + 1) & mask;
-    this.table[index] = at + 1;
+    while (table[2 * index + 1] !== 0) index = (index + 1) & mask;
+    table[2 * index] = hash;
+    table[2 * index + 1] = at + 1;
   }
 
   private rehash(): void {
-    this.table = new Int32Array(this.table.length * 2);
-    for (let at = 0; at < this.size; at++) this.place(this.hashes[at]!, at);
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    for (let index = 0; index < old.length; index += 2) if (old[index + 1] !== 0) this.place(old[index]!, old[index + 1]! - 1);
   }
 
   /** The word's id; `column`'s previous word is tried first (acctype hardly ever changes from order to order). */
@@ -238,19 +343,5 @@ export class HeldOrders {
     }
     this.lastWords[column] = id;
     return id;
-  }
-
-  private grow(): void {
-    const widen = <T extends Float64Array | Uint8Array | Int32Array | Uint32Array>(old: T, make: (n: number) => T): T => {
-      const next = make(old.length * 2);
-      next.set(old);
-      return next;
-    };
-    this.hashes = widen(this.hashes, (n) => new Uint32Array(n));
-    this.amount = widen(this.amount, (n) => new Float64Array(n));
-    this.created = widen(this.created, (n) => new Uint32Array(n));
-    this.codes = widen(this.codes, (n) => new Uint8Array(n));
-    this.flags = widen(this.flags, (n) => new Uint8Array(n));
-    this.words3 = widen(this.words3, (n) => new Int32Array(n));
   }
 }
