@@ -16,7 +16,7 @@
 // A previous-day boundary window (orders created in the last 5 minutes of the day before) joins the map: a row of
 // this bill for one of them is judged against it (matched here, never missing_local); its leftovers are not ours.
 import type { BillRow } from '../platform/types.js';
-import { hasDayOrderPages, OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
+import { hasDayOrderPages, OrderStatus, OrderType, type DayOrder, type DayOrderSink, type LedgerRecord } from '../ledger/records.js';
 import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders, isBoundaryOrder } from './held-orders.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
 
@@ -144,16 +144,20 @@ export async function reconcileStream(
 
   const held = new HeldOrders();
   let previous: string | undefined;
-  const hold = (record: DayOrder): void => {
-    if (previous !== undefined && record.orderNo <= previous) {
-      throw new Error(`ledger records must come in strictly ascending order_no (${record.orderNo} after ${previous})`);
-    }
-    previous = record.orderNo;
-    held.add(record, false);
+  const holder: DayOrderSink = {
+    order(orderNo, type, status, account, acctype, mercacc, amountFen, outId, createdAt) {
+      if (previous !== undefined && orderNo <= previous) {
+        throw new Error(`ledger records must come in strictly ascending order_no (${orderNo} after ${previous})`);
+      }
+      previous = orderNo;
+      held.addOrder(orderNo, type, status, account, acctype, mercacc, amountFen, outId, createdAt, false);
+    },
   };
-  // By page when the store offers it (one await a page, not one per order).
-  if (hasDayOrderPages(ledger)) for await (const page of ledger.pages()) for (const record of page) hold(record);
-  else for await (const record of ledger) hold(record);
+  // Field by field when the store offers it (one await a page, no object per order).
+  if (hasDayOrderPages(ledger)) await ledger.readInto(holder);
+  else {
+    for await (const r of ledger) holder.order(r.orderNo, r.type, r.status, r.account, r.acctype, r.mercacc, r.amountFen, r.outId, r.createdAt);
+  }
   result.orders = held.size;
   if (options.previousDayWindow) {
     for await (const record of options.previousDayWindow) {

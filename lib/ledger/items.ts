@@ -26,6 +26,7 @@ import {
   SettledFrom,
   StatusSetter,
   type DayOrder,
+  type DayOrderSink,
   type HistoryEntry,
   type LedgerRecord,
   type NewOrder,
@@ -112,30 +113,66 @@ function itemInteger(item: ItemMap, name: string): number {
   return value;
 }
 
-/** Parses a stored item; throws on an item this module did not write. */
-export function recordFromItem(item: Record<string, AttributeValue>): LedgerRecord {
+/**
+ * The one reading of the attributes the day's reconciliation needs (DAY_ORDER_ATTRIBUTES), checked, handed to
+ * `sink` field by field; recordFromItem and dayOrderFromItem both start here, and listDayOrders' readInto reads
+ * a million items through it without an object each.
+ * @throws Error on an item this module did not write.
+ */
+export function readDayOrder(item: ItemMap, sink: DayOrderSink): void {
   const type = itemText(item, 'type');
   const status = itemText(item, 'status');
   if (!isOrderType(type)) throw new Error(`ledger item has unknown type ${type}`);
   if (!isOrderStatus(status)) throw new Error(`ledger item has unknown status ${status}`);
+  sink.order(
+    itemText(item, partitionKey),
+    type,
+    status,
+    itemText(item, 'account'),
+    itemText(item, 'acctype'),
+    itemText(item, 'mercacc'),
+    itemInteger(item, 'amount_fen'),
+    item.out_id?.S,
+    itemText(item, pendingIndex.sortKey),
+  );
+}
+
+/** The attributes readDayOrder reads (the day's Query's ProjectionExpression names them). */
+export const DAY_ORDER_ATTRIBUTES = ['order_no', 'type', 'status', 'account', 'acctype', 'mercacc', 'amount_fen', 'out_id', 'created_at'] as const;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** readDayOrder's fields as an object (one reused sink: the reading is synchronous). */
+let madeOrder: Mutable<DayOrder> | undefined;
+const orderMaker: DayOrderSink = {
+  order(orderNo, type, status, account, acctype, mercacc, amountFen, outId, createdAt) {
+    madeOrder = { orderNo, type, status, account, acctype, mercacc, amountFen, createdAt };
+    if (outId !== undefined) madeOrder.outId = outId;
+  },
+};
+
+/** The reconciliation's view of a stored item (only DAY_ORDER_ATTRIBUTES); throws on an item this module did not write. */
+export function dayOrderFromItem(item: Record<string, AttributeValue>): DayOrder {
+  readDayOrder(item, orderMaker);
+  const order = madeOrder!;
+  madeOrder = undefined;
+  return order;
+}
+
+/** Parses a stored item (its day-order part by readDayOrder, then the rest); throws on an item this module did not write. */
+export function recordFromItem(item: Record<string, AttributeValue>): LedgerRecord {
+  const order = dayOrderFromItem(item);
   const errorCode = itemOptionalText(item, 'error_code');
   const lastErrorCode = itemOptionalText(item, 'last_error_code');
   const reservations = item.refund_reservations?.SS;
-  const record: { -readonly [K in keyof LedgerRecord]: LedgerRecord[K] } = {
-    orderNo: itemText(item, partitionKey),
-    type,
-    status,
-    account: itemText(item, 'account'),
-    acctype: itemText(item, 'acctype'),
-    mercacc: itemText(item, 'mercacc'),
-    amountFen: itemInteger(item, 'amount_fen'),
-    createdAt: itemText(item, pendingIndex.sortKey),
+  const record: Mutable<LedgerRecord> = {
+    ...order,
     updatedAt: itemText(item, 'updated_at'),
     tradeDay: itemText(item, byDayIndex.partitionKey),
     requestHash: itemText(item, 'request_hash'),
     version: itemInteger(item, 'version'),
     attempts: itemInteger(item, 'attempts'),
-    history: historyOf(item.history, status, itemText(item, 'updated_at')),
+    history: historyOf(item.history, order.status, itemText(item, 'updated_at')),
   };
   const remark = itemOptionalText(item, 'remark');
   if (remark !== undefined) record.remark = remark;
@@ -143,8 +180,6 @@ export function recordFromItem(item: Record<string, AttributeValue>): LedgerReco
   if (attach !== undefined) record.attach = attach;
   const termid = itemOptionalInteger(item, 'termid');
   if (termid !== undefined) record.termid = termid;
-  const outId = itemOptionalText(item, 'out_id');
-  if (outId !== undefined) record.outId = outId;
   const refundOrderNo = itemOptionalText(item, 'refund_order_no');
   if (refundOrderNo !== undefined) record.refundOrderNo = refundOrderNo;
   const refundableFen = itemOptionalInteger(item, 'refundable_fen');
@@ -162,30 +197,6 @@ export function recordFromItem(item: Record<string, AttributeValue>): LedgerReco
     record.lastError = { code: lastErrorCode, message: itemOptionalText(item, 'last_error_message') ?? '' };
   }
   return record;
-}
-
-/** The attributes dayOrderFromItem reads (the Query's ProjectionExpression names them). */
-export const DAY_ORDER_ATTRIBUTES = ['order_no', 'type', 'status', 'account', 'acctype', 'mercacc', 'amount_fen', 'out_id', 'created_at'] as const;
-
-/** The reconciliation's view of a stored item (only DAY_ORDER_ATTRIBUTES); throws on an item this module did not write. */
-export function dayOrderFromItem(item: Record<string, AttributeValue>): DayOrder {
-  const type = itemText(item, 'type');
-  const status = itemText(item, 'status');
-  if (!isOrderType(type)) throw new Error(`ledger item has unknown type ${type}`);
-  if (!isOrderStatus(status)) throw new Error(`ledger item has unknown status ${status}`);
-  const order: { -readonly [K in keyof DayOrder]: DayOrder[K] } = {
-    orderNo: itemText(item, partitionKey),
-    type,
-    status,
-    account: itemText(item, 'account'),
-    acctype: itemText(item, 'acctype'),
-    mercacc: itemText(item, 'mercacc'),
-    amountFen: itemInteger(item, 'amount_fen'),
-    createdAt: itemText(item, pendingIndex.sortKey),
-  };
-  const outId = item.out_id?.S;
-  if (outId !== undefined) order.outId = outId;
-  return order;
 }
 
 /** The stored history; for an item written before it was kept, one entry: the status it has now. */

@@ -112,13 +112,34 @@ export interface NewOrder {
 export type DayOrder = Pick<LedgerRecord, 'orderNo' | 'type' | 'status' | 'account' | 'acctype' | 'mercacc' | 'amountFen' | 'outId' | 'createdAt'>;
 
 /**
+ * Takes a day's orders field by field (DayOrderPages.readInto): a million orders handed over without an object
+ * each. Fields as DayOrder's; outId undefined when the order has none.
+ */
+export interface DayOrderSink {
+  order(
+    orderNo: string,
+    type: LedgerRecord['type'],
+    status: LedgerRecord['status'],
+    account: string,
+    acctype: string,
+    mercacc: string,
+    amountFen: number,
+    outId: string | undefined,
+    createdAt: string,
+  ): void;
+}
+
+/**
  * Day orders that can also be read a page at a time (what LedgerStore.listDayOrders returns): a million orders
- * one by one through async generators is several promises each; by page it is one per page.
+ * one by one through async generators is several promises each; by page it is one per page, and `readInto`
+ * makes no object per order at all.
  */
 export interface DayOrderPages extends AsyncIterable<DayOrder> {
   pages(): AsyncIterable<readonly DayOrder[]>;
+  /** Every order, ascending order_no, into `sink` (one await a page); resolves with how many. */
+  readInto(sink: DayOrderSink): Promise<number>;
 }
 
 export function hasDayOrderPages(orders: AsyncIterable<DayOrder> | Iterable<DayOrder>): orders is DayOrderPages {
-  return typeof (orders as Partial<DayOrderPages>).pages === 'function';
+  return typeof (orders as Partial<DayOrderPages>).readInto === 'function';
 }

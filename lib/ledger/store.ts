@@ -25,11 +25,12 @@
 //           client may send the same order_no again. A refund releases its reservation first.
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { writeIf } from '../dynamo/conditional.js';
-import { batchGetAll, queryAll, queryPages } from '../dynamo/paging.js';
+import { batchGetAll, queryAll } from '../dynamo/paging.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { LEDGER_TABLE_KEY } from '../tables.js';
-import { DAY_ORDER_ATTRIBUTES, dayOrderFromItem, historyEntryItem, newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
-import { OrderStatus, OrderType, SettledFrom, StatusSetter, type DayOrder, type DayOrderPages, type LedgerError, type LedgerRecord, type NewOrder, type StatusMark } from './records.js';
+import { dayOrderPages } from './day-orders.js';
+import { historyEntryItem, newItem, orderKey, OUTBOX_MARK, PENDING_MARK, recordFromItem } from './items.js';
+import { OrderStatus, OrderType, SettledFrom, StatusSetter, type DayOrder, type LedgerError, type LedgerRecord, type NewOrder, type StatusMark } from './records.js';
 
 export type CreateResult =
   | { readonly created: true; readonly record: LedgerRecord }
@@ -110,7 +111,8 @@ export interface LedgerStore {
   /**
    * listByDay with only what the bill's reconciliation reads (a ProjectionExpression: smaller pages from
    * DynamoDB, no history parsed), ascending order_no; pages of up to 5000 (pageSize), the next one prefetched.
-   * This store's answer is also a DayOrderPages (`pages()`: a page per await, as the bill's merge reads it).
+   * This store's answer is also a DayOrderPages (day-orders.ts: `pages()` a page per await, `readInto` field by
+   * field into the bill's merge, no object per order).
    */
   listDayOrders(tradeDay: string, options?: DayListOptions): AsyncIterable<DayOrder>;
   /** PENDING orders (sparse index), oldest first; only those created before `olderThan` when given. */
@@ -125,11 +127,6 @@ export interface LedgerStoreOptions {
 }
 
 const DEFAULT_PAGE_SIZE = 500;
-/**
- * listDayOrders' page: a projected order is ~200 bytes, so DynamoDB's 1 MB page cut comes first; a million-order
- * day is ~200 round trips, not 2000, each overlapping the merge's work on the page before (prefetch).
- */
-const DAY_ORDER_PAGE_SIZE = 5000;
 const { partitionKey, byDayIndex, pendingIndex, outboxIndex } = LEDGER_TABLE_KEY;
 
 type Names = Record<string, string>;
@@ -385,36 +382,10 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
     for await (const item of items) yield recordFromItem(item);
   }
 
-  function dayOrders(tradeDay: string, listOptions: DayListOptions | undefined): DayOrderPages {
-    const from = listOptions?.createdFrom;
-    const names: Names = { '#day': byDayIndex.partitionKey };
-    DAY_ORDER_ATTRIBUTES.forEach((name, index) => (names[`#p${index}`] = name));
-    const input = {
-      TableName: tableName,
-      IndexName: byDayIndex.name,
-      KeyConditionExpression: '#day = :day',
-      ProjectionExpression: DAY_ORDER_ATTRIBUTES.map((_, index) => `#p${index}`).join(', '),
-      ...(from ? { FilterExpression: `#p${DAY_ORDER_ATTRIBUTES.indexOf('created_at')} >= :from` } : {}),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':day': { S: tradeDay }, ...(from ? { ':from': { S: toChinaIso(from) } } : {}) },
-      ScanIndexForward: true,
-      Limit: listOptions?.pageSize ?? DAY_ORDER_PAGE_SIZE,
-    };
-    async function* pages(): AsyncIterable<DayOrder[]> {
-      for await (const items of queryPages(client, input, { prefetch: true })) yield items.map(dayOrderFromItem);
-    }
-    return {
-      pages,
-      async *[Symbol.asyncIterator]() {
-        for await (const page of pages()) yield* page;
-      },
-    };
-  }
-
   return {
     get,
     getMany,
-    listDayOrders: dayOrders,
+    listDayOrders: (tradeDay, listOptions) => dayOrderPages(client, tableName, tradeDay, listOptions),
     createPending,
     withdraw,
     settle,
