@@ -4,7 +4,9 @@
 // a `mismatched` status once it made it SUCCESS, and stays a PENDING status line while it is PENDING. PENDING
 // orders are few, so holding their lines is cheap; term differences are final whatever happens and pass at once.
 import { OrderStatus, type LedgerRecord } from '../ledger/records.js';
+import type { BillRow } from '../platform/types.js';
 import type { ReconcileMismatch, ReportEntry, ReportSink } from './reconcile.js';
+import { matchedEntry } from './report-csv.js';
 
 /** Bill statuses meaning money moved: 60 paid, 80 paid and later refunded. */
 const PAID: ReadonlySet<string> = new Set(['60', '80']);
@@ -29,6 +31,11 @@ export class PendingLines implements ReportSink {
       return undefined;
     }
     return this.next.write(entry);
+  }
+
+  /** A matched row's line is never held (it is no PENDING status line). */
+  matched(row: BillRow): void | Promise<void> {
+    return this.next.matched ? this.next.matched(row) : this.next.write(matchedEntry(row));
   }
 
   /** The order_nos whose lines are held (read their records after settling). */

@@ -9,7 +9,7 @@ import type { ArchiveWriter, BillArchive } from './archive.js';
 import { billRowBatches, type BillEncoding, type BillFooter } from './bill-stream.js';
 import { PageWriter } from './downloads.js';
 import { reconcileStream, type ReconcileMismatch, type ReportEntry, type ReportSink, type StreamReconcileResult } from './reconcile.js';
-import { REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
+import { matchedCsvLine, matchedEntry, REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
 import { BillTotals } from './report.js';
 
 /** Report text is handed to its writer in pieces of about this size. */
@@ -89,7 +89,15 @@ export class ReportWriterSink implements ReportSink {
   constructor(private readonly send: (text: string) => Promise<void>) {}
 
   write(entry: ReportEntry): Promise<void> | undefined {
-    const line = `${reportCsvLine(entry, true)}\r\n`;
+    return this.add(`${reportCsvLine(entry, true)}\r\n`);
+  }
+
+  /** A matched row's line, straight from the row (no entry object; quoted only when a field needs it). */
+  matched(row: BillRow): Promise<void> | undefined {
+    return this.add(`${matchedCsvLine(row)}\r\n`);
+  }
+
+  private add(line: string): Promise<void> | undefined {
     this.lines.push(line);
     this.size += line.length;
     return this.size >= REPORT_CHUNK ? this.flush() : undefined;
@@ -103,17 +111,25 @@ export class ReportWriterSink implements ReportSink {
   }
 }
 
-/** Several sinks as one: each entry to each, in order; waits only when one of them asks to. */
+/**
+ * Several sinks as one: each entry to each, in order; waits only when one of them asks to. A matched row goes to
+ * each sink's `matched`, or as matchedEntry(row) (made once) to a sink without one.
+ */
 export function fanOut(sinks: readonly ReportSink[]): ReportSink {
   if (sinks.length === 1) return sinks[0]!;
+  const all = (each: (sink: ReportSink) => void | Promise<void>): Promise<void> | undefined => {
+    let waits: Promise<void>[] | undefined;
+    for (const sink of sinks) {
+      const wait = each(sink);
+      if (wait) (waits ??= []).push(wait);
+    }
+    return waits ? Promise.all(waits).then(() => undefined) : undefined;
+  };
   return {
-    write(entry) {
-      let waits: Promise<void>[] | undefined;
-      for (const sink of sinks) {
-        const wait = sink.write(entry);
-        if (wait) (waits ??= []).push(wait);
-      }
-      return waits ? Promise.all(waits).then(() => undefined) : undefined;
+    write: (entry) => all((sink) => sink.write(entry)),
+    matched(row) {
+      let entry: ReportEntry | undefined;
+      return all((sink) => (sink.matched ? sink.matched(row) : sink.write((entry ??= matchedEntry(row)))));
     },
   };
 }

@@ -19,6 +19,7 @@ import type { BillRow } from '../platform/types.js';
 import { hasDayOrderPages, OrderStatus, OrderType, type DayOrder, type DayOrderSink, type LedgerRecord } from '../ledger/records.js';
 import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders, isBoundaryOrder } from './held-orders.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
+import { matchedEntry } from './report-csv.js';
 
 export interface ReconcileMismatch {
   readonly orderNo: string;
@@ -61,6 +62,11 @@ export interface ReportEntry {
 /** Where report lines go as they are found (a file, an S3 upload, a counter). */
 export interface ReportSink {
   write(entry: ReportEntry): void | Promise<void>;
+  /**
+   * A bill row that matched its order (category `matched`, no field/ledger/bill): the line `write` would be given
+   * matchedEntry(row) for, without the entry object (most rows of a day are this). Optional: without it, `write`.
+   */
+  matched?(row: BillRow): void | Promise<void>;
 }
 
 export interface StreamReconcileOptions {
@@ -174,6 +180,12 @@ export async function reconcileStream(
     const wait = sink?.write(entry);
     if (wait) waits.push(wait);
   };
+  const writeMatched = sink?.matched
+    ? (row: BillRow): void => {
+        const wait = sink.matched!(row);
+        if (wait) waits.push(wait);
+      }
+    : (row: BillRow): void => write(matchedEntry(row));
   const settle = async (): Promise<void> => {
     const pending = waits;
     waits = [];
@@ -228,7 +240,7 @@ export async function reconcileStream(
     // Fast path: a SUCCESS order whose terms and out_id equal a paid row's.
     if (paid && held.status(at) === OrderStatus.SUCCESS && held.sameOutId(at, row.outId) && held.sameTerms(at, row)) {
       result.matched += 1;
-      write(line(row, 'matched'));
+      writeMatched(row);
       return;
     }
 
@@ -260,7 +272,7 @@ export async function reconcileStream(
     }
     if (differences.length === 0) {
       result.matched += 1;
-      write(line(row, 'matched'));
+      writeMatched(row);
     } else {
       for (const difference of differences) mismatch(row, difference);
     }
@@ -318,5 +330,5 @@ export async function reconcileStream(
 }
 
 // The streaming report's CSV lines live with the rest of report.csv; re-exported for this module's callers.
-export { REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
+export { matchedEntry, REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
 

@@ -1,6 +1,7 @@
 // report.csv of API.md "Bills": one line per report entry of the streaming reconciliation (reconcile.ts): per bill
 // row with its category (one per difference for a mismatched row), per ledger order of the day the bill lacks.
 import { formatYuan } from '../protocol/money.js';
+import type { BillRow } from '../platform/types.js';
 import type { ReportCategory, ReportEntry } from './reconcile.js';
 
 export const REPORT_COLUMNS = [
@@ -36,6 +37,36 @@ export function reportCsvLine(entry: ReportEntry, differenceOnly = false): strin
     else if (c === 34 /* " */ || c === 13 || c === 10) return quoted(entry, blank, amount);
   }
   return commas === REPORT_COLUMNS.length - 1 ? plain : quoted(entry, blank, amount);
+}
+
+/** The report entry of a bill row that matched its order (what ReportSink.matched stands for). */
+export function matchedEntry(row: BillRow): ReportEntry {
+  return {
+    orderNo: row.orderNo, tradeType: row.tradeType, category: 'matched', field: '', ledger: '', bill: '',
+    account: row.account, mercacc: row.mercacc, amountFen: row.amountFen, outId: row.outId, tradeTime: row.tradeTime,
+  };
+}
+
+/**
+ * The line of a bill row that matched its order (reportCsvLine(matchedEntry(row), true), without the entry): the
+ * parser split the row on commas and line ends, so only a quote could need quoting, and the amount and trade time
+ * are the parser's own digits; a row made elsewhere (any field) takes the checked way.
+ */
+export function matchedCsvLine(row: BillRow): string {
+  const amount = Number.isSafeInteger(row.amountFen) ? formatYuan(row.amountFen) : String(row.amountFen);
+  const plain = `${row.orderNo},${row.tradeType},matched,,,,${row.account},${row.mercacc},${amount},${row.outId},${row.tradeTime}`;
+  return clean(row.orderNo) && clean(row.tradeType) && clean(row.account) && clean(row.mercacc) && clean(row.outId) && clean(row.tradeTime)
+    ? plain
+    : reportCsvLine(matchedEntry(row), true);
+}
+
+/** No comma, quote or line break (a field CSV writes as it is). */
+function clean(field: string): boolean {
+  for (let i = 0; i < field.length; i++) {
+    const c = field.charCodeAt(i);
+    if (c === 44 || c === 34 || c === 13 || c === 10) return false;
+  }
+  return true;
 }
 
 function quoted(entry: ReportEntry, blank: boolean, amount: string): string {
