@@ -3,9 +3,10 @@
 // missing_local, missing_remote from the ledger (field, ledger and bill only on mismatched lines), fields with
 // commas or quotes quoted as RFC 4180 says.
 import { describe, expect, it } from 'vitest';
-import { ReportWriterSink } from '../../lib/bills/pipeline.js';
+import fc from 'fast-check';
+import { fanOut, ReportWriterSink } from '../../lib/bills/pipeline.js';
 import { reconcileStream } from '../../lib/bills/reconcile.js';
-import { csvField } from '../../lib/bills/report-csv.js';
+import { csvField, matchedCsvLine, matchedEntry, reportCsvLine } from '../../lib/bills/report-csv.js';
 import { OrderStatus, OrderType, type LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
 
@@ -78,5 +79,29 @@ describe('report.csv lines', () => {
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
+  });
+});
+
+describe('matched lines straight from the row', () => {
+  it('property: matchedCsvLine is the checked line of matchedEntry(row), quoting included', () => {
+    const field = fc.oneof(fc.stringMatching(/^[0-9A-Z#]{0,12}$/), fc.string({ maxLength: 8 }), fc.constantFrom('a,b', 'say "hi"', 'x\r\ny', '食堂'));
+    fc.assert(
+      fc.property(field, field, field, field, fc.integer({ min: -1_000_000, max: 1_000_000 }), (orderNo, account, mercacc, outId, amountFen) => {
+        const r = row(orderNo, { account, mercacc, outId, amountFen });
+        const line = matchedCsvLine(r);
+        expect(line).toBe(reportCsvLine(matchedEntry(r), true));
+        expect(line.split(',').length >= 11).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('fanOut gives a sink without matched() the entry, one with it the row', async () => {
+    const entries: string[] = [];
+    const rows: string[] = [];
+    const both = fanOut([{ write: (e) => void entries.push(`${e.orderNo}:${e.category}:${e.amountFen}`) }, { write: () => undefined, matched: (r) => void rows.push(r.orderNo) }]);
+    await both.matched!(row('M1', { amountFen: 7 }));
+    expect(entries).toEqual(['M1:matched:7']);
+    expect(rows).toEqual(['M1']);
   });
 });
