@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigurationError } from '../errors.js';
 import { createS3Writer } from './s3-writer.js';
@@ -33,11 +33,16 @@ export interface BillArchive {
   getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** A writer of one object, for text too large to hold whole. */
   openWriter(key: string, options: PutOptions): ArchiveWriter;
+  /**
+   * Deletes an object (a report written for a download whose header could not be published). S3: a delete
+   * marker, the version then expires as noncurrent. Absent in archives that cannot delete (test doubles).
+   */
+  readonly remove?: (key: string) => Promise<void>;
   /** Deployed: a pre-signed GET URL of the object valid `seconds`. Absent locally (the caller serves the body). */
   readonly presignGet?: (key: string, seconds: number) => Promise<string>;
 }
 
-export { datePath, rawKey, reportKey } from './keys.js';
+export { datePath, dayReportKey, downloadReportKey, rawKey, reportKey } from './keys.js';
 
 export interface S3ArchiveOptions {
   readonly client: S3Client;
@@ -125,6 +130,13 @@ export function createS3Archive(options: S3ArchiveOptions): BillArchive {
         },
       });
     },
+    async remove(key) {
+      try {
+        await withRetry(() => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+      } catch (error) {
+        throw s3ConfigurationError(error, bucket, key, 's3:DeleteObject') ?? error;
+      }
+    },
     presignGet: (key, seconds) =>
       getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
   };
@@ -201,21 +213,28 @@ export function createDirectoryArchive(root: string): BillArchive {
       });
       return found ? (createReadStream(path, { highWaterMark: 1 << 16 }) as AsyncIterable<Uint8Array>) : undefined;
     },
+    async remove(key) {
+      await rm(join(root, key), { force: true });
+    },
     openWriter(key, putOptions) {
       const path = join(root, key);
       const temporary = `${path}.${randomUUID()}.tmp`;
       let out: ReturnType<typeof createWriteStream> | undefined;
       let failure: Error | undefined;
-      const opened = async (): Promise<ReturnType<typeof createWriteStream>> => {
-        if (!out) {
+      let aborted = false;
+      // One opening for every caller: a write still creating the directory when abort comes must not open the
+      // temporary file after abort removed it (it would be left behind).
+      let opening: Promise<ReturnType<typeof createWriteStream>> | undefined;
+      const opened = (): Promise<ReturnType<typeof createWriteStream>> =>
+        (opening ??= (async () => {
           await mkdir(dirname(path), { recursive: true });
+          if (aborted) throw new Error(`archive writer of ${key} was aborted`);
           out = createWriteStream(temporary);
           out.on('error', (error) => {
             failure ??= error;
           });
-        }
-        return out;
-      };
+          return out;
+        })());
       return {
         async write(text) {
           const stream = await opened();
@@ -231,11 +250,13 @@ export function createDirectoryArchive(root: string): BillArchive {
           await publish(temporary, path, putOptions);
         },
         async abort() {
-          // The stream opens its file asynchronously: wait until it is closed, else the file can appear
-          // after the rm below and stay behind as a stray temporary.
-          if (out && !out.closed) {
-            const closed = once(out, 'close').catch(() => undefined);
-            out.destroy();
+          aborted = true;
+          await opening?.catch(() => undefined);
+          const stream = out;
+          if (stream && !stream.closed) {
+            // The file is created when the stream opens: removed only once the stream is closed.
+            const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+            stream.destroy();
             await closed;
           }
           await rm(temporary, { force: true });
