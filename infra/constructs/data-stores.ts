@@ -113,6 +113,16 @@ export class DataStores extends StackLayer {
           noncurrentVersionExpiration: Duration.days(90),
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        {
+          id: 'expire-provisional-reports',
+          // lib/bills/keys.ts PROVISIONAL_REPORTS_PREFIX: each download's report has its own key, and the report
+          // of a download that was not final is always superseded (a day not final is downloaded afresh on every
+          // request; the daily run, after BILL_FINAL_AFTER, is final) and served no more. Expired as long after
+          // as a replaced report version was kept (90 days); its version then goes as noncurrent (rule above).
+          // Final downloads' reports (the daily run's, a manual re-run's) are kept for the finance term.
+          prefix: 'downloads/provisional/',
+          expiration: Duration.days(90),
+        },
       ],
     });
 

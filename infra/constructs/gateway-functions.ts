@@ -280,6 +280,22 @@ export class GatewayFunctions extends Construct {
           }),
         );
       }
+      const deletes = spec.bucketDeletes ?? [];
+      if (deletes.length > 0) {
+        for (const pattern of deletes) {
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${pattern}]`,
+            reason: `Only the objects matching ${pattern} (one per download, lib/bills/keys.ts) of the one bill bucket; the bucket is versioned and s3:DeleteObjectVersion is not granted.`,
+          });
+        }
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'BillObjectDeletes',
+            actions: ['s3:DeleteObject'],
+            resources: deletes.map((pattern) => props.billBucket.arnForObjects(pattern)),
+          }),
+        );
+      }
       // Without ListBucket a missing key answers 403 instead of 404 ("not stored yet" must be tellable).
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid: 'BillBucketList', actions: ['s3:ListBucket'], resources: [props.billBucket.bucketArn] }),

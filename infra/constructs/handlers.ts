@@ -30,6 +30,8 @@ export interface HandlerSpec {
   readonly bucketPrefixes: readonly string[];
   /** Key prefixes of the bill bucket this function may read (GetObject): a subset of bucketPrefixes. */
   readonly bucketReads: readonly string[];
+  /** Key patterns of the bill bucket this function may delete (DeleteObject; absent: none): within bucketPrefixes. */
+  readonly bucketDeletes?: readonly string[];
   readonly readsSecret: boolean;
   /** Invoked by EventBridge Scheduler (asynchronously): gets Lambda async retries + the DLQ as failure destination. */
   readonly scheduled: boolean;
@@ -37,8 +39,7 @@ export interface HandlerSpec {
   readonly publishesEvents: boolean;
 }
 
-/** lib/bills/archive.ts keys: raw bills `raw/yyyy/MM/dd/<type>.txt`, reports `reports/yyyy/MM/dd/<type>.json`. */
-/** lib/bills/keys.ts and lib/bills/downloads.ts: raw bills, report CSVs, and each download in pages. */
+/** lib/bills/keys.ts and lib/bills/downloads.ts: raw bills, the current headers, and each download (pages, report). */
 export const BILL_PREFIXES = ['raw/', 'reports/', 'downloads/'] as const;
 
 /** lib/token/store.ts reads and conditionally updates its one item per app_key; nothing else. */
@@ -157,6 +158,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     // Read back: a stored download's header and pages (a final day, a cursor's page) and the report
     // (report.csv is a pre-signed GET of it, signed by this role); raw bills are write-only.
     bucketReads: ['reports/', 'downloads/'],
+    // A download whose header could not be published removes its report (lib/bills/keys.ts downloadReportKey),
+    // which no header names; versioned, so a delete only adds a marker (no DeleteObjectVersion).
+    bucketDeletes: ['downloads/*/report.csv'],
     readsSecret: true,
     scheduled: true,
     publishesEvents: true,

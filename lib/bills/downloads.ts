@@ -3,9 +3,10 @@
 //   reports/yyyy/MM/dd/<type>.json                the header of the current download (replaced atomically)
 //   downloads/yyyy/MM/dd/<type>/<id>/header.json  every download's header, kept so old cursors are recognised
 //   downloads/yyyy/MM/dd/<type>/<id>/rows/<n>.json rows n×PAGE_ROWS … (n+1)×PAGE_ROWS−1, in bill order
+//   downloads/[provisional/]yyyy/MM/dd/<type>/<id>/report.csv  its report (keys.ts downloadReportKey)
 import { randomBytes } from 'node:crypto';
 import type { BillArchive } from './archive.js';
-import { datePath } from './keys.js';
+import { datePath, dayReportKey } from './keys.js';
 import type { BillRow } from '../platform/types.js';
 import type { BillHeader, MerchantTotals } from './report.js';
 
@@ -25,6 +26,11 @@ export interface DownloadHeader extends BillHeader {
   readonly merchants: readonly MerchantTotals[];
   /** HMAC key of this download's cursors (base64url); never leaves the archive. */
   readonly cursorKey: string;
+  /**
+   * Archive key of this download's report (keys.ts downloadReportKey), written before the header is published.
+   * Absent in headers stored before reports were per download: read it with reportKeyOf.
+   */
+  readonly report?: string;
 }
 
 export const DOWNLOAD_FORMAT = 3;
@@ -32,7 +38,16 @@ export const DOWNLOAD_FORMAT = 3;
 function decodeHeader(text: string | undefined): DownloadHeader | undefined {
   if (text === undefined) return undefined;
   const parsed = JSON.parse(text) as Partial<DownloadHeader>;
-  return parsed.format === DOWNLOAD_FORMAT && typeof parsed.id === 'string' ? (parsed as DownloadHeader) : undefined;
+  const report = parsed.report === undefined || typeof parsed.report === 'string';
+  return parsed.format === DOWNLOAD_FORMAT && typeof parsed.id === 'string' && report ? (parsed as DownloadHeader) : undefined;
+}
+
+/**
+ * The key of the report of the download `header` names: its own (DownloadHeader.report), or for a header stored
+ * before reports were per download the day's report (reports/…/<type>.csv) as that header's readers always read it.
+ */
+export function reportKeyOf(header: Pick<DownloadHeader, 'billDate' | 'billType' | 'report'>): string {
+  return header.report ?? dayReportKey(header.billDate, header.billType);
 }
 
 function prefix(billDate: string, billType: string): string {

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import type { BillRow } from '../platform/types.js';
 import type { BillArchive } from './archive.js';
 import { encodeCursor } from './cursor.js';
-import { readCurrent, readRows, type DownloadHeader } from './downloads.js';
-import { datePath, reportKey } from './keys.js';
+import { readCurrent, readRows, reportKeyOf, type DownloadHeader } from './downloads.js';
+import { datePath } from './keys.js';
 import { MONEY_MOVED, RECONCILIATION_LIST_CAP, type BillPage, type BillReconciliation, type BillSummary, type MerchantTotals } from './report.js';
 import { filterReport, reportReconciliation } from './report-filter.js';
 
@@ -142,7 +142,7 @@ export async function scopedFigures(context: ScopedViewsContext, header: Downloa
       if (!MONEY_MOVED.has(row.orderStatus)) unmoved.add(row.orderNo);
     }
   }
-  const report = await archive.getStream(reportKey(header.billDate, header.billType));
+  const report = await archive.getStream(reportKeyOf(header));
   if (report === undefined) throw new Error(`the stored report of ${header.billDate} ${header.billType} is missing`);
   const unmovedMatched: string[] = [];
   const reconciliation = await reportReconciliation(report, scope, (orderNo) => {
@@ -151,7 +151,8 @@ export async function scopedFigures(context: ScopedViewsContext, header: Downloa
   const withOrder = unmovedMatched.length > 0 ? await context.ledgerHolds(unmovedMatched) : new Set<string>();
   const withoutOrder = unmovedMatched.filter((orderNo) => !withOrder.has(orderNo)).length;
   const figures: ScopedFigures = { count, totalFen, reconciliation: { ...reconciliation, matched: reconciliation.matched - withoutOrder } };
-  // Stored only when the report read is still this download's (a newer download replaces reports/…).
+  // Stored only when the report read is still this download's (a header stored before reports were per
+  // download reads the day's report, which a newer download replaced).
   const current = await readCurrent(archive, header.billDate, header.billType).catch(() => undefined);
   if (current?.id === header.id) {
     const view: StoredView = { format: VIEW_FORMAT, downloadId: header.id, ...figures };
@@ -211,7 +212,7 @@ export async function scopedReport(
   scope: MerchantScope,
   urlSeconds: number,
 ): Promise<{ readonly kind: 'redirect'; readonly url: string } | { readonly kind: 'csv'; readonly body: string }> {
-  const report = archived ? await archive.getStream(reportKey(header.billDate, header.billType)) : undefined;
+  const report = archived ? await archive.getStream(reportKeyOf(header)) : undefined;
   if (report === undefined) throw new Error(`the report of ${header.billDate} ${header.billType} could not be stored`);
   if (archive.presignGet) {
     // Deployed: the filtered copy streams into its own object beside the download, never held whole.

@@ -11,14 +11,14 @@ import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { CUSTOM_METRICS, type CustomMetricName } from '../observability/names.js';
 import type { BillArchive } from './archive.js';
 import { billRowBatches, type BillEncoding } from './bill-stream.js';
-import { rawKey, reportKey } from './keys.js';
+import { downloadReportKey, rawKey } from './keys.js';
 import { BOUNDARY_WINDOW_MS } from './held-orders.js';
 import type { ReconcileMismatch, ReportSink, StreamReconcileResult, UnresolvedOrder } from './reconcile.js';
 import { cursorNotOurs, decodeCursor, encodeCursor } from './cursor.js';
 import { CursorStaleError } from './errors.js';
 import { chinaDayStart, isFinalDownload } from './finality.js';
 import {
-  DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, readHeader, readRows,
+  DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, readHeader, readRows, reportKeyOf,
   type DownloadHeader,
 } from './downloads.js';
 import { PendingLines, type PendingOutcome } from './pending-lines.js';
@@ -226,7 +226,10 @@ export function createBillService(options: BillServiceOptions): BillService {
     const final = isFinalDownload(billDate, fetched, finalAfter);
     const guard = new ArchiveGuard();
     const raw = archive.openWriter(rawKey(billDate, billType), { contentType: 'text/plain; charset=utf-8', keepPrevious: true });
-    const reportOut = archive.openWriter(reportKey(billDate, billType), { contentType: 'text/csv; charset=utf-8', keepPrevious: true });
+    // This download's own report (named in its header): a concurrent download of the day, or this one failing to
+    // publish its header, cannot pair one download's report with another's header.
+    const reportAt = downloadReportKey(billDate, billType, id, final);
+    const reportOut = archive.openWriter(reportAt, { contentType: 'text/csv; charset=utf-8' });
     const report = new ReportWriterSink((text) => guard.run(() => reportOut.write(text)));
     const consumers = options.reportConsumers?.({ billDate, billType, final, fetchedAt: toChinaIso(fetched) }) ?? [];
     // THE place the report sinks of a pass are composed: the stored report, then every consumer. PendingLines
@@ -294,11 +297,19 @@ export function createBillService(options: BillServiceOptions): BillService {
       reconciliation,
       merchants: pass.totals.merchants(),
       cursorKey: newCursorKey(),
+      report: reportAt,
     };
     await guard.run(() => raw.close());
-    await guard.run(() => reportOut.close());
+    let reportStored = false;
+    await guard.run(async () => {
+      await reportOut.close();
+      reportStored = true;
+    });
     await guard.run(() => publishHeader(archive, header));
-    if (!guard.active) await Promise.allSettled([raw.abort(), reportOut.abort()]);
+    if (!guard.active) {
+      // Not published: no header names the report, so it goes (best effort: else the bucket's lifecycle takes it).
+      await Promise.allSettled([raw.abort(), reportOut.abort(), ...(reportStored && archive.remove ? [archive.remove(reportAt)] : [])]);
+    }
     for (const consumer of consumers) await consumer.end?.({ unresolved: result.unresolved, reconciliation });
     const archived = guard.active;
     if (!archived) input.onArchiveFailure?.(guard.failure, { billDate, billType });
@@ -377,11 +388,11 @@ export function createBillService(options: BillServiceOptions): BillService {
       const billType = input.billType ?? 'ALL';
       const answer = await current(input, 0);
       if (isScoped(input.scope)) return scopedReport(archive, answer.header, answer.archived, input.scope, REPORT_URL_SECONDS);
-      if (answer.archived && archive.presignGet) {
-        return { kind: 'redirect', url: await archive.presignGet(reportKey(input.billDate, billType), REPORT_URL_SECONDS) };
-      }
+      // The report of the download this header names, never another download's of the same day.
+      const key = reportKeyOf(answer.header);
+      if (answer.archived && archive.presignGet) return { kind: 'redirect', url: await archive.presignGet(key, REPORT_URL_SECONDS) };
       // Locally the stored report is read back as it streams from the archive (a day's report is not held twice).
-      const stored = answer.archived ? await archive.getStream(reportKey(input.billDate, billType)) : undefined;
+      const stored = answer.archived ? await archive.getStream(key) : undefined;
       if (stored === undefined) throw new Error(`the report of ${input.billDate} ${billType} could not be stored`);
       const decoder = new TextDecoder('utf-8');
       let body = '';

@@ -128,9 +128,10 @@ describe('finality', () => {
     expect(raw).toHaveLength(2);
     expect(raw).toContain('ALL.txt');
     expect(raw.find((name) => name !== 'ALL.txt')).toMatch(/^ALL\..+\.txt$/);
-    const reports = await readdir(`${harness.billDir}/reports/2026/03/12`);
-    expect(reports.filter((name) => name.endsWith('.csv'))).toHaveLength(2);
-    expect(reports).toContain('ALL.json'); // the current download's header
+    // Each download's report is its own, beside its pages (downloads/…/<id>/report.csv): both are kept.
+    const reports = (await readdir(`${harness.billDir}/downloads/2026/03/12/ALL`, { recursive: true })).map(String);
+    expect(reports.filter((name) => name.endsWith('/report.csv'))).toHaveLength(2);
+    expect(await readdir(`${harness.billDir}/reports/2026/03/12`)).toContain('ALL.json'); // the current download's header
 
     // A manual re-run of another day downloads afresh too.
     const rerun = await handler({ kind: 'daily-bill', bill_date: '20260309' }, lambdaContext());

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDirectoryArchive, createS3Archive, type BillArchive } from '../../lib/bills/archive.js';
-import { currentKey } from '../../lib/bills/downloads.js';
+import { currentKey, readCurrent, reportKeyOf } from '../../lib/bills/downloads.js';
+import { dayReportKey, PROVISIONAL_REPORTS_PREFIX } from '../../lib/bills/keys.js';
 import { createBillService, type BillService } from '../../lib/bills/service.js';
 import type { MerchantScope } from '../../lib/bills/scoped-views.js';
 import type { PaymentService } from '../../lib/ledger/payments.js';
@@ -61,7 +62,7 @@ function gated(inner: BillArchive) {
   return { archive, nextPublish: (hook: (body: string) => Promise<void>) => void (onPublish = hook) };
 }
 
-function service(archive: BillArchive, bodies: Buffer[]): BillService {
+function service(archive: BillArchive, bodies: Buffer[], nowIso = '2026-11-28T04:00:00+08:00'): BillService {
   let downloads = 0;
   const platform = {
     async downloadBillStream(request: { billDate: string }) {
@@ -80,7 +81,7 @@ function service(archive: BillArchive, bodies: Buffer[]): BillService {
   } as unknown as LedgerStore;
   const payments = {} as PaymentService;
   // Downloaded after BILL_FINAL_AFTER of the next day: final, so the views are served from the stored download.
-  return createBillService({ platform, ledger, payments, archive, defaultCryptType: '0', now: () => new Date('2026-11-28T04:00:00+08:00') });
+  return createBillService({ platform, ledger, payments, archive, defaultCryptType: '0', now: () => new Date(nowIso) });
 }
 
 /** The report's lines as [order_no, category], header line dropped. */
@@ -211,3 +212,36 @@ rig(
     return response.text();
   },
 );
+
+describe('report keys of stored headers', () => {
+  it('a download that is not final keeps its report under the provisional prefix, and report.csv answers it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'bill-report-key-'));
+    roots.push(root);
+    const archive = createDirectoryArchive(root);
+    const bills = service(archive, [bill(ROWS_A)], '2026-11-27T01:00:00+08:00');
+    const body = (await bills.getReport({ billDate: DAY })) as { kind: 'csv'; body: string };
+    const header = (await readCurrent(archive, DAY, 'ALL'))!;
+    expect(header.final).toBe(false);
+    expect(header.report).toBe(`${PROVISIONAL_REPORTS_PREFIX}2026/11/26/ALL/${header.id}/report.csv`);
+    expect(body.body.split('\r\n').filter(Boolean)).toHaveLength(1 + ROWS_A.length);
+  });
+
+  it('a header stored before reports were per download (no report field) is still served the day\'s report', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'bill-report-key-'));
+    roots.push(root);
+    const archive = createDirectoryArchive(root);
+    const bills = service(archive, [bill(ROWS_A)]);
+    await bills.runDaily({ billDate: DAY });
+    // Rewrite the stored header as the older code stored it: no `report`, its report at reports/…/ALL.csv.
+    const { report, ...legacy } = (await readCurrent(archive, DAY, 'ALL'))!;
+    const text = await archive.getText(report!);
+    await archive.putText(dayReportKey(DAY, 'ALL'), `${text!}legacy-marker\r\n`, { contentType: 'text/csv' });
+    await archive.putText(currentKey(DAY, 'ALL'), JSON.stringify(legacy), { contentType: 'application/json' });
+    expect(reportKeyOf((await readCurrent(archive, DAY, 'ALL'))!)).toBe(dayReportKey(DAY, 'ALL'));
+    const answer = (await bills.getReport({ billDate: DAY })) as { kind: 'csv'; body: string };
+    expect(answer.body.endsWith('legacy-marker\r\n')).toBe(true);
+    // A header whose `report` is not a key reads as absent (downloaded again), never as some other object.
+    await archive.putText(currentKey(DAY, 'ALL'), JSON.stringify({ ...legacy, report: 7 }), { contentType: 'application/json' });
+    expect(await readCurrent(archive, DAY, 'ALL')).toBeUndefined();
+  });
+});

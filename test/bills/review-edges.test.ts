@@ -5,7 +5,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDirectoryArchive, reportKey } from '../../lib/bills/archive.js';
+import { createDirectoryArchive } from '../../lib/bills/archive.js';
+import { readCurrent, reportKeyOf } from '../../lib/bills/downloads.js';
 import { createBillService } from '../../lib/bills/service.js';
 import type { MerchantScope } from '../../lib/bills/scoped-views.js';
 import type { PaymentService } from '../../lib/ledger/payments.js';
@@ -91,12 +92,14 @@ describe('a re-download that fails', () => {
       const { bills, root } = await setup([bill(rowsAB), body], recordsAB);
       const first = await bills.getBill({ billDate: DAY, limit: 2 });
       expect(first.nextCursor).not.toBeNull();
-      const reportBefore = await readFile(join(root, reportKey(DAY, 'ALL')), 'utf8');
+      // The report of the current download (its header names it).
+      const currentReport = async () => readFile(join(root, reportKeyOf((await readCurrent(createDirectoryArchive(root), DAY, 'ALL'))!)), 'utf8');
+      const reportBefore = await currentReport();
       await expect(bills.getBill({ billDate: DAY, limit: 2 })).rejects.toThrow();
       const next = await bills.getBill({ billDate: DAY, limit: 10, cursor: first.nextCursor! });
       expect(next.rows.map((r) => r.orderNo)).toEqual(['N2', 'N3', 'N4', 'N5']);
       expect(next.fetchedAt).toBe(first.fetchedAt);
-      expect(await readFile(join(root, reportKey(DAY, 'ALL')), 'utf8')).toBe(reportBefore);
+      expect(await currentReport()).toBe(reportBefore);
       expect((await files(root)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     });
   }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDirectoryArchive, rawKey, reportKey } from '../../lib/bills/archive.js';
+import { createDirectoryArchive, rawKey } from '../../lib/bills/archive.js';
+import { readCurrent, reportKeyOf } from '../../lib/bills/downloads.js';
 import type { ReportEntry } from '../../lib/bills/reconcile.js';
 import { createBillService, type ReportConsumer } from '../../lib/bills/service.js';
 import type { PaymentService } from '../../lib/ledger/payments.js';
@@ -105,7 +106,8 @@ async function setup(fixture: Fixture, nowIso: string, consumers?: () => ReportC
     ...(consumers ? { reportConsumers: consumers } : {}),
   });
   const report = async (day: string): Promise<string[][]> =>
-    (await readFile(join(root, reportKey(day, 'ALL')), 'utf8'))
+    // The report of the current download (its header names it).
+    (await readFile(join(root, reportKeyOf((await readCurrent(archive, day, 'ALL'))!)), 'utf8'))
       .split('\r\n')
       .filter(Boolean)
       .map((line) => line.split(','));
