@@ -5,29 +5,15 @@ import type { BillArchive } from '../../lib/bills/archive.js';
 import { createBillService } from '../../lib/bills/service.js';
 import type { LedgerStore } from '../../lib/ledger/store.js';
 import type { PaymentService } from '../../lib/ledger/payments.js';
-import { chunksOf } from '../../lib/platform/bill-body.js';
-import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
-import { formatBill } from '../../lib/protocol/bill.js';
+import type { BillRow } from '../../lib/platform/types.js';
+import { billBody, billRow, platformAnswering } from '../support/bill-fakes.js';
 
-const row = (orderNo: string, amountFen: number): BillRow => ({
-  tradeTime: '2026-01-01T10:00:00+08:00',
-  account: '32718',
-  acctype: '###',
-  mercacc: '1001',
-  outId: `O-${orderNo}`,
-  orderNo,
-  tradeType: '01',
-  orderStatus: '60',
-  amountFen,
-  attach: '',
-});
+const row = (orderNo: string, amountFen: number): BillRow =>
+  billRow(orderNo, { tradeTime: '2026-01-01T10:00:00+08:00', outId: `O-${orderNo}`, amountFen });
 
 function service(archive: BillArchive) {
   const rows = Array.from({ length: 1500 }, (_, index) => row(`P${String(index).padStart(5, '0')}`, 100));
-  const text = formatBill(rows);
-  const platform = {
-    downloadBillStream: async () => ({ plain: chunksOf(Buffer.from(text, 'utf8'), 4096) }),
-  } as unknown as PlatformClient;
+  const platform = platformAnswering([billBody(rows)], 4096);
   const ledger = { listDayOrders: async function* () {} } as unknown as LedgerStore;
   const payments = {} as PaymentService;
   return createBillService({ platform, ledger, payments, archive, defaultCryptType: '1', now: () => new Date('2026-01-05T00:00:00Z') });

@@ -9,20 +9,10 @@ import { reconcileStream } from '../../lib/bills/reconcile.js';
 import { csvField, matchedCsvLine, matchedEntry, reportCsvLine } from '../../lib/bills/report-csv.js';
 import { OrderStatus, OrderType, type LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
+import { billRow } from '../support/bill-fakes.js';
 
-const row = (orderNo: string, over: Partial<BillRow> = {}): BillRow => ({
-  tradeTime: '2026-01-01T10:00:00+08:00',
-  account: '32718',
-  acctype: '###',
-  mercacc: '1001',
-  outId: `O-${orderNo}`,
-  orderNo,
-  tradeType: '01',
-  orderStatus: '60',
-  amountFen: 100,
-  attach: '',
-  ...over,
-});
+const row = (orderNo: string, over: Partial<BillRow> = {}): BillRow =>
+  billRow(orderNo, { tradeTime: '2026-01-01T10:00:00+08:00', outId: `O-${orderNo}`, amountFen: 100, ...over });
 
 const record = (orderNo: string, over: Partial<LedgerRecord> = {}): LedgerRecord =>
   ({

@@ -9,12 +9,10 @@ import { createDirectoryArchive } from '../../lib/bills/archive.js';
 import { readCurrent, reportKeyOf } from '../../lib/bills/downloads.js';
 import { createBillService } from '../../lib/bills/service.js';
 import type { MerchantScope } from '../../lib/bills/scoped-views.js';
-import type { PaymentService } from '../../lib/ledger/payments.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 import type { LedgerStore } from '../../lib/ledger/store.js';
-import { chunksOf } from '../../lib/platform/bill-body.js';
-import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
-import { formatBill } from '../../lib/protocol/bill.js';
+import type { BillRow } from '../../lib/platform/types.js';
+import { billBody as bill, billRow, billWithBadFooter, paymentsSettlingNothing, platformAnswering } from '../support/bill-fakes.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -32,12 +30,7 @@ function order(orderNo: string, mercacc: string, overrides: Partial<LedgerRecord
   } as LedgerRecord;
 }
 
-function row(orderNo: string, mercacc: string, overrides: Partial<BillRow> = {}): BillRow {
-  return {
-    tradeTime: '2026-11-26T10:00:00+08:00', account: '32718', acctype: '###', mercacc, outId: `OUT-${orderNo}`, orderNo,
-    tradeType: '01', orderStatus: '60', amountFen: 150, attach: '', ...overrides,
-  };
-}
+const row = (orderNo: string, mercacc: string, overrides: Partial<BillRow> = {}): BillRow => billRow(orderNo, { mercacc, ...overrides });
 
 async function files(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String);
@@ -47,13 +40,7 @@ async function files(dir: string): Promise<string[]> {
 async function setup(bodies: Buffer[], records: LedgerRecord[], settle?: () => Promise<void>) {
   const root = await mkdtemp(join(tmpdir(), 'bill-review-'));
   roots.push(root);
-  let downloads = 0;
-  const platform = {
-    async downloadBillStream() {
-      const body = bodies[Math.min(downloads++, bodies.length - 1)]!;
-      return { plain: chunksOf(body, 5) };
-    },
-  } as unknown as PlatformClient;
+  const platform = platformAnswering(bodies, 5);
   const ledger = {
     async *listDayOrders(day: string) {
       yield* records.filter((r) => r.tradeDay === day).sort((a, b) => (a.orderNo < b.orderNo ? -1 : 1));
@@ -62,15 +49,7 @@ async function setup(bodies: Buffer[], records: LedgerRecord[], settle?: () => P
       return new Map(records.filter((r) => orderNos.includes(r.orderNo)).map((r) => [r.orderNo, r]));
     },
   } as unknown as LedgerStore;
-  const payments = {
-    async settleFromBill(entries: readonly unknown[]) {
-      await settle?.();
-      return { examined: entries.length, succeeded: 0, failed: 0, stillPending: entries.length, queryErrors: 0 };
-    },
-    async resolvePending(orderNos: readonly string[]) {
-      return { examined: orderNos.length, succeeded: 0, failed: 0, stillPending: orderNos.length, queryErrors: 0 };
-    },
-  } as unknown as PaymentService;
+  const payments = paymentsSettlingNothing(settle);
   const bills = createBillService({
     platform, ledger, payments, archive: createDirectoryArchive(root), defaultCryptType: '0',
     // Not final: every request without a cursor downloads afresh.
@@ -79,14 +58,13 @@ async function setup(bodies: Buffer[], records: LedgerRecord[], settle?: () => P
   return { bills, root };
 }
 
-const bill = (rows: BillRow[]): Buffer => Buffer.from(formatBill(rows), 'utf8');
 const rowsAB = Array.from({ length: 6 }, (_, i) => row(`N${i}`, i % 2 === 0 ? '1001' : '2001'));
 const recordsAB = rowsAB.map((r) => order(r.orderNo, r.mercacc));
 
 describe('a re-download that fails', () => {
   for (const [what, body] of [
     ['cut mid-stream', bill(rowsAB).subarray(0, Math.floor(bill(rowsAB).length / 2))],
-    ['with a bad footer', Buffer.from(formatBill(rowsAB).replace(/(\d+)(,[^,\n]*\n?)$/, (_, n: string, rest: string) => `${Number(n) + 1}${rest}`), 'utf8')],
+    ['with a bad footer', billWithBadFooter(rowsAB)],
   ] as const) {
     it(`${what}: nothing of it becomes current, the old cursor still pages the old download, no temporary file is left`, async () => {
       const { bills, root } = await setup([bill(rowsAB), body], recordsAB);

@@ -8,16 +8,13 @@ import { createDirectoryArchive } from '../../lib/bills/archive.js';
 import { createBillService } from '../../lib/bills/service.js';
 import { callerScope } from '../../lib/callers/access.js';
 import type { Caller } from '../../lib/callers/registry.js';
-import type { PaymentService } from '../../lib/ledger/payments.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 import type { LedgerStore } from '../../lib/ledger/store.js';
-import { chunksOf } from '../../lib/platform/bill-body.js';
-import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
-import { formatBill } from '../../lib/protocol/bill.js';
 import { exceptionConsumers } from '../../lib/reconciliation/bill-consumer.js';
 import { createReconciliationService } from '../../lib/reconciliation/service.js';
 import { createExceptionStore } from '../../lib/reconciliation/store.js';
 import { ensureTables } from '../../lib/tables.js';
+import { billBody, billRow, billWithBadFooter, paymentsSettlingNothing, platformAnswering } from '../support/bill-fakes.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 
 const DAY = '20261126';
@@ -34,18 +31,11 @@ afterAll(async () => {
   for (const root of roots) await rm(root, { recursive: true, force: true });
 });
 
-function row(orderNo: string): BillRow {
-  return {
-    tradeTime: '2026-11-26T10:00:00+08:00', account: '32718', acctype: '###', mercacc: '1001', outId: `OUT-${orderNo}`, orderNo,
-    tradeType: '01', orderStatus: '60', amountFen: 150, attach: '',
-  };
-}
-
 // 40 rows the ledger never heard of (missing_local each); the cut keeps roughly the first half of them.
-const rows = Array.from({ length: 40 }, (_, i) => row(`N${String(i).padStart(2, '0')}`));
-const whole = Buffer.from(formatBill(rows), 'utf8');
+const rows = Array.from({ length: 40 }, (_, i) => billRow(`N${String(i).padStart(2, '0')}`));
+const whole = billBody(rows);
 const cut = whole.subarray(0, Math.floor(whole.length / 2));
-const badFooter = Buffer.from(formatBill(rows).replace(/(\d+)(,[^,\n]*\n?)$/, (_, n: string, rest: string) => `${Number(n) + 1}${rest}`), 'utf8');
+const badFooter = billWithBadFooter(rows);
 
 async function setup(bodies: Buffer[]) {
   tables += 1;
@@ -54,13 +44,7 @@ async function setup(bodies: Buffer[]) {
   const reconciliation = createReconciliationService({ store: createExceptionStore({ client: dynamo.client, tableName }) });
   const root = await mkdtemp(join(tmpdir(), 'bill-rejected-'));
   roots.push(root);
-  let downloads = 0;
-  const platform = {
-    async downloadBillStream() {
-      const body = bodies[Math.min(downloads++, bodies.length - 1)]!;
-      return { plain: chunksOf(body, 64) };
-    },
-  } as unknown as PlatformClient;
+  const platform = platformAnswering(bodies, 64);
   const records: LedgerRecord[] = [];
   const ledger = {
     async *listDayOrders() {
@@ -70,14 +54,7 @@ async function setup(bodies: Buffer[]) {
       return new Map<string, LedgerRecord>();
     },
   } as unknown as LedgerStore;
-  const payments = {
-    async settleFromBill(entries: readonly unknown[]) {
-      return { examined: entries.length, succeeded: 0, failed: 0, stillPending: entries.length, queryErrors: 0 };
-    },
-    async resolvePending(orderNos: readonly string[]) {
-      return { examined: orderNos.length, succeeded: 0, failed: 0, stillPending: orderNos.length, queryErrors: 0 };
-    },
-  } as unknown as PaymentService;
+  const payments = paymentsSettlingNothing();
   const bills = createBillService({
     platform, ledger, payments, archive: createDirectoryArchive(root), defaultCryptType: '0',
     // Two days on: the download is final, its exceptions are kept.
