@@ -9,7 +9,8 @@ import type { ArchiveWriter, BillArchive } from './archive.js';
 import { billRowBatches, type BillEncoding, type BillFooter } from './bill-stream.js';
 import { PageWriter } from './downloads.js';
 import { reconcileStream, type ReconcileMismatch, type ReportEntry, type ReportSink, type StreamReconcileResult } from './reconcile.js';
-import { matchedCsvLine, matchedEntry, REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
+import { matchedEntry, REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
+import { ReportText } from './report-text.js';
 import { BillTotals } from './report.js';
 
 /** Report text is handed to its writer in pieces of about this size. */
@@ -81,32 +82,26 @@ export interface PassResult {
  * report.csv `field`, `ledger` and `bill` describe a difference, so only `mismatched` lines carry them.
  */
 export class ReportWriterSink implements ReportSink {
-  // Lines kept apart and joined once a chunk's worth is in: one flat string per chunk (a += chain is a rope of
-  // thousands of pieces that the writer's UTF-8 encoding must flatten first).
-  private lines: string[] = [`${REPORT_CSV_HEADER}\r\n`];
-  private size = this.lines[0]!.length;
+  // Gathered as one-byte text (report-text.ts) and handed over a chunk at a time.
+  private readonly text = new ReportText();
 
-  constructor(private readonly send: (text: string) => Promise<void>) {}
+  constructor(private readonly send: (text: string) => Promise<void>) {
+    this.text.line(`${REPORT_CSV_HEADER}\r\n`);
+  }
 
   write(entry: ReportEntry): Promise<void> | undefined {
-    return this.add(`${reportCsvLine(entry, true)}\r\n`);
+    this.text.line(`${reportCsvLine(entry, true)}\r\n`);
+    return this.text.length >= REPORT_CHUNK ? this.flush() : undefined;
   }
 
-  /** A matched row's line, straight from the row (no entry object; quoted only when a field needs it). */
+  /** A matched row's line, straight from the row (no entry object, no line string). */
   matched(row: BillRow): Promise<void> | undefined {
-    return this.add(`${matchedCsvLine(row)}\r\n`);
-  }
-
-  private add(line: string): Promise<void> | undefined {
-    this.lines.push(line);
-    this.size += line.length;
-    return this.size >= REPORT_CHUNK ? this.flush() : undefined;
+    this.text.matched(row);
+    return this.text.length >= REPORT_CHUNK ? this.flush() : undefined;
   }
 
   async flush(): Promise<void> {
-    const text = this.lines.join('');
-    this.lines = [];
-    this.size = 0;
+    const text = this.text.take();
     if (text.length > 0) await this.send(text);
   }
 }

@@ -47,28 +47,6 @@ export function matchedEntry(row: BillRow): ReportEntry {
   };
 }
 
-/**
- * The line of a bill row that matched its order (reportCsvLine(matchedEntry(row), true), without the entry): the
- * parser split the row on commas and line ends, so only a quote could need quoting, and the amount and trade time
- * are the parser's own digits; a row made elsewhere (any field) takes the checked way.
- */
-export function matchedCsvLine(row: BillRow): string {
-  const amount = Number.isSafeInteger(row.amountFen) ? formatYuan(row.amountFen) : String(row.amountFen);
-  const plain = `${row.orderNo},${row.tradeType},matched,,,,${row.account},${row.mercacc},${amount},${row.outId},${row.tradeTime}`;
-  return clean(row.orderNo) && clean(row.tradeType) && clean(row.account) && clean(row.mercacc) && clean(row.outId) && clean(row.tradeTime)
-    ? plain
-    : reportCsvLine(matchedEntry(row), true);
-}
-
-/** No comma, quote or line break (a field CSV writes as it is). */
-function clean(field: string): boolean {
-  for (let i = 0; i < field.length; i++) {
-    const c = field.charCodeAt(i);
-    if (c === 44 || c === 34 || c === 13 || c === 10) return false;
-  }
-  return true;
-}
-
 function quoted(entry: ReportEntry, blank: boolean, amount: string): string {
   return [
     entry.orderNo, entry.tradeType, entry.category,

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fanOut, ReportWriterSink } from '../../lib/bills/pipeline.js';
 import { reconcileStream } from '../../lib/bills/reconcile.js';
-import { csvField, matchedCsvLine, matchedEntry, reportCsvLine } from '../../lib/bills/report-csv.js';
+import { csvField, matchedEntry, reportCsvLine } from '../../lib/bills/report-csv.js';
+import { ReportText } from '../../lib/bills/report-text.js';
 import { OrderStatus, OrderType, type LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
 import { billRow } from '../support/bill-fakes.js';
@@ -73,14 +74,22 @@ describe('report.csv lines', () => {
 });
 
 describe('matched lines straight from the row', () => {
-  it('property: matchedCsvLine is the checked line of matchedEntry(row), quoting included', () => {
-    const field = fc.oneof(fc.stringMatching(/^[0-9A-Z#]{0,12}$/), fc.string({ maxLength: 8 }), fc.constantFrom('a,b', 'say "hi"', 'x\r\ny', '食堂'));
+  it('property: a matched row written straight from its fields is the checked line of its entry, quoting and wide characters included', () => {
+    const field = fc.oneof(fc.stringMatching(/^[0-9A-Z#]{0,12}$/), fc.string({ maxLength: 8 }), fc.constantFrom('a,b', 'say "hi"', 'x\r\ny', '食堂', 'café'));
     fc.assert(
-      fc.property(field, field, field, field, fc.integer({ min: -1_000_000, max: 1_000_000 }), (orderNo, account, mercacc, outId, amountFen) => {
-        const r = row(orderNo, { account, mercacc, outId, amountFen });
-        const line = matchedCsvLine(r);
-        expect(line).toBe(reportCsvLine(matchedEntry(r), true));
-        expect(line.split(',').length >= 11).toBe(true);
+      fc.property(fc.array(fc.tuple(field, field, field, field, fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.boolean()), { maxLength: 6 }), (specs) => {
+        const text = new ReportText();
+        let expected = '';
+        for (const [orderNo, account, mercacc, outId, amountFen, asEntry] of specs) {
+          const r = row(orderNo, { account, mercacc, outId, amountFen });
+          const line = `${reportCsvLine(matchedEntry(r), true)}\r\n`;
+          expected += line;
+          if (asEntry) text.line(line);
+          else text.matched(r);
+        }
+        expect(text.length).toBe(expected.length);
+        expect(text.take()).toBe(expected);
+        expect(text.take()).toBe('');
       }),
       { numRuns: 300 },
     );
