@@ -10,7 +10,7 @@ import { scheduledHandler } from '../lib/adapter/scheduled-handler.js';
 import { BillParamsSchema } from '../lib/api/schemas.js';
 import { callerScope } from '../lib/callers/access.js';
 import { createDirectoryArchive, createS3Archive, localBillDir } from '../lib/bills/archive.js';
-import type { BillHooks } from '../lib/bills/service.js';
+import type { BillHooks } from '../lib/bills/service-types.js';
 import type { GatewayConfig } from '../lib/config.js';
 import { getLogger } from '../lib/observability/logger.js';
 import { publishServiceMetric } from '../lib/observability/metrics.js';

@@ -2,7 +2,8 @@
 // function (functions/down-bill.ts) bundles lib/bills: the others import the core runtime alone.
 import type { GatewayConfig } from './config.js';
 import type { BillArchive } from './bills/archive.js';
-import { createBillService, type BillService } from './bills/service.js';
+import { createBillService } from './bills/service.js';
+import type { BillService } from './bills/service-types.js';
 import { currentScope } from './runtime.js';
 import { exceptionConsumers } from './reconciliation/bill-consumer.js';
 import { getReconciliationService } from './reconciliation-runtime.js';

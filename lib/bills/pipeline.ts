@@ -61,7 +61,7 @@ export interface PassInput {
     readonly pages: { billDate: string; billType: string; id: string };
     readonly guard: ArchiveGuard;
   };
-  /** Every report entry (the stored report and whoever else listens: composed in service.ts). */
+  /** Every report entry (the stored report and whoever else listens: composed in download-pass.ts). */
   readonly sink?: ReportSink;
   /** How many of the first rows to keep for the answer. */
   readonly firstRows: number;

@@ -3,7 +3,7 @@
 import { formatYuan } from '../protocol/money.js';
 import type { BillRow } from '../platform/types.js';
 import type { BillMerchants, BillPage, BillReconciliation, BillSummary, BillType, MerchantTotals } from '../bills/report.js';
-import type { ReportAnswer } from '../bills/service.js';
+import type { ReportAnswer } from '../bills/service-types.js';
 import type { HttpResult } from './result.js';
 
 export interface MoneyCountJson {
