@@ -1,31 +1,18 @@
 // API.md "Bills" paging over HTTP through the local server: a 100,000-row day paged to the end (each
 // row exactly once, every answer under 1 MB, the same header on every page), cursors that are not
 // ours refused with 400, and a cursor of a replaced download refused with 409 CURSOR_STALE.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
-import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalHttp } from '../support/local-http.js';
 
 const DAY = '20260105';
 const ROWS = 100_000;
-let sandbox: TestSandbox;
-let server: LocalServer;
-let dataRoot: string;
-
-beforeAll(async () => {
-  dataRoot = await mkdtemp(join(tmpdir(), 'onecard-bill-pages-'));
-  sandbox = await startTestSandbox({ logger: () => undefined });
-  server = await startLocalServer({ port: 0, sandbox, dataDir: dataRoot, logSink: () => undefined, config: { ...loadConfig({}) } });
-  const seeded = sandbox.seedDay(DAY, ROWS, { seed: 7 });
-  expect(seeded.created).toBe(ROWS);
-}, 120_000);
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-  if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+const rig = useLocalHttp({
+  prefix: 'onecard-bill-pages-',
+  timeoutMs: 120_000,
+  setup: async ({ sandbox }) => {
+    const seeded = sandbox.seedDay(DAY, ROWS, { seed: 7 });
+    expect(seeded.created).toBe(ROWS);
+  },
 });
 
 interface Answer {
@@ -35,7 +22,7 @@ interface Answer {
 }
 
 async function get(path: string): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`);
+  const response = await fetch(`${rig.server.url}${path}`);
   const text = await response.text();
   return { status: response.status, bytes: Buffer.byteLength(text), body: JSON.parse(text) };
 }
@@ -122,7 +109,7 @@ describe('a 100,000-row bill paged over HTTP', () => {
   it('a re-run replaces the download: an old cursor is 409 CURSOR_STALE, a new first page gives a working one', async () => {
     const before = await page(firstCursor, 1);
     expect(before.status).toBe(200);
-    await server.invoke('down-bill', { kind: 'daily-bill', bill_date: DAY });
+    await rig.server.invoke('down-bill', { kind: 'daily-bill', bill_date: DAY });
     const stale = await page(firstCursor, 1);
     expect(stale.status).toBe(409);
     expect(stale.body.error).toMatchObject({ code: 'CURSOR_STALE', retryable: false });

@@ -1,48 +1,28 @@
 // GET /v1/bills/{date}/merchants and …/report.csv over HTTP, checked against sums and categories the
 // test computes itself from the paged rows and the orders it made: a matched payment, a PENDING one
 // the bill settles, a refund, payments made past the gateway (missing_local) and a generated day.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
+import { describe, expect, it } from 'vitest';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
-import { sandboxCall, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { fen, payPastGateway, useLocalHttp, yuan } from '../support/local-http.js';
 
-let sandbox: TestSandbox;
-let server: LocalServer;
-let dataRoot: string;
 const day = chinaDate();
 
 const post = async (path: string, body: object) => {
-  const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${rig.server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
-beforeAll(async () => {
-  dataRoot = await mkdtemp(join(tmpdir(), 'onecard-bill-views-'));
-  sandbox = await startTestSandbox({ logger: () => undefined });
-  server = await startLocalServer({ port: 0, sandbox, dataDir: dataRoot, logSink: () => undefined, config: { ...loadConfig({}) } });
-  expect((await post('/v1/payments', { order_no: 'v-paid', account: '32718', tranamt: '3.30', mercacc: '1001', attach: 'a,"b"' })).status).toBe(200);
-  expect((await post('/v1/payments', { order_no: 'v-paid-2', account: '32718', tranamt: '7.00', mercacc: '1002' })).status).toBe(200);
-  expect((await post('/v1/refunds', { order_no: 'v-refund', refund_order_no: 'v-paid-2', account: '32718', tranamt: '2.50', mercacc: '1002' })).status).toBe(200);
-  sandbox.faults.inject({ type: 'dropAfterCommit' }, { methods: ['synjones.onecard.gdccard.pay'] });
-  expect((await post('/v1/payments', { order_no: 'v-pending', account: '32718', tranamt: '4.40', mercacc: '1001' })).status).toBe(202);
-  const token = sandbox.state.currentToken?.value;
-  const direct = await sandboxCall(
-    sandbox,
-    'pay',
-    { account: '32718', tranamt: '1.10', acctype: '###', mercacc: '1003', order_no: 'v-direct', remark: '', attach: '' },
-    { accessToken: token! },
-  );
-  expect(direct.root?.retcode).toBe('0');
-  sandbox.seedDay(day, 3000, { seed: 11 });
-}, 60_000);
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-  if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+const rig = useLocalHttp({
+  prefix: 'onecard-bill-views-',
+  setup: async ({ sandbox }) => {
+    expect((await post('/v1/payments', { order_no: 'v-paid', account: '32718', tranamt: '3.30', mercacc: '1001', attach: 'a,"b"' })).status).toBe(200);
+    expect((await post('/v1/payments', { order_no: 'v-paid-2', account: '32718', tranamt: '7.00', mercacc: '1002' })).status).toBe(200);
+    expect((await post('/v1/refunds', { order_no: 'v-refund', refund_order_no: 'v-paid-2', account: '32718', tranamt: '2.50', mercacc: '1002' })).status).toBe(200);
+    sandbox.faults.inject({ type: 'dropAfterCommit' }, { methods: ['synjones.onecard.gdccard.pay'] });
+    expect((await post('/v1/payments', { order_no: 'v-pending', account: '32718', tranamt: '4.40', mercacc: '1001' })).status).toBe(202);
+    await payPastGateway(sandbox, { tranamt: '1.10', mercacc: '1003', order_no: 'v-direct' });
+    sandbox.seedDay(day, 3000, { seed: 11 });
+  },
 });
 
 interface Row {
@@ -56,17 +36,15 @@ interface Row {
   trade_time: string;
 }
 
-const fen = (yuan: string): number => Math.round(Number(yuan) * 100);
-const yuan = (value: number): string => `${value < 0 ? '-' : ''}${Math.floor(Math.abs(value) / 100)}.${String(Math.abs(value) % 100).padStart(2, '0')}`;
 
 /** The whole download, paged (rows as the API gives them). */
 async function allRows(): Promise<{ rows: Row[]; first: Record<string, any> }> {
-  const response = await fetch(`${server.url}/v1/bills/${day}?limit=700`);
+  const response = await fetch(`${rig.server.url}/v1/bills/${day}?limit=700`);
   const first = (await response.json()) as Record<string, any>;
   const rows: Row[] = [...first.rows];
   let cursor: string | null = first.next_cursor;
   while (cursor) {
-    const next = (await (await fetch(`${server.url}/v1/bills/${day}?limit=700&cursor=${cursor}`)).json()) as Record<string, any>;
+    const next = (await (await fetch(`${rig.server.url}/v1/bills/${day}?limit=700&cursor=${cursor}`)).json()) as Record<string, any>;
     rows.push(...next.rows);
     cursor = next.next_cursor;
   }
@@ -106,7 +84,7 @@ const moved = (row: Row): boolean => row.order_status === '60' || row.order_stat
 
 describe('the day views', () => {
   it('merchants: per mercacc, the money-moving payments and refunds of the bill, sorted', async () => {
-    const answer = await fetch(`${server.url}/v1/bills/${day}/merchants`);
+    const answer = await fetch(`${rig.server.url}/v1/bills/${day}/merchants`);
     expect(answer.status).toBe(200);
     const body = (await answer.json()) as { bill_date: string; final: boolean; merchants: any[] };
     expect(body).toMatchObject({ bill_date: day, final: false });
@@ -133,7 +111,7 @@ describe('the day views', () => {
   });
 
   it('report.csv: the API.md columns, one line per row (categories as the test derives them) and totals that add up', async () => {
-    const answer = await fetch(`${server.url}/v1/bills/${day}/report.csv`);
+    const answer = await fetch(`${rig.server.url}/v1/bills/${day}/report.csv`);
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = parseCsv(await answer.text());
@@ -161,11 +139,11 @@ describe('the day views', () => {
   });
 
   it('report.csv: a PENDING order the download settles is "settled" in the report of that download', async () => {
-    sandbox.faults.inject({ type: 'dropAfterCommit' }, { methods: ['synjones.onecard.gdccard.pay'] });
+    rig.sandbox.faults.inject({ type: 'dropAfterCommit' }, { methods: ['synjones.onecard.gdccard.pay'] });
     expect((await post('/v1/payments', { order_no: 'v-pending-2', account: '32718', tranamt: '0.70', mercacc: '1001' })).status).toBe(202);
-    const lines = parseCsv(await (await fetch(`${server.url}/v1/bills/${day}/report.csv`)).text());
+    const lines = parseCsv(await (await fetch(`${rig.server.url}/v1/bills/${day}/report.csv`)).text());
     expect(lines.find((fields) => fields[0] === 'v-pending-2')?.[2]).toBe('settled');
-    const page = (await (await fetch(`${server.url}/v1/bills/${day}?limit=1`)).json()) as Record<string, any>;
+    const page = (await (await fetch(`${rig.server.url}/v1/bills/${day}?limit=1`)).json()) as Record<string, any>;
     // The next download finds it SUCCESS in the ledger already: matched, not settled again.
     expect(page.reconciliation.settled).toBe(0);
   });

@@ -4,16 +4,11 @@
 // that a caller with mercacc "*" reads; cursors stay the API's (stale and foreign ones refused). And every
 // route that needs a caller refuses one that is missing, unknown or not given it, with no platform call
 // and no DynamoDB command (test/local/callers.test.ts has the merchant and amount refusals).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/api/routes.js';
-import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { countDynamoCalls, type DynamoCallLog } from '../support/dynamo-calls.js';
-import { sandboxCall, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { fen, payPastGateway, useLocalHttp, yuan } from '../support/local-http.js';
 
 const CALLERS = {
   callers: [
@@ -24,14 +19,11 @@ const CALLERS = {
 };
 const MINE: Record<string, ReadonlySet<string>> = { canteen: new Set(['1001', '1002']), library: new Set(['2001']) };
 
-let sandbox: TestSandbox;
-let server: LocalServer;
-let dataRoot: string;
 let dynamoCalls: DynamoCallLog;
 const day = chinaDate();
 
 async function call(method: string, path: string, caller: string | undefined, body?: unknown): Promise<{ status: number; text: string; json: any }> {
-  const response = await fetch(`${server.url}${path}`, {
+  const response = await fetch(`${rig.server.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(caller === undefined ? {} : { 'x-onecard-caller': caller }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -41,29 +33,21 @@ async function call(method: string, path: string, caller: string | undefined, bo
   return { status: response.status, text, json };
 }
 
-beforeAll(async () => {
-  dataRoot = await mkdtemp(join(tmpdir(), 'onecard-callers-bills-'));
-  const callersFile = join(dataRoot, 'callers.json');
-  await writeFile(callersFile, JSON.stringify(CALLERS));
-  sandbox = await startTestSandbox({ logger: () => undefined });
-  server = await startLocalServer({ port: 0, sandbox, dataDir: join(dataRoot, 'data'), logSink: () => undefined, config: { ...loadConfig({}), callersFile } });
-  const pay = (caller: string, order: Record<string, string>) => call('POST', '/v1/payments', caller, { account: '32718', ...order });
-  expect((await pay('canteen', { order_no: 'c-1', tranamt: '3.30', mercacc: '1001' })).status).toBe(200);
-  expect((await pay('canteen', { order_no: 'c-2', tranamt: '7.00', mercacc: '1002' })).status).toBe(200);
-  expect((await call('POST', '/v1/refunds', 'canteen', { order_no: 'c-r', refund_order_no: 'c-2', account: '32718', tranamt: '2.50', mercacc: '1002' })).status).toBe(200);
-  expect((await pay('library', { order_no: 'l-1', tranamt: '5.00', mercacc: '2001' })).status).toBe(200);
-  // Paid past the gateway (missing_local), one into each caller's merchants.
-  for (const [orderNo, mercacc] of [['d-1002', '1002'], ['d-2001', '2001']] as const) {
-    const direct = await sandboxCall(sandbox, 'pay', { account: '32718', tranamt: '1.10', acctype: '###', mercacc, order_no: orderNo, remark: '', attach: '' }, { accessToken: sandbox.state.currentToken!.value });
-    expect(direct.root?.retcode).toBe('0');
-  }
-  sandbox.seedDay(day, 2500, { seed: 5 }); // merchants 1001–1009
-  dynamoCalls = countDynamoCalls((await server.scope.runtime()).dynamo);
-}, 60_000);
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-  if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+const rig = useLocalHttp({
+  prefix: 'onecard-callers-bills-',
+  callers: CALLERS,
+  dataDir: 'data',
+  setup: async ({ sandbox, server }) => {
+    const pay = (caller: string, order: Record<string, string>) => call('POST', '/v1/payments', caller, { account: '32718', ...order });
+    expect((await pay('canteen', { order_no: 'c-1', tranamt: '3.30', mercacc: '1001' })).status).toBe(200);
+    expect((await pay('canteen', { order_no: 'c-2', tranamt: '7.00', mercacc: '1002' })).status).toBe(200);
+    expect((await call('POST', '/v1/refunds', 'canteen', { order_no: 'c-r', refund_order_no: 'c-2', account: '32718', tranamt: '2.50', mercacc: '1002' })).status).toBe(200);
+    expect((await pay('library', { order_no: 'l-1', tranamt: '5.00', mercacc: '2001' })).status).toBe(200);
+    // Paid past the gateway (missing_local), one into each caller's merchants.
+    for (const [orderNo, mercacc] of [['d-1002', '1002'], ['d-2001', '2001']] as const) await payPastGateway(sandbox, { tranamt: '1.10', mercacc, order_no: orderNo });
+    sandbox.seedDay(day, 2500, { seed: 5 }); // merchants 1001–1009
+    dynamoCalls = countDynamoCalls((await server.scope.runtime()).dynamo);
+  },
 });
 
 interface Row {
@@ -73,8 +57,6 @@ interface Row {
   mercacc: string;
   tranamt: string;
 }
-const fen = (yuan: string): number => Math.round(Number(yuan) * 100);
-const yuan = (value: number): string => `${value < 0 ? '-' : ''}${Math.floor(Math.abs(value) / 100)}.${String(Math.abs(value) % 100).padStart(2, '0')}`;
 const moved = (row: Row): boolean => row.order_status === '60' || row.order_status === '80';
 const GATEWAY_ORDERS = new Set(['c-1', 'c-2', 'c-r', 'l-1']);
 
@@ -193,12 +175,12 @@ describe('every route that needs a caller refuses before it does anything', () =
 
   it.each(refusals)('%s as %s → %i %s, no platform call, no DynamoDB command', async (routeKey, caller, status, code) => {
     const route = routes.find((candidate) => candidate.routeKey === routeKey)!;
-    const platformBefore = sandbox.state.calls.length;
+    const platformBefore = rig.sandbox.state.calls.length;
     dynamoCalls.reset();
     const answer = await call(route.method, pathOf(route.resource), caller, route.method === 'POST' ? {} : undefined);
     expect(answer.status).toBe(status);
     expect(answer.json.error.code).toBe(code);
-    expect(sandbox.state.calls.length - platformBefore).toBe(0);
+    expect(rig.sandbox.state.calls.length - platformBefore).toBe(0);
     expect(dynamoCalls.calls).toEqual([]);
   });
 });

@@ -1,40 +1,28 @@
 // The local stack over real HTTP: every route, 404/405, the OpenAPI document, log capture, an
 // external platform configured by URL + secret file, a shared database, and a fuzz of malformed
 // requests that never produces a 5xx.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
+import { startLocalServer } from '../../lib/local/stack.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
-import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { useLocalHttp } from '../support/local-http.js';
 
 const logs: string[] = [];
-let sandbox: TestSandbox;
-let server: LocalServer;
-/** This file's data directory (every server here writes under it), removed at the end. */
-let dataRoot: string;
-
-beforeAll(async () => {
-  dataRoot = await mkdtemp(join(tmpdir(), 'onecard-local-test-'));
+/** rig.dataRoot holds the data directory of every server here, and is removed at the end. */
+const rig = useLocalHttp({
+  prefix: 'onecard-local-test-',
+  dataDir: 'main',
   // A lenient token rule on both sides, so the token-invalidation recovery does not wait 2 minutes.
-  sandbox = await startTestSandbox({ minTokenIntervalMs: 0, logger: (line) => logs.push(`[sandbox] ${line}`) });
-  server = await startLocalServer({
-    port: 0,
-    sandbox,
-    dataDir: join(dataRoot, 'main'),
-    logSink: (line) => logs.push(line),
+  sandbox: { minTokenIntervalMs: 0, logger: (line: string) => logs.push(`[sandbox] ${line}`) },
+  server: {
+    logSink: (line: string) => logs.push(line),
     config: { ...loadConfig({}), platformTimeoutMs: 1_000 },
     runtime: { tokenOptions: { minIssueIntervalMs: 0 } },
-  });
-});
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-  if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+  },
 });
 
 interface Answer {
@@ -45,7 +33,7 @@ interface Answer {
 }
 
 async function http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
+  const response = await fetch(`${rig.server.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -62,7 +50,7 @@ async function http(method: string, path: string, body?: unknown, headers: Recor
 
 /** Sends raw bytes and returns everything the server writes until it closes the connection. */
 function rawRequest(request: string): Promise<string> {
-  const { hostname, port } = new URL(server.url);
+  const { hostname, port } = new URL(rig.server.url);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host: hostname, port: Number(port) }, () => socket.end(request));
@@ -132,12 +120,12 @@ describe('every route over HTTP', () => {
   });
 
   it('keeps what it writes (the bill above, raw and reconciled) in its data directory', async () => {
-    expect(server.dataDir).toBe(join(dataRoot, 'main'));
-    expect(server.billDir).toBe(join(dataRoot, 'main', 'bills'));
+    expect(rig.server.dataDir).toBe(join(rig.dataRoot, 'main'));
+    expect(rig.server.billDir).toBe(join(rig.dataRoot, 'main', 'bills'));
     const files = async (dir: string) => (await readdir(dir, { recursive: true })).filter((entry) => /\.(txt|json)$/.test(entry));
-    expect(await files(join(server.billDir, 'raw'))).toEqual([expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/ALL\.txt$/)]);
-    expect(await files(join(server.billDir, 'reports'))).toEqual([expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/ALL\.json$/)]);
-    expect((await readdir(dataRoot)).sort()).toEqual(['main']);
+    expect(await files(join(rig.server.billDir, 'raw'))).toEqual([expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/ALL\.txt$/)]);
+    expect(await files(join(rig.server.billDir, 'reports'))).toEqual([expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/ALL\.json$/)]);
+    expect((await readdir(rig.dataRoot)).sort()).toEqual(['main']);
   });
 
   it('decodes percent-encoded path parameters', async () => {
@@ -172,7 +160,7 @@ describe('every route over HTTP', () => {
   });
 
   it('503 with Retry-After when the platform is busy for a card query', async () => {
-    sandbox.faults.inject({ type: 'busy' }, { methods: ['synjones.onecard.query.card'] });
+    rig.sandbox.faults.inject({ type: 'busy' }, { methods: ['synjones.onecard.query.card'] });
     const answer = await http('POST', '/v1/cards/query', { idtype: 'sno', id: '2015032719' });
     expect(answer.status).toBe(503);
     expect(answer.headers.get('retry-after')).toBe('2');
@@ -180,15 +168,15 @@ describe('every route over HTTP', () => {
   });
 
   it('recovers when the platform invalidated the token (40017 → new token, one retry)', async () => {
-    const issued = sandbox.state.tokenIssueCount;
-    sandbox.state.invalidateToken();
+    const issued = rig.sandbox.state.tokenIssueCount;
+    rig.sandbox.state.invalidateToken();
     const answer = await http('POST', '/v1/cards/query', { idtype: 'acc', id: '32719' });
     expect(answer.status).toBe(200);
-    expect(sandbox.state.tokenIssueCount).toBe(issued + 1);
+    expect(rig.sandbox.state.tokenIssueCount).toBe(issued + 1);
   });
 
   it('504 when the platform does not answer in time', async () => {
-    sandbox.faults.inject({ type: 'latency', ms: 2_500 }, { methods: ['synjones.onecard.query.card'] });
+    rig.sandbox.faults.inject({ type: 'latency', ms: 2_500 }, { methods: ['synjones.onecard.query.card'] });
     const answer = await http('POST', '/v1/cards/query', { idtype: 'acc', id: '32719' });
     expect(answer.status).toBe(504);
     expect(answer.body.error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', retryable: true });
@@ -197,9 +185,9 @@ describe('every route over HTTP', () => {
   it('the log sink captured the requests, without secrets', () => {
     const text = logs.join('\n');
     expect(text).toContain('"request_id":"local-card-1"');
-    expect(text).not.toContain(sandbox.secret.app_secret);
+    expect(text).not.toContain(rig.sandbox.secret.app_secret);
     expect(text).not.toContain('PRIVATE KEY');
-    const token = sandbox.state.currentToken?.value;
+    const token = rig.sandbox.state.currentToken?.value;
     expect(token).toBeTruthy();
     expect(text).not.toContain(token!);
   });
@@ -245,7 +233,7 @@ describe('fuzz over HTTP (2,000 malformed requests)', () => {
 
 describe('other ways to run it', () => {
   it('starts its own sandbox and dynalite when given nothing, and stops them', async () => {
-    const own = await startLocalServer({ port: 0, config: loadConfig({}), dataDir: join(dataRoot, 'own'), logSink: () => undefined });
+    const own = await startLocalServer({ port: 0, config: loadConfig({}), dataDir: join(rig.dataRoot, 'own'), logSink: () => undefined });
     try {
       expect(own.ownsSandbox).toBe(true);
       expect(own.embeddedDynamo).toBe(true);
@@ -258,15 +246,15 @@ describe('other ways to run it', () => {
   });
 
   it('talks to an external platform from SYNJONES_API_URL + SYNJONES_SECRET_FILE, sharing one database', async () => {
-    const dir = join(dataRoot, 'secret');
+    const dir = join(rig.dataRoot, 'secret');
     await mkdir(dir);
     const secretFile = join(dir, 'secret.json');
-    await writeFile(secretFile, JSON.stringify(sandbox.secret));
+    await writeFile(secretFile, JSON.stringify(rig.sandbox.secret));
     const external = await startLocalServer({
       port: 0,
-      config: loadConfig({ SYNJONES_API_URL: sandbox.url, SYNJONES_SECRET_FILE: secretFile, DYNAMODB_ENDPOINT: server.dynamoEndpoint }),
-      dataDir: join(dataRoot, 'external'),
-      tables: server.tables,
+      config: loadConfig({ SYNJONES_API_URL: rig.sandbox.url, SYNJONES_SECRET_FILE: secretFile, DYNAMODB_ENDPOINT: rig.server.dynamoEndpoint }),
+      dataDir: join(rig.dataRoot, 'external'),
+      tables: rig.server.tables,
       logSink: () => undefined,
     });
     try {
@@ -283,12 +271,12 @@ describe('other ways to run it', () => {
 
   it('refuses to start against an external platform without a secret file', async () => {
     await expect(
-      startLocalServer({ port: 0, config: loadConfig({ SYNJONES_API_URL: sandbox.url }), dataDir: join(dataRoot, 'refused'), dynamoEndpoint: server.dynamoEndpoint, tables: server.tables, logSink: () => undefined }),
+      startLocalServer({ port: 0, config: loadConfig({ SYNJONES_API_URL: rig.sandbox.url }), dataDir: join(rig.dataRoot, 'refused'), dynamoEndpoint: rig.server.dynamoEndpoint, tables: rig.server.tables, logSink: () => undefined }),
     ).rejects.toThrow(/SYNJONES_SECRET_FILE/);
   });
 
   it('runs the scheduled handlers in its scope', async () => {
-    const result = (await server.invoke('access-token', {})) as { renewed: boolean };
+    const result = (await rig.server.invoke('access-token', {})) as { renewed: boolean };
     expect(typeof result.renewed).toBe('boolean');
   });
 });
