@@ -1,5 +1,6 @@
 // The bill body's bytes → text over chunks: base64 and DES-ECB of a crypt_type 1 body (blocks split across
 // any chunk boundary, NUL padding stripped only at the very end), then UTF-8 or, when not valid UTF-8, GBK.
+import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { createDesEcb, type DesEcbMode } from './crypto.js';
 import { BillEncodingRestart, GarbledResponseError } from './errors.js';
@@ -111,10 +112,12 @@ export type BillEncoding = 'utf-8' | 'gbk';
  * `new BillTextDecoder('gbk')`. Holds at most three bytes of a sequence split across chunks.
  */
 export class BillTextDecoder {
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  /** Not streaming: every call gets whole sequences (completeUtf8End), and the BOM is dropped here (decodeUtf8). */
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   private gbk: TextDecoder | undefined;
   private carry: Uint8Array = EMPTY;
   private nonAscii = false;
+  private started = false;
 
   constructor(forced?: BillEncoding) {
     if (forced === 'gbk') this.gbk = new TextDecoder('gbk');
@@ -149,23 +152,29 @@ export class BillTextDecoder {
     return this.gbk.decode(data, { stream: true });
   }
 
-  /** data[0, end) as UTF-8, or (see the class) the switch to GBK for data and everything after it. */
+  /**
+   * data[0, end) (whole sequences) as UTF-8, or (see the class) the switch to GBK for data and everything after it.
+   * An all-ASCII chunk (checked at memory speed) is copied as Latin-1, which is the same text, without the decoder.
+   */
   private decodeUtf8(data: Uint8Array, end: number): string {
+    if (end === 0) return '';
+    let bytes = data.subarray(0, end);
+    if (!this.started) {
+      this.started = true;
+      // A BOM is dropped only at the very start of the bill.
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    }
+    if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
     let text: string;
     try {
-      // One stream so a BOM is dropped only at the very start; every call ends on a sequence boundary.
-      text = this.utf8.decode(data.subarray(0, end), { stream: true });
+      text = this.utf8.decode(bytes);
     } catch (error) {
       this.carry = EMPTY;
       return this.notUtf8(data, error);
     }
-    if (!this.nonAscii && hasNonAscii(text)) this.nonAscii = true;
+    this.nonAscii = true;
     return text;
   }
-}
-
-function hasNonAscii(text: string): boolean {
-  return /[^\x00-\x7f]/.test(text);
 }
 
 /** The length of the prefix of `data` that ends on a UTF-8 sequence boundary (at most 3 bytes shorter). */

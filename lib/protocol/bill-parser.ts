@@ -1,5 +1,6 @@
 // The bill text parser over chunks: lines split across any chunk boundary, continuation lines (a physical
-// line starting with `,` continues the previous row), the header, the footer and its count/total check.
+// line starting with `,` continues the previous row), the header, the footer and its count/total check; a row line in
+// the usual shape is read with one regular-expression match (USUAL_ROW), every other line field by field.
 import type { BillRow } from './types.js';
 import { GarbledResponseError } from './errors.js';
 import { formatYuan, parseSignedYuan } from './money.js';
@@ -64,6 +65,34 @@ function parseAmount(text: string): number {
   return parseSignedYuan(text, 'amount');
 }
 
+/** A field with nothing for trim() to remove: empty, or starting and ending with neither whitespace nor a comma. */
+const CLEAN_FIELD = String.raw`((?:[^\s,](?:[^,\n]*[^\s,])?)?)`;
+
+/**
+ * A row line in the usual shape, up to and including its LF, when the next line starts with a digit or `#` (so it is
+ * not continued): a 14-digit time (captured as yyyyMMdd and HHmmss), seven clean fields, an amount of up to 8 digits
+ * and exactly 2 decimals, and attach (the rest of the line, as it is). Such a line reads the same as parseRow reads
+ * it; every other line takes parseRow's path. Sticky: matched at lastIndex only.
+ */
+const USUAL_ROW = new RegExp(
+  String.raw`(\d{8})(\d{6}),${Array(7).fill(CLEAN_FIELD).join(',')},(\d{1,8}\.\d\d),([^\n]*)\n(?=[\d#])`,
+  'y',
+);
+
+/** Where the first line break of `text` ends (after its CR, LF or CRLF), or -1 when there is none. */
+function firstBreakEnd(text: string): number {
+  const lf = text.indexOf('\n');
+  // A CR is the first break when there is one before the first LF (or anywhere, without an LF).
+  const cr = lf < 0 || text.lastIndexOf('\r', lf) >= 0 ? text.indexOf('\r') : -1;
+  if (cr < 0) return lf < 0 ? -1 : lf + 1;
+  return text.charCodeAt(cr + 1) === 0x0a ? cr + 2 : cr + 1;
+}
+
+/** CR and CRLF as LF. */
+function normalizeBreaks(text: string): string {
+  return text.indexOf('\r') >= 0 ? text.replace(/\r\n?/g, '\n') : text;
+}
+
 /**
  * Incremental parser: push text chunks as they are decoded, take the rows each push completes, and
  * end() for the footer. Holds only the current line and the row it may still continue.
@@ -89,11 +118,15 @@ export class BillParser {
   private readonly fields: string[] = new Array<string>(FIELD_COUNT - 1).fill('');
   private lastDate = '';
   private lastIsoDate = '';
+  /** The last time a USUAL_ROW match gave (yyyyMMdd, HHmmss) and its ISO form. */
+  private usualDay = '';
+  private usualClock = '';
+  private usualIso = '';
 
   /** The rows completed by this chunk (a row completes when the next line shows it is not continued). */
   push(chunk: string): BillRow[] {
     const out: BillRow[] = [];
-    let text = this.carry + chunk;
+    let text = chunk;
     if (!this.started && text.length > 0) {
       this.started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -104,15 +137,17 @@ export class BillParser {
       hold = '\r';
       text = text.slice(0, -1);
     }
-    if (text.indexOf('\r') >= 0) text = text.replace(/\r\n?/g, '\n');
-    let start = 0;
-    for (;;) {
-      const newline = text.indexOf('\n', start);
-      if (newline < 0) break;
-      this.line(text.slice(start, newline), out);
-      start = newline + 1;
+    if (this.carry.length > 0) {
+      // The carried line ends at this chunk's first line break: read it alone, not the carry joined to the chunk.
+      const at = firstBreakEnd(text);
+      if (at < 0) {
+        this.carry += text + hold;
+        return out;
+      }
+      this.lines(normalizeBreaks(this.carry + text.slice(0, at)), out);
+      text = text.slice(at);
     }
-    this.carry = text.slice(start) + hold;
+    this.carry = this.lines(normalizeBreaks(text), out) + hold;
     return out;
   }
 
@@ -126,6 +161,69 @@ export class BillParser {
     for (const line of rest.split('\n')) this.line(line, out);
     this.closePending(out);
     return { rows: out, footer: this.checkFooter() };
+  }
+
+  /**
+   * Every whole line of `text` (no CR in it), the text after its last LF returned. A row line in the usual shape (see
+   * USUAL_ROW) followed in this text by a line that starts with a digit or `#` is complete and is read in one match;
+   * any other line goes through line(), as every line did before.
+   */
+  private lines(text: string, out: BillRow[]): string {
+    const usual = USUAL_ROW;
+    let start = 0;
+    for (;;) {
+      if (this.footerMarkerLine === 0) {
+        usual.lastIndex = start;
+        const match = usual.exec(text);
+        if (match !== null) {
+          // What line() and then closePending() do for this line, with nothing to trim or check but the time.
+          this.lineNumber += 1;
+          this.closePending(out);
+          this.sawContent = true;
+          this.usualRow(match, out);
+          start = usual.lastIndex;
+          continue;
+        }
+      }
+      const newline = text.indexOf('\n', start);
+      if (newline < 0) break;
+      this.line(text.slice(start, newline), out);
+      start = newline + 1;
+    }
+    return start === 0 ? text : text.slice(start);
+  }
+
+  /** A row matched by USUAL_ROW: its fields as matched, the amount's digits read, the time as the last one's when equal. */
+  private usualRow(match: RegExpExecArray, out: BillRow[]): void {
+    const day = match[1]!;
+    const clock = match[2]!;
+    let tradeTime = this.usualIso;
+    if (clock !== this.usualClock || day !== this.usualDay) {
+      tradeTime = this.tradeTime(day + clock, this.lineNumber);
+      this.usualDay = day;
+      this.usualClock = clock;
+      this.usualIso = tradeTime;
+    }
+    const amount = match[10]!;
+    let amountFen = 0;
+    for (let i = 0; i < amount.length; i += 1) {
+      const code = amount.charCodeAt(i);
+      if (code !== 0x2e) amountFen = amountFen * 10 + (code - 0x30);
+    }
+    this.rowCount += 1;
+    this.sumFen += amountFen;
+    out.push({
+      tradeTime,
+      account: match[3]!,
+      acctype: match[4]!,
+      mercacc: match[5]!,
+      outId: match[6]!,
+      orderNo: match[7]!,
+      tradeType: match[8]!,
+      orderStatus: match[9]!,
+      amountFen,
+      attach: match[11]!,
+    });
   }
 
   private line(raw: string, out: BillRow[]): void {
@@ -167,7 +265,7 @@ export class BillParser {
    * time of day by digit ranges: a bill is a day of rows in time order.
    */
   private tradeTime(compact: string, lineNumber: number): string {
-    if (compact === this.lastCompactTime) return this.lastIsoTime;
+    if (compact === this.lastCompactTime && compact.length === 14) return this.lastIsoTime;
     let iso: string | undefined;
     if (compact.length === 14 && this.lastDate !== '' && compact.startsWith(this.lastDate)) {
       const hour = twoDigits(compact, 8);
