@@ -3,7 +3,11 @@
 // orders, read through the ledger store's own listDayOrders (createLedgerStore over a fake DynamoDB client that
 // answers Query pages of 5000 projected items built before the timer; or dynalite for the 100,000-row run) → report CSV. Each scenario
 // runs in its own child process (peak RSS above that process's baseline, sampled every 2 ms), so they cannot
-// pollute each other. Seeded differences make every run check its own answer. Alone:
+// pollute each other. Seeded differences make every run check its own answer. Each line gives the wall time and
+// the child's CPU time (user + system over the same span, GC helper threads included): on 2 cores shared with
+// other work the wall time moves with the neighbours, so judge a change by CPU time over a few runs. Timed in the
+// whole-pipeline line: the store's listDayOrders paging and its decode of every item into the hold, decrypt,
+// parse, the merge, the report CSV written to disk; not timed: making the fake pages. Alone:
 // `node --expose-gc --import tsx test/bench/bills.bench.ts` (BILL_BENCH_ROWS=n for another size).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
