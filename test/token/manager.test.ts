@@ -300,6 +300,38 @@ describe('token manager: the spacing counts from the send', () => {
 });
 
 describe('token manager: lease holder crash', () => {
+  it('a holder that crashed after a late send: a takeover still waits the spacing since the latest send its lease allowed', async () => {
+    // The lease write takes 3 s, the call goes out then and the holder dies: no publish, no release records
+    // when it was sent, so the store must count from the latest moment the lease let it send.
+    const f = fixture();
+    const sent: number[] = [];
+    const slowStore: TokenStore = {
+      ...store,
+      acquireLease: async (appKey, input) => {
+        const taken = await store.acquireLease(appKey, input);
+        f.clock.advance(3_000);
+        return taken;
+      },
+    };
+    const hangAfterSend: TokenManagerOptions['fetchToken'] = async ({ beforeSend } = {}) => {
+      beforeSend?.();
+      sent.push(f.clock.now());
+      return new Promise<never>(() => undefined); // the instance died mid-call
+    };
+    const leaseTakenAt = f.clock.now();
+    void f.instance({ store: slowStore, fetchToken: hangAfterSend, tokenCallMs: 1_000 }).get();
+    await waitFor(async () => sent.length === 1);
+    expect(sent[0]).toBe(leaseTakenAt + 3_000);
+
+    const takeover = () => f.instance({ fetchToken: f.platform.fetch, tokenCallMs: 1_000 });
+    f.clock.set(leaseTakenAt + SPACING); // the lease lapsed long ago and 120 s passed since the lease write...
+    expect(await rejection(takeover().get())).toBeInstanceOf(TokenUnavailableError); // ...but not since the send
+    expect(f.platform.calls).toBe(0);
+    f.clock.set(leaseTakenAt + LEASE - 1_000 + SPACING); // the latest send the lease allowed, + 120 s
+    expect(await takeover().get()).toBe(f.platform.current);
+    expect(f.platform.calls).toBe(1);
+  });
+
   it('others wait (bounded), then take over after lease expiry and spacing; the late holder cannot publish', async () => {
     const f = fixture();
     f.platform.hold();
