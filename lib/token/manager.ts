@@ -12,8 +12,9 @@
 //   timeout). Takeover after a crash needs the lease lapsed AND the spacing since fetched_at
 //   elapsed, so even a takeover never breaks the 2-minute rule. The holder sends only while its call,
 //   run to its timeout (tokenCallMs), still ends inside the lease; else a retryable 503, nothing sent.
-//   fetched_at is stamped when the lease is taken and moved to when the call actually went out by the
-//   publish or the release: a lease write slow under load must not shorten the platform's 2 minutes.
+//   fetched_at is stamped when the lease is taken with the latest moment the lease lets the call go out,
+//   and moved to when it actually went out by the publish or the release: neither a lease write slow under
+//   load nor a holder dying after its send may shorten the platform's 2 minutes.
 // - Publishing: a publish that throws after a successful token call is retried with bounded backoff
 //   (the platform already killed the old token); one refused by its condition (lease lost) is not.
 // - Waiting: while another instance holds a live lease, serve a still-valid token if there is one,
@@ -299,6 +300,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         now: at,
         leaseMs,
         minIssueIntervalMs,
+        latestSendAt: at + leaseMs - tokenCallMs,
         expectedVersion: leaseVersion,
       });
       if (!acquired) {

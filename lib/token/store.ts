@@ -27,6 +27,12 @@ export interface AcquireLeaseInput {
   readonly now: number;
   readonly leaseMs: number;
   readonly minIssueIntervalMs: number;
+  /**
+   * The latest moment this lease lets its holder send the token call (now + leaseMs - the call's duration);
+   * it becomes fetched_at until a publish or release records the actual send, so a holder that dies after
+   * sending still blocks every takeover for the spacing after its send. Absent: `now`.
+   */
+  readonly latestSendAt?: number;
   /** The version the caller read and judged in need of renewal; a publish since then wins. */
   readonly expectedVersion: number;
 }
@@ -46,7 +52,7 @@ export interface TokenStore {
   /** Strongly consistent read; undefined when the app_key has no item yet. */
   read(appKey: string): Promise<TokenRecord | undefined>;
   /**
-   * Takes the renewal lease and records fetchedAt = now (the call is about to be made), only if:
+   * Takes the renewal lease and records fetchedAt = latestSendAt (the call is about to be made), only if:
    * no live lease (absent or leaseUntil <= now) AND the spacing allows a call (fetchedAt absent or
    * <= now - minIssueIntervalMs) AND nobody published since the caller's read (version unchanged).
    */
@@ -89,7 +95,7 @@ export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenS
         TableName: tableName,
         Key: key(appKey),
         UpdateExpression:
-          'SET #lease_owner = :owner, #lease_until = :lease_until, #fetched_at = :now, #version = if_not_exists(#version, :zero)',
+          'SET #lease_owner = :owner, #lease_until = :lease_until, #fetched_at = :latest_send, #version = if_not_exists(#version, :zero)',
         ConditionExpression:
           '(attribute_not_exists(#lease_until) OR #lease_until <= :now) AND ' +
           '(attribute_not_exists(#fetched_at) OR #fetched_at <= :spacing_start) AND ' +
@@ -104,6 +110,7 @@ export function createDynamoTokenStore(options: DynamoTokenStoreOptions): TokenS
           ':owner': { S: input.owner },
           ':lease_until': num(input.now + input.leaseMs),
           ':now': num(input.now),
+          ':latest_send': num(input.latestSendAt ?? input.now),
           ':spacing_start': num(input.now - input.minIssueIntervalMs),
           ':expected': num(input.expectedVersion),
           ':zero': num(0),

@@ -53,7 +53,7 @@ function coldFleet(): PlatformClient[] {
     const tokens = createTokenManager({
       store: createDynamoTokenStore({ client: dynamoClient, tableName: dynamo.tables.tokenTable }),
       appKey: sandbox.secret.app_key,
-      fetchToken: () => platform!.fetchAccessToken(),
+      fetchToken: (call) => platform!.fetchAccessToken(call), // as lib/runtime.ts wires it: the send time reaches the store
       now: clock.now,
       minIssueIntervalMs: SPACING,
     });
