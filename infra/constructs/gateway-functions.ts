@@ -241,6 +241,11 @@ export class GatewayFunctions extends Construct {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid: 'ExceptionItems', actions: [...spec.exceptions.actions], resources: [props.exceptionsTable.tableArn] }),
       );
+      if (spec.exceptions.batchActions && spec.exceptions.batchActions.length > 0) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ sid: 'ExceptionBatches', actions: [...spec.exceptions.batchActions], resources: [props.exceptionsTable.tableArn] }),
+        );
+      }
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'ExceptionIndexQueries',

@@ -8,6 +8,8 @@ export type LedgerAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynam
 export type LedgerIndex = 'by_day' | 'pending' | 'outbox';
 /** Item actions on the reconciliation exceptions table; Query only on its indexes (lib/tables.ts EXCEPTIONS_TABLE_KEY). */
 export type ExceptionAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem';
+/** Batch actions on the exceptions table, granted in a statement of their own (ExceptionBatches). */
+export type ExceptionBatchAction = 'dynamodb:BatchGetItem' | 'dynamodb:BatchWriteItem';
 export type ExceptionIndex = 'by_status' | 'by_day_status';
 
 export interface HandlerSpec {
@@ -25,7 +27,11 @@ export interface HandlerSpec {
   readonly ledger: readonly LedgerAction[];
   readonly ledgerIndexes: readonly LedgerIndex[];
   /** The reconciliation exceptions it reads and writes (absent: none). */
-  readonly exceptions?: { readonly actions: readonly ExceptionAction[]; readonly indexes: readonly ExceptionIndex[] };
+  readonly exceptions?: {
+    readonly actions: readonly ExceptionAction[];
+    readonly batchActions?: readonly ExceptionBatchAction[];
+    readonly indexes: readonly ExceptionIndex[];
+  };
   /** Key prefixes of the bill bucket this function may write (PutObject). */
   readonly bucketPrefixes: readonly string[];
   /** Key prefixes of the bill bucket this function may read (GetObject): a subset of bucketPrefixes. */
@@ -153,7 +159,13 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ledgerIndexes: ['by_day'],
     // lib/reconciliation/store.ts: get (acknowledge), conditional put (a new difference) and updates (last_seen,
     // reopen, resolve, acknowledge); Query by_day_status (a day's unresolved, a day's list) and by_status (list, count).
-    exceptions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexes: ['by_status', 'by_day_status'] },
+    // A final bill's differences in batches (lib/reconciliation/feed.ts): BatchGetItem reads which of 100 exist,
+    // BatchWriteItem opens the absent ones 25 a call (no call per difference on a day with thousands).
+    exceptions: {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      batchActions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+      indexes: ['by_status', 'by_day_status'],
+    },
     bucketPrefixes: BILL_PREFIXES,
     // Read back: a stored download's header and pages (a final day, a cursor's page) and the report
     // (report.csv is a pre-signed GET of it, signed by this role); raw bills are write-only.

@@ -375,6 +375,17 @@ describe('GatewayStack (default context)', () => {
     expect(resources).toMatch(/index\/by_day_status"/);
   });
 
+  it('grants the bill function batch reads and writes on the exceptions table itself, in their own statement', () => {
+    const statements = Object.values(resourcesOf(synth.json, 'AWS::IAM::Policy')).flatMap(
+      (policy) => (policy.Properties?.PolicyDocument as { Statement: { Sid?: string; Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
+    const batches = statements.filter((statement) => statement.Sid === 'ExceptionBatches');
+    expect(batches).toHaveLength(1);
+    expect([batches[0]?.Action].flat().sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+    expect(JSON.stringify(batches[0]?.Resource)).toContain('ReconciliationExceptionsTable');
+    expect(JSON.stringify(batches[0]?.Resource)).not.toContain('/index/');
+  });
+
   it('alarms when reconciliation exceptions stay open for a day (daily minimum of the gauge ≥ 1 on two days running)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'OnecardGateway',
