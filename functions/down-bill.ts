@@ -4,6 +4,7 @@
 // ReconciliationMismatches and OpenReconciliationExceptions ("bill_date" re-runs another day). A caller with a
 // list of merchant accounts sees only theirs.
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
 import { apiAndScheduled } from '../lib/adapter/dispatch.js';
 import { httpHandler } from '../lib/adapter/http-handler.js';
 import { scheduledHandler } from '../lib/adapter/scheduled-handler.js';
@@ -53,13 +54,25 @@ const hooks: BillHooks = {
     }),
 };
 
+/** API Gateway gives up on a request after 29 s, whatever the function's timeout (infra/constructs/handlers.ts). */
+const API_GATEWAY_MS = 29_000;
+
+/** The invocation's time left, so a final bill's exceptions stop in time: the Lambda's, and on a route no more than API Gateway waits. */
+function timeLeft(context: Context | undefined, route: boolean): Pick<BillHooks, 'remainingMs'> {
+  const started = Date.now();
+  const lambda = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+  if (!route) return lambda ? { remainingMs: lambda } : {};
+  return { remainingMs: () => Math.min(lambda ? lambda() : Infinity, API_GATEWAY_MS - (Date.now() - started)) };
+}
+
 const api = httpHandler({
   name: 'down-bill',
   routes: {
-    'GET /v1/bills/{bill_date}': async ({ params, query, caller }) => {
+    'GET /v1/bills/{bill_date}': async ({ params, query, caller }, context) => {
       const bills = await getBillService(archiveFor);
       const page = await bills.getBill({
         ...hooks,
+        ...timeLeft(context, true),
         billDate: params.bill_date,
         scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
@@ -69,10 +82,11 @@ const api = httpHandler({
       });
       return { statusCode: 200, body: billJson(page) };
     },
-    'GET /v1/bills/{bill_date}/merchants': async ({ params, query, caller }) => {
+    'GET /v1/bills/{bill_date}/merchants': async ({ params, query, caller }, context) => {
       const bills = await getBillService(archiveFor);
       const view = await bills.getMerchants({
         ...hooks,
+        ...timeLeft(context, true),
         billDate: params.bill_date,
         scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
@@ -80,10 +94,11 @@ const api = httpHandler({
       });
       return { statusCode: 200, body: merchantsJson(view) };
     },
-    'GET /v1/bills/{bill_date}/report.csv': async ({ params, query, caller }) => {
+    'GET /v1/bills/{bill_date}/report.csv': async ({ params, query, caller }, context) => {
       const bills = await getBillService(archiveFor);
       const answer = await bills.getReport({
         ...hooks,
+        ...timeLeft(context, true),
         billDate: params.bill_date,
         scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
@@ -112,7 +127,7 @@ const api = httpHandler({
 
 const daily = scheduledHandler({
   name: 'down-bill',
-  handle: async (event: DailyBillEvent) => {
+  handle: async (event: DailyBillEvent, context) => {
     let billDate: string | undefined;
     if (event.bill_date !== undefined) {
       const parsed = BillParamsSchema.safeParse({ bill_date: event.bill_date });
@@ -120,7 +135,7 @@ const daily = scheduledHandler({
       billDate = parsed.data.bill_date;
     }
     const bills = await getBillService(archiveFor);
-    const result = await bills.runDaily({ ...hooks, ...(billDate ? { billDate } : {}) });
+    const result = await bills.runDaily({ ...hooks, ...timeLeft(context, false), ...(billDate ? { billDate } : {}) });
     // The gauge of open exceptions once this run has opened and resolved its day's (alarmed in infra/).
     publishServiceMetric(CUSTOM_METRICS.openReconciliationExceptions, await (await getReconciliationService()).countOpen());
     return result;

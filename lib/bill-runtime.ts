@@ -25,7 +25,7 @@ export function getBillService(defaultArchive: (config: GatewayConfig) => BillAr
       onMismatch: runtime.reportMismatch,
       // A final bill's reconciliation keeps its differences as exceptions (lib/reconciliation).
       reportConsumers: exceptionConsumers({
-        startFeed: async (billDate, pendingNow) => (await getReconciliationService(scope)).startFeed(billDate, pendingNow),
+        startFeed: async (billDate, pendingNow, run) => (await getReconciliationService(scope)).startFeed(billDate, pendingNow, run),
         getMany: (orderNos) => runtime.ledger.getMany(orderNos),
       }),
     }),

@@ -12,7 +12,7 @@ import { downloadReportKey, rawKey } from './keys.js';
 import { BOUNDARY_WINDOW_MS } from './held-orders.js';
 import type { ReconcileMismatch, ReportSink, StreamReconcileResult } from './reconcile.js';
 import { chinaDayStart, isFinalDownload } from './finality.js';
-import { DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, type DownloadHeader } from './downloads.js';
+import { DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, reportKeyOf, type DownloadHeader } from './downloads.js';
 import { PendingLines, type PendingOutcome } from './pending-lines.js';
 import { ArchiveGuard, fanOut, ReportWriterSink, runBillPass, type PassResult } from './pipeline.js';
 import { RECONCILIATION_LIST_CAP, type BillReconciliation, type BillType } from './report.js';
@@ -123,7 +123,8 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     const reportAt = downloadReportKey(billDate, billType, id, final);
     const reportOut = archive.openWriter(reportAt, { contentType: 'text/csv; charset=utf-8' });
     const report = new ReportWriterSink((text) => guard.run(() => reportOut.write(text)));
-    const consumers = options.reportConsumers?.({ billDate, billType, final, fetchedAt: toChinaIso(fetched) }) ?? [];
+    const consumers =
+      options.reportConsumers?.({ billDate, billType, final, fetchedAt: toChinaIso(fetched), ...(input.remainingMs ? { remainingMs: input.remainingMs } : {}) }) ?? [];
     // THE place the report sinks of a pass are composed: the stored report, then every consumer. PendingLines
     // in front holds the PENDING orders' lines until settlement below has decided their category.
     const reportSinks: ReportSink[] = [report, ...consumers];
@@ -202,7 +203,10 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
       // Not published: no header names the report, so it goes (best effort: else the bucket's lifecycle takes it).
       await Promise.allSettled([raw.abort(), reportOut.abort(), ...(reportStored && archive.remove ? [archive.remove(reportAt)] : [])]);
     }
-    for (const consumer of consumers) await consumer.end?.({ unresolved: result.unresolved, reconciliation });
+    // This download's report read back (only once its header is published), not lines held through the pass: a
+    // consumer's memory does not grow with the day.
+    const storedReport = guard.active ? { storedReport: () => archive.getStream(reportKeyOf(header)) } : {};
+    for (const consumer of consumers) await consumer.end?.({ unresolved: result.unresolved, reconciliation, ...storedReport });
     const archived = guard.active;
     if (!archived) input.onArchiveFailure?.(guard.failure, { billDate, billType });
     if (!archived || readFailed) input.publishMetric?.(CUSTOM_METRICS.billArchiveFailures, 1);

@@ -19,6 +19,8 @@ export interface BillHooks {
   readonly publishMetric?: MetricPublisher;
   /** Told of a failed archive write (the answer goes on without it). */
   readonly onArchiveFailure?: (error: unknown, context: { billDate: string; billType: string }) => void;
+  /** Milliseconds this invocation has left (an API route: until API Gateway gives up); report consumers stop in time. */
+  readonly remainingMs?: () => number;
 }
 
 export interface GetBillInput extends BillHooks {
@@ -94,6 +96,8 @@ export interface ReportContext {
   /** Whether this download is final (API.md Finality): a consumer of final reconciliations ignores the others. */
   readonly final: boolean;
   readonly fetchedAt: string;
+  /** Milliseconds the invocation has left (BillHooks.remainingMs), when known. */
+  readonly remainingMs?: () => number;
 }
 
 /**
@@ -102,6 +106,11 @@ export interface ReportContext {
  * read again as GBK, a corrupt bill): what it was given so far does not count.
  */
 export interface ReportConsumer extends ReportSink {
-  end?(outcome: { readonly unresolved: readonly UnresolvedOrder[]; readonly reconciliation: BillReconciliation }): void | Promise<void>;
+  end?(outcome: {
+    readonly unresolved: readonly UnresolvedOrder[];
+    readonly reconciliation: BillReconciliation;
+    /** This download's stored report, once the download is accepted (absent when the archive failed). */
+    readonly storedReport?: () => Promise<AsyncIterable<Uint8Array> | undefined>;
+  }): void | Promise<void>;
   abort?(): void | Promise<void>;
 }

@@ -1,37 +1,69 @@
-// The bill service's report consumer for exceptions: for a final ALL download only, every report line goes to an
-// exception feed (started on the first line); differences wait until the pass's end (a rejected bill records none).
-import type { ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
+// The bill service's report consumer for exceptions: for a final ALL download only. Once the download is accepted
+// its stored report is read back and fed to an exception feed (nothing of the pass is held but a small fallback).
+import type { ReportCategory, ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
+import { csvRecordsOf, type CsvRecord } from '../bills/report-filter.js';
+import { REPORT_COLUMNS } from '../bills/report-csv.js';
 import type { LedgerRecord } from '../ledger/records.js';
 import { OrderStatus } from '../ledger/records.js';
 import { getLogger } from '../observability/logger.js';
-import { SETTLED_CATEGORIES, type ExceptionFeed, type FeedSummary } from './feed.js';
+import { OrderDigests } from './digests.js';
+import type { ExceptionFeed, FeedLine, FeedRunOptions, FeedSummary } from './feed.js';
 
 /** The download a consumer is made for (lib/bills/service.ts ReportContext). */
 export interface DownloadContext {
   readonly billDate: string;
   readonly billType: string;
   readonly final: boolean;
+  /** Milliseconds the invocation has left: writing stops EXCEPTIONS_RESERVE_MS before its end. */
+  readonly remainingMs?: () => number;
+}
+
+/** How the bill service ends a consumer (lib/bills/service.ts ReportConsumer.end). */
+export interface ConsumerOutcome {
+  readonly unresolved: readonly UnresolvedOrder[];
+  /** The stored report of this download once it is accepted (absent when it could not be stored). */
+  readonly storedReport?: () => Promise<AsyncIterable<Uint8Array> | undefined>;
 }
 
 /** A report consumer as lib/bills/service.ts takes them (ReportConsumer). */
 export interface ExceptionConsumer {
   write(entry: ReportEntry): void | Promise<void>;
-  end(outcome: { readonly unresolved: readonly UnresolvedOrder[] }): Promise<void>;
+  end(outcome: ConsumerOutcome): Promise<void>;
   abort(): void;
 }
 
 export interface ExceptionConsumerOptions {
-  readonly startFeed: (billDate: string, pendingNow: (orderNos: readonly string[]) => Promise<ReadonlySet<string>>) => Promise<ExceptionFeed>;
+  readonly startFeed: (
+    billDate: string,
+    pendingNow: (orderNos: readonly string[]) => Promise<ReadonlySet<string>>,
+    run: FeedRunOptions,
+  ) => Promise<ExceptionFeed>;
   /** The ledger's current records (after the download's settlement). */
   readonly getMany: (orderNos: readonly string[]) => Promise<ReadonlyMap<string, LedgerRecord>>;
   /** Told what the feed did (a log line by default). */
   readonly onSummary?: (billDate: string, summary: FeedSummary) => void;
   /**
-   * The most difference lines held until the download is accepted (default 10000, ten times what one
-   * reconciliation keeps): past it a line is dropped (logged at the end) — it cannot resolve an exception wrongly.
+   * Without a stored report to read back (the archive failed): the most report lines held from the pass
+   * (default 1000). Past it lines are dropped, counted in notKept, and nothing is resolved by this run.
    */
   readonly maxHeld?: number;
+  /**
+   * Milliseconds from the download's start after which no more exceptions are written (default EXCEPTIONS_BUDGET_MS),
+   * and sooner when the invocation's time (DownloadContext.remainingMs) runs out: what is left is counted in notKept
+   * and logged, and the next final run of the day records it.
+   */
+  readonly budgetMs?: number;
+  /** The clock of the budget (default Date.now). */
+  readonly clock?: () => number;
 }
+
+/**
+ * down-bill's timeout is 300 s (infra/constructs/handlers.ts): the download, the pass and settlement come first;
+ * 60 s are kept for the feed's last batches and the day's resolution, the open gauge and the answer.
+ */
+export const EXCEPTIONS_BUDGET_MS = 240_000;
+/** Kept of the invocation's time for the last batches in flight, the open gauge and the answer. */
+export const EXCEPTIONS_RESERVE_MS = 5_000;
 
 /**
  * `reportConsumers` for createBillService: API.md keeps exceptions from the reconciliation of a final bill only, and
@@ -41,45 +73,62 @@ export function exceptionConsumers(options: ExceptionConsumerOptions): (context:
   return (context) => {
     if (!context.final || context.billType !== 'ALL') return [];
     const { billDate } = context;
+    const clock = options.clock ?? Date.now;
+    const deadline = clock() + (options.budgetMs ?? EXCEPTIONS_BUDGET_MS);
+    const { remainingMs } = context;
+    const outOfTime = (): boolean => clock() >= deadline || (remainingMs !== undefined && remainingMs() < EXCEPTIONS_RESERVE_MS);
     const pendingNow = async (orderNos: readonly string[]): Promise<ReadonlySet<string>> => {
       const records = await options.getMany(orderNos);
       return new Set(orderNos.filter((orderNo) => records.get(orderNo)?.status === OrderStatus.PENDING));
     };
-    let feed: ExceptionFeed | undefined;
-    let starting: Promise<ExceptionFeed> | undefined;
     let aborted = false;
-    // Difference lines are held, not written: a bill rejected later in the pass (cut, bad footer) must open nothing.
-    const held: ReportEntry[] = [];
-    const maxHeld = options.maxHeld ?? 10_000;
+    // Lines are held (a few) only for a download whose report cannot be read back; a bill rejected later in the
+    // pass (cut, bad footer) must open nothing, so nothing is written before end.
+    const held: FeedLine[] = [];
+    const maxHeld = options.maxHeld ?? 1000;
     let dropped = 0;
-    const started = (): Promise<ExceptionFeed> => (starting ??= options.startFeed(billDate, pendingNow).then((made) => (feed = made)));
+    // report.csv leaves ledger and bill empty on missing_* lines: missing_remote is always SUCCESS / (none) and
+    // missing_local (none) / the row's status, 60 unless kept here (80, turned into a refund: 8 bytes an order).
+    const otherStatuses = new Map<string, OrderDigests>();
     return [
       {
         write(entry) {
           if (aborted) return undefined;
-          if (!SETTLED_CATEGORIES.has(entry.category)) {
-            if (held.length < maxHeld) held.push(entry);
-            else dropped += 1;
-            return undefined;
+          if (entry.category === 'missing_local' && entry.bill !== PAID) {
+            let digests = otherStatuses.get(entry.bill);
+            if (!digests) otherStatuses.set(entry.bill, (digests = new OrderDigests()));
+            digests.add(entry.orderNo);
           }
-          if (feed) return feed.write(entry);
-          return started().then((made) => made.write(entry));
+          if (held.length < maxHeld) held.push(copied(entry));
+          else dropped += 1;
+          return undefined;
         },
-        async end({ unresolved }) {
+        async end({ unresolved, storedReport }) {
           if (aborted) return;
-          const made = await started();
-          for (const entry of held.splice(0)) await made.write(entry);
-          if (dropped > 0) {
-            getLogger().warn('reconciliation exceptions: more difference lines than are held until the bill is accepted; the first ones are kept', {
-              bill_date: billDate,
-              dropped,
-            });
+          const report = await readBack(storedReport, billDate);
+          const feed = await options.startFeed(billDate, pendingNow, {
+            outOfTime,
+            ...(report ? { unresolved } : { resolve: dropped === 0 }),
+          });
+          if (report) {
+            held.length = 0;
+            for (const digests of otherStatuses.values()) digests.seal();
+            for await (const record of report) {
+              const line = feedLine(record, otherStatuses);
+              const wait = line && feed.write(line);
+              if (wait) await wait;
+            }
+          } else {
+            for (const line of held.splice(0)) {
+              const wait = feed.write(line);
+              if (wait) await wait;
+            }
           }
-          const summary = await made.finish({ unresolved });
-          (options.onSummary ?? logSummary)(billDate, summary);
+          const summary = await feed.finish({ unresolved });
+          (options.onSummary ?? logSummary)(billDate, dropped > 0 && !report ? { ...summary, notKept: summary.notKept + dropped } : summary);
         },
         abort() {
-          // The pass is dropped (a rejected bill, or read again as GBK): its held differences are never written.
+          // The pass is dropped (a rejected bill, or read again as GBK): its held lines are never written.
           aborted = true;
           held.length = 0;
         },
@@ -88,9 +137,60 @@ export function exceptionConsumers(options: ExceptionConsumerOptions): (context:
   };
 }
 
+/** The stored report's records, or undefined (logged) when it cannot be read. */
+async function readBack(storedReport: ConsumerOutcome['storedReport'], billDate: string): Promise<AsyncIterable<CsvRecord> | undefined> {
+  if (!storedReport) return undefined;
+  try {
+    const chunks = await storedReport();
+    if (chunks) return csvRecordsOf(chunks);
+  } catch (error) {
+    getLogger().warn('reconciliation exceptions: the stored report could not be read back; the lines held from the pass are used', {
+      bill_date: billDate,
+      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+    });
+  }
+  return undefined;
+}
+
+const COLUMN = Object.fromEntries(REPORT_COLUMNS.map((name, index) => [name, index])) as Record<(typeof REPORT_COLUMNS)[number], number>;
+const CATEGORIES: ReadonlySet<string> = new Set<ReportCategory>(['matched', 'settled', 'missing_local', 'missing_remote', 'mismatched', 'next_day']);
+
+const PAID = '60';
+
+/** A record of the stored report.csv as the feed reads it, with the sides report.csv leaves out; undefined for the header. */
+function feedLine(record: CsvRecord, otherStatuses: ReadonlyMap<string, OrderDigests>): FeedLine | undefined {
+  const { fields } = record;
+  const category = fields[COLUMN.category] ?? '';
+  if (fields.length !== REPORT_COLUMNS.length || !CATEGORIES.has(category)) return undefined;
+  const orderNo = fields[COLUMN.order_no] as string;
+  let ledger = fields[COLUMN.ledger] as string;
+  let bill = fields[COLUMN.bill] as string;
+  if (category === 'missing_remote') {
+    ledger = OrderStatus.SUCCESS;
+    bill = NONE;
+  } else if (category === 'missing_local') {
+    ledger = NONE;
+    bill = PAID;
+    for (const [status, digests] of otherStatuses) if (digests.indexOf(orderNo) >= 0) bill = status;
+  }
+  return { orderNo, category: category as ReportCategory, field: fields[COLUMN.field] as string, ledger, bill, mercacc: fields[COLUMN.mercacc] as string };
+}
+
+/** The fields the feed reads, copied: a held line must not pin the 64 KB chunk a bill row's fields are slices of. */
+function copied(entry: FeedLine): FeedLine {
+  const own = (text: string): string => (' ' + text).slice(1);
+  return { orderNo: own(entry.orderNo), category: entry.category, field: own(entry.field), ledger: own(entry.ledger), bill: own(entry.bill), mercacc: own(entry.mercacc) };
+}
+
+/** The side of a difference that has no record (lib/bills/reconcile.ts). */
+const NONE = '(none)';
+
 function logSummary(billDate: string, summary: FeedSummary): void {
   if (summary.notKept > 0) {
-    getLogger().warn('reconciliation exceptions: more differences than one reconciliation keeps; the first ones are kept', { bill_date: billDate, ...summary });
+    getLogger().warn('reconciliation exceptions: this run ran out of time before recording every difference; the next final run of the day records the rest', {
+      bill_date: billDate,
+      ...summary,
+    });
   } else {
     getLogger().info('reconciliation exceptions of a final bill', { bill_date: billDate, ...summary });
   }

@@ -6,7 +6,7 @@ import { NotFoundError } from '../errors.js';
 import { decodeListCursor, encodeListCursor } from './cursor.js';
 import { ExceptionResolvedError } from './errors.js';
 import { ExceptionStatus, type ReconciliationException } from './exceptions.js';
-import { startExceptionFeed, type ExceptionFeed } from './feed.js';
+import { startExceptionFeed, type ExceptionFeed, type FeedRunOptions } from './feed.js';
 import type { ExceptionStore } from './store.js';
 
 export { EXCEPTION_PAGE_LIMIT };
@@ -37,7 +37,11 @@ export interface ReconciliationService {
    */
   acknowledge(input: { readonly scope: CallerScope; readonly id: string; readonly note: string }): Promise<ReconciliationException>;
   /** The feed of one final reconciliation of `billDate` (a ReportSink with finish); see startExceptionFeed. */
-  startFeed(billDate: string, pendingNow?: (orderNos: readonly string[]) => Promise<ReadonlySet<string>>): Promise<ExceptionFeed>;
+  startFeed(
+    billDate: string,
+    pendingNow?: (orderNos: readonly string[]) => Promise<ReadonlySet<string>>,
+    run?: FeedRunOptions,
+  ): Promise<ExceptionFeed>;
   /** Open exceptions across days (the OpenReconciliationExceptions gauge). */
   countOpen(): Promise<number>;
 }
@@ -92,7 +96,7 @@ export function createReconciliationService(options: ReconciliationServiceOption
       return result.exception;
     },
 
-    startFeed: (billDate, pendingNow) => startExceptionFeed({ store, billDate, now, ...(pendingNow ? { pendingNow } : {}) }),
+    startFeed: (billDate, pendingNow, run) => startExceptionFeed({ ...run, store, billDate, now, ...(pendingNow ? { pendingNow } : {}) }),
     countOpen: () => store.countOpen(),
   };
 }

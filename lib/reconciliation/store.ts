@@ -2,14 +2,19 @@
 // conditional writes (lib/dynamo writeIf), listed newest first_seen first from the status indexes (lib/tables.ts).
 import { GetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { writeIf } from '../dynamo/conditional.js';
-import { queryAll } from '../dynamo/paging.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { EXCEPTIONS_TABLE_KEY } from '../tables.js';
 import { exceptionId, ExceptionStatus, type Difference, type ReconciliationException } from './exceptions.js';
 import { dayStatusKey, exceptionFromItem, exceptionItem, listedKey, type Item } from './items.js';
+import { putOpened, readStates, unresolvedItems, type ExceptionState } from './store-batches.js';
 
-/** What recording a difference did: opened a new exception, saw an existing one again, or opened a resolved one again. */
-export type RecordOutcome = 'opened' | 'seen' | 'reopened';
+export type { ExceptionState };
+
+/**
+ * What recording a difference did: opened a new exception, saw an existing one again, opened a resolved one again,
+ * or nothing (`repeated`: its last_seen is already this instant, the same run found it before).
+ */
+export type RecordOutcome = 'opened' | 'seen' | 'reopened' | 'repeated';
 
 export type AcknowledgeResult =
   | { readonly kind: 'acknowledged'; readonly exception: ReconciliationException }
@@ -44,12 +49,23 @@ export interface ExceptionStore {
   get(id: string): Promise<ReconciliationException | undefined>;
   /** The day's exceptions that are not resolved (open and acknowledged). */
   listUnresolved(billDate: string): Promise<ReconciliationException[]>;
+  /** listUnresolved a page at a time, none held. */
+  eachUnresolved(billDate: string): AsyncIterable<ReconciliationException>;
+  /** The order_no of each of the day's unresolved exceptions (only that attribute is read). */
+  unresolvedOrderNos(billDate: string): AsyncIterable<string>;
+  /** The stored state of these ids (strongly consistent BatchGetItem, 100 per call); absent ids are not in the map. */
+  states(ids: readonly string[]): Promise<Map<string, ExceptionState>>;
+  /**
+   * Opens these differences (first_seen = last_seen = at) with BatchWriteItem, 25 per call: unconditional, so only
+   * for ids just read as absent (states). A concurrent run of the same day may put the same item: the later wins.
+   */
+  openAll(differences: readonly Difference[], at: Date): Promise<void>;
   /**
    * Opens `difference` (first_seen = last_seen = at), or, when its id exists, sets last_seen only; a resolved one
-   * is opened again (status open, resolved_at removed; first_seen and note kept). `known`: the stored exception,
-   * when the caller has it (one write instead of two).
+   * is opened again (status open, resolved_at removed; first_seen and note kept). `known`: the stored state, when
+   * the caller has it (one write instead of two). Nothing is written when its last_seen already is `at`.
    */
-  record(difference: Difference, at: Date, known?: ReconciliationException): Promise<RecordOutcome>;
+  record(difference: Difference, at: Date, known?: Pick<ExceptionState, 'status'>): Promise<RecordOutcome>;
   /** Marks an open or acknowledged exception resolved; false when it was not (absent or already resolved). */
   resolve(id: string, at: Date): Promise<boolean>;
   /** Sets status acknowledged and the note, unless the exception is resolved or absent. */
@@ -76,6 +92,7 @@ const STATUS_NAMES = { '#status': byStatusIndex.partitionKey, '#day_status': byD
 export function createExceptionStore(options: ExceptionStoreOptions): ExceptionStore {
   const { client, tableName } = options;
   const key = (id: string): Item => ({ [partitionKey]: { S: id } });
+  const table = { client, tableName };
 
   /** last_seen of an existing, not resolved exception; false when it is absent or resolved. */
   const touch = async (id: string, at: string): Promise<{ ok: boolean; stored: Item | undefined }> => {
@@ -133,35 +150,44 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
 
     async listUnresolved(billDate) {
       const found: ReconciliationException[] = [];
-      for (const status of [ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED]) {
-        for await (const item of queryAll(client, {
-          TableName: tableName,
-          IndexName: byDayStatusIndex.name,
-          KeyConditionExpression: '#day_status = :day_status',
-          ExpressionAttributeNames: { '#day_status': STATUS_NAMES['#day_status'] },
-          ExpressionAttributeValues: { ':day_status': { S: dayStatusKey(billDate, status) } },
-        })) {
-          found.push(exceptionFromItem(item));
-        }
-      }
+      for await (const item of unresolvedItems(table, billDate)) found.push(exceptionFromItem(item));
       return found;
     },
+
+    async *eachUnresolved(billDate) {
+      for await (const item of unresolvedItems(table, billDate)) yield exceptionFromItem(item);
+    },
+
+    async *unresolvedOrderNos(billDate) {
+      for await (const item of unresolvedItems(table, billDate, 'order_no')) {
+        if (item.order_no?.S !== undefined) yield item.order_no.S;
+      }
+    },
+
+    states: (ids) => readStates(table, ids),
+
+    openAll: (differences, at) => putOpened(table, differences, at),
 
     async record(difference, at, known) {
       const id = exceptionId(difference);
       const when = toChinaIso(at);
       let stored: Item | undefined;
-      if (known !== undefined && known.status !== ExceptionStatus.RESOLVED) {
-        const touched = await touch(id, when);
-        if (touched.ok) return 'seen';
-        stored = touched.stored;
-      } else {
+      if (known === undefined) {
         const created = await create(difference, id, when);
         if (created.ok) return 'opened';
         stored = created.stored;
+      } else if (known.status === ExceptionStatus.RESOLVED) {
+        const reopened = await reopen(id, difference.billDate, when);
+        if (reopened.ok) return 'reopened';
+        stored = reopened.stored;
+      } else {
+        const touched = await touch(id, when);
+        if (touched.ok) return 'seen';
+        stored = touched.stored;
       }
       // The stored item decides; another writer may change it between two writes, so a few rounds.
       for (let round = 0; round < RECORD_ROUNDS; round++) {
+        if (stored?.last_seen?.S === when) return 'repeated';
         if (stored === undefined) {
           const created = await create(difference, id, when);
           if (created.ok) return 'opened';

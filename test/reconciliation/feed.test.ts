@@ -9,7 +9,6 @@ import { callerScope } from '../../lib/callers/access.js';
 import type { Caller } from '../../lib/callers/registry.js';
 import { exceptionConsumers } from '../../lib/reconciliation/bill-consumer.js';
 import { exceptionId, ExceptionKind } from '../../lib/reconciliation/exceptions.js';
-import { startExceptionFeed } from '../../lib/reconciliation/feed.js';
 import { createReconciliationService, type ReconciliationService } from '../../lib/reconciliation/service.js';
 import { createExceptionStore, type ExceptionStore } from '../../lib/reconciliation/store.js';
 import { ensureTables } from '../../lib/tables.js';
@@ -235,16 +234,5 @@ describe('exception feed', () => {
     const open = (await service.list({ scope: ALL })).exceptions.map((e) => `${e.orderNo}:${e.kind}`).sort();
     expect(open).toEqual(['P1:unresolved_pending', 'R:missing_remote']);
   });
-
-  it('keeps at most maxDifferences new differences per reconciliation (the first ones, in bill order)', async () => {
-    await freshTable();
-    const feed = await startFeedWith(3);
-    const result = await reconcileStream(['A', 'B', 'C', 'D', 'E'].map((no) => row(no)), [], { sink: feed });
-    expect(await feed.finish(result)).toMatchObject({ opened: 3, notKept: 2 });
-    expect((await service.list({ scope: ALL })).exceptions.map((e) => e.orderNo).sort()).toEqual(['A', 'B', 'C']);
-  });
 });
 
-function startFeedWith(maxDifferences: number) {
-  return startExceptionFeed({ store, billDate: DAY, now, maxDifferences });
-}
