@@ -152,7 +152,8 @@ export const ExceptionListResponseSchema = z.object({
       'newest first_seen first; only exceptions of the caller\'s merchant accounts (unless mercacc "*"), so a page may hold ' +
         'fewer than limit (1–500, default 100): follow next_cursor until it is null. Kept from the reconciliation of a final ' +
         'bill of bill_type ALL (the SUCCESS bill lacks unpaid rows, so its differences would restate the ALL bill\'s); one ' +
-        'reconciliation keeps at most 1000 new differences, the first in bill order (the bill\'s counts stay complete)',
+        'exception per difference, however many. A run that cannot record them all in its time records them in bill ' +
+        'order, logs how many it left and resolves none; the next final run of the day goes on (the bill\'s counts stay complete)',
     ),
   next_cursor: z.string().nullable().describe('the cursor of the next page (same status and bill_date); null on the last page'),
 });
