@@ -59,10 +59,8 @@ const API_GATEWAY_MS = 29_000;
 
 /** The invocation's time left, so a final bill's exceptions stop in time: the Lambda's, and on a route no more than API Gateway waits. */
 function timeLeft(context: Context | undefined, route: boolean): Pick<BillHooks, 'remainingMs'> {
-  const started = Date.now();
-  const lambda = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
-  if (!route) return lambda ? { remainingMs: lambda } : {};
-  return { remainingMs: () => Math.min(lambda ? lambda() : Infinity, API_GATEWAY_MS - (Date.now() - started)) };
+  const end = route ? Date.now() + API_GATEWAY_MS : Infinity;
+  return { remainingMs: () => Math.min(context?.getRemainingTimeInMillis?.() ?? Infinity, end - Date.now()) };
 }
 
 const api = httpHandler({

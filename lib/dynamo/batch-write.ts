@@ -17,7 +17,7 @@ export async function batchPutAll(client: DynamoDBClient, tableName: string, ite
   for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) {
     let pending: WriteRequest[] = items.slice(start, start + BATCH_WRITE_LIMIT).map((item) => ({ PutRequest: { Item: item } }));
     for (let round = 0; pending.length > 0; round++) {
-      if (round >= BATCH_WRITE_ROUNDS) throw new Error(`BatchWriteItem on ${tableName} left ${pending.length} items unprocessed`);
+      if (round >= BATCH_WRITE_ROUNDS) throw new Error(`BatchWriteItem left ${pending.length} unprocessed`);
       if (round > 0) await sleep(Math.min(1000, 20 * 2 ** round));
       const response = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
       pending = response.UnprocessedItems?.[tableName] ?? [];

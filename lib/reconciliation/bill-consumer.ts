@@ -7,7 +7,7 @@ import type { LedgerRecord } from '../ledger/records.js';
 import { OrderStatus } from '../ledger/records.js';
 import { getLogger } from '../observability/logger.js';
 import { OrderDigests } from './digests.js';
-import type { ExceptionFeed, FeedLine, FeedRunOptions, FeedSummary } from './feed.js';
+import { own, SETTLED_CATEGORIES, type ExceptionFeed, type FeedLine, type FeedRunOptions, type FeedSummary } from './feed.js';
 
 /** The download a consumer is made for (lib/bills/service.ts ReportContext). */
 export interface DownloadContext {
@@ -144,16 +144,13 @@ async function readBack(storedReport: ConsumerOutcome['storedReport'], billDate:
     const chunks = await storedReport();
     if (chunks) return csvRecordsOf(chunks);
   } catch (error) {
-    getLogger().warn('reconciliation exceptions: the stored report could not be read back; the lines held from the pass are used', {
-      bill_date: billDate,
-      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-    });
+    getLogger().warn('reconciliation exceptions: report not read back', { bill_date: billDate, error: String(error) });
   }
   return undefined;
 }
 
 const COLUMN = Object.fromEntries(REPORT_COLUMNS.map((name, index) => [name, index])) as Record<(typeof REPORT_COLUMNS)[number], number>;
-const CATEGORIES: ReadonlySet<string> = new Set<ReportCategory>(['matched', 'settled', 'missing_local', 'missing_remote', 'mismatched', 'next_day']);
+const CATEGORIES: ReadonlySet<string> = new Set([...SETTLED_CATEGORIES, 'missing_local', 'missing_remote', 'mismatched']);
 
 const PAID = '60';
 
@@ -178,7 +175,6 @@ function feedLine(record: CsvRecord, otherStatuses: ReadonlyMap<string, OrderDig
 
 /** The fields the feed reads, copied: a held line must not pin the 64 KB chunk a bill row's fields are slices of. */
 function copied(entry: FeedLine): FeedLine {
-  const own = (text: string): string => (' ' + text).slice(1);
   return { orderNo: own(entry.orderNo), category: entry.category, field: own(entry.field), ledger: own(entry.ledger), bill: own(entry.bill), mercacc: own(entry.mercacc) };
 }
 
@@ -187,7 +183,7 @@ const NONE = '(none)';
 
 function logSummary(billDate: string, summary: FeedSummary): void {
   if (summary.notKept > 0) {
-    getLogger().warn('reconciliation exceptions: this run ran out of time before recording every difference; the next final run of the day records the rest', {
+    getLogger().warn('reconciliation exceptions: out of time (the next run goes on)', {
       bill_date: billDate,
       ...summary,
     });

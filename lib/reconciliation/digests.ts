@@ -9,45 +9,36 @@ export function orderDigest(orderNo: string): bigint {
 
 export class OrderDigests {
   private digests = new BigUint64Array(64);
-  private size = 0;
-  private sorted = true;
-
   /** How many distinct orders (after `seal`). */
-  get length(): number {
-    return this.size;
-  }
+  length = 0;
 
   add(orderNo: string): void {
-    if (this.size === this.digests.length) {
+    if (this.length === this.digests.length) {
       const grown = new BigUint64Array(this.digests.length * 2);
       grown.set(this.digests);
       this.digests = grown;
     }
-    this.digests[this.size++] = orderDigest(orderNo);
-    this.sorted = false;
+    this.digests[this.length++] = orderDigest(orderNo);
   }
 
   /** Sorts and drops repeats; call once the adds are done, before indexOf. */
   seal(): this {
-    if (this.sorted) return this;
-    const view = this.digests.subarray(0, this.size).sort();
+    const view = this.digests.subarray(0, this.length).sort();
     let distinct = 0;
     for (let i = 0; i < view.length; i++) {
       if (distinct === 0 || view[i] !== view[distinct - 1]) view[distinct++] = view[i] as bigint;
     }
     this.digests = this.digests.slice(0, Math.max(distinct, 1));
-    this.size = distinct;
-    this.sorted = true;
+    this.length = distinct;
     return this;
   }
 
   /** The order's position among the sealed digests (stable: usable to index a parallel array), or -1. */
   indexOf(orderNo: string): number {
-    if (this.size === 0) return -1;
-    if (!this.sorted) throw new Error('OrderDigests: seal() before indexOf');
+    if (this.length === 0) return -1;
     const value = orderDigest(orderNo);
     let low = 0;
-    let high = this.size - 1;
+    let high = this.length - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const at = this.digests[middle] as bigint;

@@ -71,8 +71,6 @@ export const SETTLED_CATEGORIES: ReadonlySet<string> = new Set(['matched', 'sett
 const BATCHES_IN_FLIGHT = 4;
 /** A batch this small is written with conditional writes (no more calls than BatchGetItem + BatchWriteItem, no race). */
 const SMALL_BATCH = 2;
-/** Without `unresolved` (lines given during the pass), the most orders whose merchant accounts are kept. */
-const MAX_DIFFERING_ORDERS = 10_000;
 const NAMED = 1;
 const SETTLED = 2;
 
@@ -89,7 +87,7 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
   const batchSize = options.batchSize ?? 100;
   const limit = limiter(options.concurrency ?? 16);
   const known = new OrderDigests();
-  for await (const orderNo of store.unresolvedOrderNos(billDate)) known.add(orderNo);
+  for await (const exception of store.eachUnresolved(billDate)) known.add(exception.orderNo);
   known.seal();
   const flags = new Uint8Array(known.length);
   let flagged = false;
@@ -185,7 +183,7 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
       if (expected ? expected.has(line.orderNo) : line.category === 'mismatched') {
         const before = differing.get(line.orderNo);
         if (before) differing.set(line.orderNo, [...new Set([...before, ...mercacc])]);
-        else if (expected || differing.size < MAX_DIFFERING_ORDERS) differing.set(own(line.orderNo), mercacc);
+        else differing.set(own(line.orderNo), mercacc);
       }
       if (line.category === 'mismatched' && line.field === 'status' && line.ledger === OrderStatus.PENDING) {
         // A PENDING order with an unpaid row on equal terms: not a difference of its own, the order is in
@@ -279,6 +277,6 @@ function merchantAccounts(line: FeedLine): string[] {
 }
 
 /** A copy that does not pin the 64 KB chunk a bill row's fields are slices of. */
-function own(text: string): string {
+export function own(text: string): string {
   return (' ' + text).slice(1);
 }

@@ -44,15 +44,15 @@ function text(item: Item, name: string): string | undefined {
 
 function required(item: Item, name: string): string {
   const value = item[name]?.S;
-  if (value === undefined) throw new Error(`exception item ${text(item, 'id') ?? '?'} lacks ${name}`);
+  if (value === undefined) throw new Error(`exception lacks ${name}`);
   return value;
 }
 
 export function exceptionFromItem(item: Item): ReconciliationException {
   const kind = required(item, 'kind') as ExceptionKind;
   const status = required(item, byStatusIndex.partitionKey) as ExceptionStatus;
-  if (!EXCEPTION_KINDS.includes(kind)) throw new Error(`exception item has an unknown kind ${kind}`);
-  if (!EXCEPTION_STATUSES.includes(status)) throw new Error(`exception item has an unknown status ${status}`);
+  if (!EXCEPTION_KINDS.includes(kind)) throw new Error(`exception kind ${kind}?`);
+  if (!EXCEPTION_STATUSES.includes(status)) throw new Error(`exception status ${status}?`);
   const field = text(item, 'field');
   const ledger = text(item, 'ledger');
   const bill = text(item, 'bill');

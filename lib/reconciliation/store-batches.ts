@@ -21,16 +21,15 @@ export interface Table {
 
 const { partitionKey, byStatusIndex, byDayStatusIndex } = EXCEPTIONS_TABLE_KEY;
 
-/** The day's open, then acknowledged items from by_day_status (only `projection` when given), a page at a time. */
-export async function* unresolvedItems({ client, tableName }: Table, billDate: string, projection?: string): AsyncIterable<Item> {
+/** The day's open, then acknowledged items from by_day_status, a page at a time. */
+export async function* unresolvedItems({ client, tableName }: Table, billDate: string): AsyncIterable<Item> {
   for (const status of [ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED]) {
     yield* queryAll(client, {
       TableName: tableName,
       IndexName: byDayStatusIndex.name,
       KeyConditionExpression: '#day_status = :day_status',
-      ExpressionAttributeNames: { '#day_status': byDayStatusIndex.partitionKey, ...(projection ? { '#projected': projection } : {}) },
+      ExpressionAttributeNames: { '#day_status': byDayStatusIndex.partitionKey },
       ExpressionAttributeValues: { ':day_status': { S: dayStatusKey(billDate, status) } },
-      ...(projection ? { ProjectionExpression: '#projected' } : {}),
     });
   }
 }

@@ -47,12 +47,8 @@ export interface ListPage {
 
 export interface ExceptionStore {
   get(id: string): Promise<ReconciliationException | undefined>;
-  /** The day's exceptions that are not resolved (open and acknowledged). */
-  listUnresolved(billDate: string): Promise<ReconciliationException[]>;
-  /** listUnresolved a page at a time, none held. */
+  /** The day's exceptions that are not resolved (open, then acknowledged), a page at a time, none held. */
   eachUnresolved(billDate: string): AsyncIterable<ReconciliationException>;
-  /** The order_no of each of the day's unresolved exceptions (only that attribute is read). */
-  unresolvedOrderNos(billDate: string): AsyncIterable<string>;
   /** The stored state of these ids (strongly consistent BatchGetItem, 100 per call); absent ids are not in the map. */
   states(ids: readonly string[]): Promise<Map<string, ExceptionState>>;
   /**
@@ -148,20 +144,8 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
       return Item ? exceptionFromItem(Item) : undefined;
     },
 
-    async listUnresolved(billDate) {
-      const found: ReconciliationException[] = [];
-      for await (const item of unresolvedItems(table, billDate)) found.push(exceptionFromItem(item));
-      return found;
-    },
-
     async *eachUnresolved(billDate) {
       for await (const item of unresolvedItems(table, billDate)) yield exceptionFromItem(item);
-    },
-
-    async *unresolvedOrderNos(billDate) {
-      for await (const item of unresolvedItems(table, billDate, 'order_no')) {
-        if (item.order_no?.S !== undefined) yield item.order_no.S;
-      }
     },
 
     states: (ids) => readStates(table, ids),
@@ -202,7 +186,7 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
           stored = touched.stored;
         }
       }
-      throw new Error(`exception ${id} kept changing under concurrent writes`);
+      throw new Error(`exception ${id} kept changing`);
     },
 
     async resolve(id, at) {
