@@ -144,7 +144,7 @@ async function readBack(storedReport: ConsumerOutcome['storedReport'], billDate:
     const chunks = await storedReport();
     if (chunks) return csvRecordsOf(chunks);
   } catch (error) {
-    getLogger().warn('reconciliation exceptions: report not read back', { bill_date: billDate, error: String(error) });
+    getLogger().warn('exceptions: report not read back', { bill_date: billDate, error: String(error) });
   }
   return undefined;
 }
@@ -183,11 +183,11 @@ const NONE = '(none)';
 
 function logSummary(billDate: string, summary: FeedSummary): void {
   if (summary.notKept > 0) {
-    getLogger().warn('reconciliation exceptions: out of time (the next run goes on)', {
+    getLogger().warn('exceptions: out of time', {
       bill_date: billDate,
       ...summary,
     });
   } else {
-    getLogger().info('reconciliation exceptions of a final bill', { bill_date: billDate, ...summary });
+    getLogger().info('exceptions recorded', { bill_date: billDate, ...summary });
   }
 }
