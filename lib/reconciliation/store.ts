@@ -155,36 +155,28 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
     async record(difference, at, known) {
       const id = exceptionId(difference);
       const when = toChinaIso(at);
-      let stored: Item | undefined;
-      if (known === undefined) {
-        const created = await create(difference, id, when);
-        if (created.ok) return 'opened';
-        stored = created.stored;
-      } else if (known.status === ExceptionStatus.RESOLVED) {
-        const reopened = await reopen(id, difference.billDate, when);
-        if (reopened.ok) return 'reopened';
-        stored = reopened.stored;
-      } else {
-        const touched = await touch(id, when);
-        if (touched.ok) return 'seen';
-        stored = touched.stored;
-      }
-      // The stored item decides; another writer may change it between two writes, so a few rounds.
-      for (let round = 0; round < RECORD_ROUNDS; round++) {
-        if (stored?.last_seen?.S === when) return 'repeated';
-        if (stored === undefined) {
+      // One write chosen by what is stored (absent → create, RESOLVED → reopen, else touch); the first from
+      // what the caller knows, then from the item a refused write hands back: another writer may change it
+      // between two writes, so a few rounds.
+      const write = async (state: 'absent' | 'resolved' | 'open'): Promise<{ outcome?: RecordOutcome; stored?: Item }> => {
+        if (state === 'absent') {
           const created = await create(difference, id, when);
-          if (created.ok) return 'opened';
-          stored = created.stored;
-        } else if (stored[byStatusIndex.partitionKey]?.S === ExceptionStatus.RESOLVED) {
-          const reopened = await reopen(id, difference.billDate, when);
-          if (reopened.ok) return 'reopened';
-          stored = reopened.stored;
-        } else {
-          const touched = await touch(id, when);
-          if (touched.ok) return 'seen';
-          stored = touched.stored;
+          return created.ok ? { outcome: 'opened' } : { stored: created.stored };
         }
+        if (state === 'resolved') {
+          const reopened = await reopen(id, difference.billDate, when);
+          return reopened.ok ? { outcome: 'reopened' } : { stored: reopened.stored };
+        }
+        const touched = await touch(id, when);
+        return touched.ok ? { outcome: 'seen' } : { stored: touched.stored };
+      };
+      let attempt = await write(known === undefined ? 'absent' : known.status === ExceptionStatus.RESOLVED ? 'resolved' : 'open');
+      for (let round = 0; ; round++) {
+        if (attempt.outcome) return attempt.outcome;
+        if (round === RECORD_ROUNDS) break;
+        const stored = attempt.stored;
+        if (stored?.last_seen?.S === when) return 'repeated';
+        attempt = await write(stored === undefined ? 'absent' : stored[byStatusIndex.partitionKey]?.S === ExceptionStatus.RESOLVED ? 'resolved' : 'open');
       }
       throw new Error(`exception ${id} kept changing`);
     },
