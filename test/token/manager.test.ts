@@ -239,19 +239,24 @@ describe('token manager: invalidation and the 2-minute rule', () => {
   });
 });
 
+/** The shared table behind a lease write that takes 3 s (a table slow under load). */
+function slowLeaseStore(clock: ManualClock): TokenStore {
+  return {
+    ...store,
+    acquireLease: async (appKey, input) => {
+      const taken = await store.acquireLease(appKey, input);
+      clock.advance(3_000);
+      return taken;
+    },
+  };
+}
+
 describe('token manager: the spacing counts from the send', () => {
   /** A lease write that takes 3 s (a table slow under load), and a token call that notes when it was sent. */
   function slowLeaseFixture(answers: readonly ('lost' | 'token')[]) {
     const f = fixture();
     const sent: number[] = [];
-    const slowStore: TokenStore = {
-      ...store,
-      acquireLease: async (appKey, input) => {
-        const taken = await store.acquireLease(appKey, input);
-        f.clock.advance(3_000);
-        return taken;
-      },
-    };
+    const slowStore = slowLeaseStore(f.clock);
     const fetchToken: TokenManagerOptions['fetchToken'] = async ({ beforeSend } = {}) => {
       beforeSend?.();
       sent.push(f.clock.now());
@@ -305,14 +310,7 @@ describe('token manager: lease holder crash', () => {
     // when it was sent, so the store must count from the latest moment the lease let it send.
     const f = fixture();
     const sent: number[] = [];
-    const slowStore: TokenStore = {
-      ...store,
-      acquireLease: async (appKey, input) => {
-        const taken = await store.acquireLease(appKey, input);
-        f.clock.advance(3_000);
-        return taken;
-      },
-    };
+    const slowStore = slowLeaseStore(f.clock);
     const hangAfterSend: TokenManagerOptions['fetchToken'] = async ({ beforeSend } = {}) => {
       beforeSend?.();
       sent.push(f.clock.now());
