@@ -9,7 +9,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -46,8 +46,9 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The esbuild settings of every function bundle, in one place: the functions below are bundled with
- * them and test/bench/bundles.bench.ts builds its SDK-only floors with the same object.
+ * The esbuild settings of every function bundle, in one place: the functions below are bundled with them
+ * (bundlingOptions), test/bench/bundles.bench.ts builds its SDK-only floors with the same object, and
+ * test/architecture/bundle-reach.test.ts holds a build with them byte for byte to the bundle cdk synth stages.
  */
 export const BUNDLE_SETTINGS = {
   format: 'esm',
@@ -69,6 +70,38 @@ export const BUNDLE_SETTINGS = {
  * test/architecture/bundle-reach.test.ts fails a bundle over it.
  */
 export const BUNDLE_SIZE_BUDGET_BYTES = 600 * 1024;
+
+/**
+ * BUNDLE_SETTINGS as NodejsFunction bundling options. What CDK does not hand on to esbuild goes as esbuild
+ * arguments: the aliases, which it has no option for, and the charset, whose option aws-cdk-lib 2.276 accepts
+ * and drops (aws/aws-cdk#32649: every non-ASCII character of the deployed bundles was a \u escape, 75 B of
+ * down-bill's, which a build with the settings themselves did not have).
+ */
+export function bundlingOptions(metafile: boolean): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: BUNDLE_SETTINGS.target,
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+    banner: BUNDLE_SETTINGS.banner,
+    minify: BUNDLE_SETTINGS.minify,
+    keepNames: BUNDLE_SETTINGS.keepNames,
+    sourceMap: BUNDLE_SETTINGS.sourcemap,
+    sourceMapMode: SourceMapMode.DEFAULT,
+    sourcesContent: BUNDLE_SETTINGS.sourcesContent,
+    // The SDK is bundled, not taken from the runtime: version-pinned by package-lock, tree-shaken and
+    // minified (AWS's cold-start advice); with the credentials alias below the two-client floor is
+    // 203 KB instead of 335 KB and loads ~25% faster (test/bench/bundles.bench.ts).
+    bundleAwsSDK: true,
+    externalModules: [],
+    esbuildArgs: {
+      '--alias': Object.entries(BUNDLE_SETTINGS.alias).map(([module, file]) => `${module}=${file}`),
+      '--charset': BUNDLE_SETTINGS.charset,
+    },
+    metafile,
+    logLevel: LogLevel.WARNING,
+    forceDockerBundling: false,
+  };
+}
 
 export interface GatewayFunctionsProps {
   /** Repository root: esbuild resolves node_modules and tsconfig from here. */
@@ -153,27 +186,7 @@ export class GatewayFunctions extends Construct {
       ...(props.vpc
         ? { vpc: props.vpc.vpc, vpcSubnets: { subnets: props.vpc.subnets }, securityGroups: props.vpc.securityGroups }
         : {}),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: BUNDLE_SETTINGS.target,
-        mainFields: [...BUNDLE_SETTINGS.mainFields],
-        banner: BUNDLE_SETTINGS.banner,
-        minify: BUNDLE_SETTINGS.minify,
-        keepNames: BUNDLE_SETTINGS.keepNames,
-        sourceMap: BUNDLE_SETTINGS.sourcemap,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: BUNDLE_SETTINGS.sourcesContent,
-        charset: Charset.UTF8,
-        // The SDK is bundled, not taken from the runtime: version-pinned by package-lock, tree-shaken and
-        // minified (AWS's cold-start advice); with the credentials alias below the two-client floor is
-        // 203 KB instead of 335 KB and loads ~25% faster (test/bench/bundles.bench.ts).
-        bundleAwsSDK: true,
-        externalModules: [],
-        esbuildArgs: { '--alias': Object.entries(BUNDLE_SETTINGS.alias).map(([module, file]) => `${module}=${file}`) },
-        metafile: props.bundleMetafile,
-        logLevel: LogLevel.WARNING,
-        forceDockerBundling: false,
-      },
+      bundling: bundlingOptions(props.bundleMetafile),
     });
 
     this.grantData(spec, role, props);

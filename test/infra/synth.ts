@@ -1,6 +1,6 @@
 // Shared by the infra tests and the bundle bench: synthesizes GatewayStack in-process into a temporary
 // cloud assembly, with cdk-nag's AwsSolutions report computed on the same construct tree.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Validations, type PolicyValidationPluginReport } from 'aws-cdk-lib';
@@ -9,6 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { requestModels } from '../../lib/api/openapi.js';
 import { readGatewaySettings } from '../../infra/config.js';
 import { controlTowerChecks } from '../../infra/validation.js';
+import { HANDLERS, type HandlerName } from '../../infra/constructs/handlers.js';
 import { GatewayStack } from '../../infra/gateway-stack.js';
 
 export interface SynthOptions {
@@ -56,6 +57,47 @@ export function synthGateway(options: SynthOptions): SynthResult {
   const artifact = assembly.getStackByName(stack.stackName);
   const json = JSON.parse(readFileSync(path.join(assemblyDir, artifact.templateFile), 'utf8')) as Record<string, unknown>;
   return { stack, template: Template.fromJSON(json), json, assemblyDir, nag };
+}
+
+/** One function's bundle as `cdk synth` staged it: the deployed artifact. */
+export interface StagedBundle {
+  /** The asset directory (asset.<hash>) in the cloud assembly. */
+  readonly dir: string;
+  /** Its index.mjs. */
+  readonly file: string;
+  /** index.mjs's bytes as staged (banner and source-map comment included): what the size budget is about. */
+  readonly bytes: number;
+  /**
+   * The metafile's inputs of index.mjs with their bytes in it (paths relative to the project root, as esbuild
+   * ran there); empty unless synthesized with the context bundleMetafile=true.
+   */
+  readonly inputs: ReadonlyMap<string, number>;
+}
+
+/** Each handler's staged bundle, found through the template's function (by description) and its asset key. */
+export function stagedBundles(synth: SynthResult): Map<HandlerName, StagedBundle> {
+  const functions = Object.values(synth.json.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter(
+    (resource) => resource.Type === 'AWS::Lambda::Function',
+  );
+  const bundles = new Map<HandlerName, StagedBundle>();
+  for (const spec of HANDLERS) {
+    const fn = functions.find((resource) => resource.Properties.Description === spec.description);
+    if (!fn) throw new Error(`no function for ${spec.name} in the template`);
+    const dir = path.join(synth.assemblyDir, `asset.${(fn.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`);
+    const file = path.join(dir, 'index.mjs');
+    let inputs = new Map<string, number>();
+    try {
+      const meta = JSON.parse(readFileSync(path.join(dir, 'index.meta.json'), 'utf8')) as {
+        outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+      };
+      const [, output] = Object.entries(meta.outputs).find(([name]) => name.endsWith('.mjs')) ?? [];
+      if (output) inputs = new Map(Object.entries(output.inputs).map(([input, { bytesInOutput }]) => [input, bytesInOutput] as const));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    bundles.set(spec.name, { dir, file, bytes: statSync(file).size, inputs });
+  }
+  return bundles;
 }
 
 /** "AwsSolutions-IAM5[...] at /path: description" lines, for readable failures. */
