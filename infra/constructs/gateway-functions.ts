@@ -15,6 +15,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { s3ClientForBundles } from '../bundling/s3-client.js';
 import { HANDLERS, TOKEN_TABLE_ACTIONS, type HandlerName, type HandlerSpec } from './handlers.js';
 
 /**
@@ -37,12 +38,19 @@ export const NO_EVENT_STREAMS_SHIM = fileURLToPath(new URL('../bundling/no-event
 /** Replaces mnemonist/lru-cache, the DynamoDB client's endpoint cache (see infra/bundling/lru-cache.ts). */
 export const LRU_CACHE_SHIM = fileURLToPath(new URL('../bundling/lru-cache.ts', import.meta.url));
 
+/**
+ * @aws-sdk/client-s3 with its schemas spelled so that esbuild drops the unused ones (see infra/bundling/s3-client.ts):
+ * a copy under .bundling/, made when this module is first loaded after an install.
+ */
+export const S3_CLIENT_COPY = s3ClientForBundles();
+
 /** esbuild aliases applied to every bundle (module → file). */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_SHIM,
   'node:stream/web': STREAM_WEB_SHIM,
   '@smithy/core/event-streams': NO_EVENT_STREAMS_SHIM,
   'mnemonist/lru-cache': LRU_CACHE_SHIM,
+  '@aws-sdk/client-s3': S3_CLIENT_COPY,
 };
 
 /**

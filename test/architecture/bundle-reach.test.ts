@@ -23,6 +23,12 @@ const billPipeline = (inputs: ReadonlyMap<string, number>): string[] =>
 /** What PutEvents by name costs (EventBridgeClient + PutEventsCommand: ~15 KB); the whole client as a namespace import is ~54 KB. */
 const EVENTBRIDGE_MAX_BYTES = 24 * 1024;
 
+/**
+ * The S3 client's schemas in a bundle: ~16 KB for the seven commands down-bill sends; the installed package's
+ * schema module, whose computed keys keep all of it, is ~67 KB (infra/bundling/s3-client.ts).
+ */
+const S3_SCHEMAS_MAX_BYTES = 24 * 1024;
+
 /** Where two texts first differ, with 80 characters of each from there; undefined when they are equal. */
 function firstDifference(built: string, staged: string): { offset: number; built: string; staged: string } | undefined {
   if (built === staged) return undefined;
@@ -97,6 +103,16 @@ describe('what each function bundle reaches', () => {
       expect(reaches(inputs, '@aws-sdk/client-s3')).toBe(false);
       expect(reaches(inputs, '@aws-sdk/s3-request-presigner')).toBe(false);
     }
+  });
+
+  it.each(HANDLERS.filter(servesBills).map((spec) => [spec.name] as const))('%s: S3 is the copy with literal schema keys, and carries only the schemas it uses', (name) => {
+    const inputs = inputsOf(name);
+    const s3Files = [...inputs.keys()].filter((file) => file.includes('node_modules/@aws-sdk/client-s3/'));
+    expect(s3Files.length).toBeGreaterThan(0);
+    expect(s3Files.filter((file) => !file.startsWith('.bundling/'))).toEqual([]);
+    const schemas = s3Files.filter((file) => file.endsWith('/dist-es/schemas/schemas_0.js'));
+    expect(schemas).toHaveLength(1);
+    expect(inputs.get(schemas[0] as string)).toBeLessThanOrEqual(S3_SCHEMAS_MAX_BYTES);
   });
 
   it.each(HANDLERS.map((spec) => [spec.name, spec] as const))('%s: the EventBridge client only if it settles orders, and only PutEvents of it', (_name, spec) => {
