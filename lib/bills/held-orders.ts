@@ -1,9 +1,9 @@
 // The ledger's side of a day held for the bill's merge, compact: no JS object or string per order. Each order is
-// one 32-byte record (amount, interned account/acctype/mercacc, type/status/flags, where its text is) in chunks of
-// 65,536; its order_no and out_id sit side by side as Latin-1 bytes (UTF-16 pairs when a character is wider) in
-// 1 MB chunks; an open-addressing table of (hash, slot) pairs finds it. The bill's rows come in time order, so
-// each lookup lands anywhere: a probe, the record and the text are about one cache line each. Chunks, not
-// doubled arrays, so growing never copies nor overshoots. About 85 bytes an order.
+// one 80-byte record (type/status/flags, text lengths, creation second, amount) with its text inline: order_no,
+// out_id, account, acctype and mercacc as Latin-1 bytes (UTF-16 pairs when a character is wider), or, past 52
+// bytes, in 1 MB overflow chunks. An open-addressing table of (hash, slot) pairs finds it. The bill's rows come in
+// time order, so each lookup lands anywhere; on a VM every random page costs a TLB walk, so a lookup touches two
+// places (its table entry, its record) and nothing else. Chunks, not doubled arrays, so growing never copies.
 import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 
@@ -58,17 +58,23 @@ export const FLAG_SEEN = 2;
 export const FLAG_PREVIOUS_DAY = 4;
 /** The record's text is UTF-16 code units, two bytes each (some character of it is above U+00FF). */
 const FLAG_WIDE = 8;
+/** The record's text did not fit inline: it sits in the overflow chunks, at the address in int 6. */
+const FLAG_OVERFLOW = 16;
 const NO_TIME = 0;
 
-// A record, 8 int32s: 0 text address, 1 order_no length | out_id length << 16, 2–3 amount (float64),
-// 4 account, 5 acctype, 6 mercacc (word ids), 7 type * 4 + status | flags << 8.
-const RECORD_INTS = 8;
+// A record, 20 int32s (80 bytes): 0 type * 4 + status | flags << 8, 1 order_no length | out_id length << 16,
+// 2 account length | acctype length << 16 | mercacc length << 24, 3 creation (seconds since the epoch, unsigned),
+// 4–5 amount (float64), 6 overflow address, 7–19 the text inline (52 bytes, from byte 28).
+const RECORD_INTS = 20;
+const INLINE_AT = 28;
+const INLINE_BYTES = RECORD_INTS * 4 - INLINE_AT;
 const RECORD_BITS = 16;
 const RECORDS_PER_CHUNK = 1 << RECORD_BITS;
 const TEXT_BITS = 20;
 const TEXT_CHUNK = 1 << TEXT_BITS;
-/** Longest order_no or out_id held (its length is 16 bits of the record). */
+/** Longest order_no, out_id or account held (16 bits of the record), and acctype or mercacc (8 bits). */
 const MAX_TEXT = 0xffff;
+const MAX_SHORT = 0xff;
 
 const typeIndex = (type: string): number => (type === OrderType.PAYMENT ? 0 : type === OrderType.REFUND ? 1 : -1);
 const statusIndex = (status: string): number =>
@@ -88,17 +94,27 @@ function hashOf(text: string): number {
   return hash | 0;
 }
 
+/** Copies `text` one byte a unit from `at`: where it ended, or -1 at a unit above U+00FF. */
+function narrow(bytes: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) return -1;
+    bytes[at++] = c;
+  }
+  return at;
+}
+
 /** The held orders; slots in the order added (ascending order_no for the day, then the day before's window). */
 export class HeldOrders {
-  private readonly records: Int32Array[] = [];
+  private readonly ints: Int32Array[] = [];
   private readonly amounts: Float64Array[] = []; // views of the records' buffers
-  private readonly created: Uint32Array[] = []; // seconds since the epoch, NO_TIME when unreadable
-  private readonly text: Uint8Array[] = [];
-  private textEnd = TEXT_CHUNK; // free offset in the last text chunk (none yet)
-  private readonly words = new Map<string, number>();
-  private readonly wordList: string[] = [];
-  private readonly lastWords = new Int32Array([-1, -1, -1]);
+  private readonly bytes: Uint8Array[] = []; // views of the records' buffers (the inline text)
+  private readonly overflow: Uint8Array[] = [];
+  private overflowEnd = TEXT_CHUNK; // free offset in the last overflow chunk (none yet)
   private table = new Int32Array(2 * 4096); // (hash, slot + 1) pairs, slot + 1 = 0: empty
+  /** Where text() found a record's text: its bytes and the offset of unit 0 in them. */
+  private textBytes: Uint8Array = new Uint8Array(0);
+  private textStart = 0;
   size = 0;
 
   /** The slot of an order_no, or -1. */
@@ -138,34 +154,35 @@ export class HeldOrders {
     const statusAt = statusIndex(status);
     if (typeAt < 0 || statusAt < 0) throw new Error(`ledger order ${orderNo} has type ${type}, status ${status}`);
     const out = outId ?? '';
-    if (orderNo.length > MAX_TEXT || out.length > MAX_TEXT) throw new Error(`ledger order ${orderNo.slice(0, 64)}… has an order_no or out_id over ${MAX_TEXT} characters`);
+    if (orderNo.length > MAX_TEXT || out.length > MAX_TEXT || account.length > MAX_TEXT || acctype.length > MAX_SHORT || mercacc.length > MAX_SHORT) {
+      throw new Error(`ledger order ${orderNo.slice(0, 64)}… has an order_no, out_id or account over ${MAX_TEXT} characters, or an acctype or mercacc over ${MAX_SHORT}`);
+    }
     const at = this.size;
     const chunk = at >>> RECORD_BITS;
-    if (chunk === this.records.length) this.newRecordChunk();
+    if (chunk === this.ints.length) this.newChunk();
     if ((at + 1) * 2 > this.table.length >>> 1) this.rehash();
-    const records = this.records[chunk]!;
+    const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    const wide = this.putText(orderNo, out);
-    records[base] = this.textAddress;
-    records[base + 1] = orderNo.length | (out.length << 16);
-    this.amounts[chunk]![(base >>> 1) + 1] = amountFen;
-    records[base + 4] = this.intern(account, 0);
-    records[base + 5] = this.intern(acctype, 1);
-    records[base + 6] = this.intern(mercacc, 2);
+    const units = orderNo.length + out.length + account.length + acctype.length + mercacc.length;
+    // Inline when it fits as one byte a unit (it nearly always does); else in the overflow chunks.
+    let flags = units <= INLINE_BYTES && this.putNarrow(this.bytes[chunk]!, base * 4 + INLINE_AT, orderNo, out, account, acctype, mercacc) ? 0 : this.putOverflow(ints, base, orderNo, out, account, acctype, mercacc, units);
     const ms = instantOf(createdAt);
-    const flags = (isBoundaryInstant(ms) ? FLAG_LATE : 0) | (previousDay ? FLAG_PREVIOUS_DAY : 0) | (wide ? FLAG_WIDE : 0);
-    records[base + 7] = typeAt * 4 + statusAt + (flags << 8);
-    this.created[chunk]![at & (RECORDS_PER_CHUNK - 1)] = Number.isNaN(ms) || ms < 1000 ? NO_TIME : Math.floor(ms / 1000);
+    flags |= (isBoundaryInstant(ms) ? FLAG_LATE : 0) | (previousDay ? FLAG_PREVIOUS_DAY : 0);
+    ints[base] = typeAt * 4 + statusAt + (flags << 8);
+    ints[base + 1] = orderNo.length | (out.length << 16);
+    ints[base + 2] = account.length | (acctype.length << 16) | (mercacc.length << 24);
+    ints[base + 3] = Number.isNaN(ms) || ms < 1000 ? NO_TIME : Math.floor(ms / 1000);
+    this.amounts[chunk]![(base >>> 1) + 2] = amountFen;
     this.place(hashOf(orderNo), at);
     this.size += 1;
   }
 
   /** The slot was judged against a row; true if it had been already (a duplicate row). */
   markSeen(at: number): boolean {
-    const records = this.records[at >>> RECORD_BITS]!;
-    const index = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS + 7;
-    const code = records[index]!;
-    records[index] = code | (FLAG_SEEN << 8);
+    const ints = this.ints[at >>> RECORD_BITS]!;
+    const index = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    const code = ints[index]!;
+    ints[index] = code | (FLAG_SEEN << 8);
     return (code & (FLAG_SEEN << 8)) !== 0;
   }
 
@@ -180,86 +197,112 @@ export class HeldOrders {
   /** True when the row carries exactly this order's terms (type, account, acctype, mercacc, amount). */
   sameTerms(at: number, row: Pick<BillRow, 'tradeType' | 'amountFen' | 'account' | 'acctype' | 'mercacc'>): boolean {
     const chunk = at >>> RECORD_BITS;
-    const records = this.records[chunk]!;
+    const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    const words = this.wordList;
-    return (
-      tradeTypeIndex(row.tradeType) === (records[base + 7]! & 0xff) >> 2 &&
-      this.amounts[chunk]![(base >>> 1) + 1] === row.amountFen &&
-      words[records[base + 4]!] === row.account &&
-      words[records[base + 5]!] === row.acctype &&
-      words[records[base + 6]!] === row.mercacc
-    );
+    if (tradeTypeIndex(row.tradeType) !== (ints[base]! & 0xff) >> 2 || this.amounts[chunk]![(base >>> 1) + 2] !== row.amountFen) return false;
+    const lengths = ints[base + 1]!;
+    const terms = ints[base + 2]!;
+    const account = terms & 0xffff;
+    const acctype = (terms >>> 16) & 0xff;
+    const from = (lengths & 0xffff) + (lengths >>> 16);
+    this.text(ints, base, chunk);
+    return this.textIs(from, account, row.account) && this.textIs(from + account, acctype, row.acctype) && this.textIs(from + account + acctype, terms >>> 24, row.mercacc);
   }
 
   sameOutId(at: number, outId: string): boolean {
-    const records = this.records[at >>> RECORD_BITS]!;
+    const chunk = at >>> RECORD_BITS;
+    const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    const lengths = records[base + 1]!;
-    return this.textIs(records[base]! >>> 0, lengths & 0xffff, lengths >>> 16, (records[base + 7]! & (FLAG_WIDE << 8)) !== 0, outId);
+    const lengths = ints[base + 1]!;
+    this.text(ints, base, chunk);
+    return this.textIs(lengths & 0xffff, lengths >>> 16, outId);
   }
 
   orderNo(at: number): string {
-    const records = this.records[at >>> RECORD_BITS]!;
+    const chunk = at >>> RECORD_BITS;
+    const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    return this.textOf(records[base]! >>> 0, 0, records[base + 1]! & 0xffff, (records[base + 7]! & (FLAG_WIDE << 8)) !== 0);
+    this.text(ints, base, chunk);
+    return this.textOf(0, ints[base + 1]! & 0xffff);
   }
 
   record(at: number): HeldRecord {
     const chunk = at >>> RECORD_BITS;
-    const records = this.records[chunk]!;
+    const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    const address = records[base]! >>> 0;
-    const lengths = records[base + 1]!;
-    const code = records[base + 7]!;
-    const wide = (code & (FLAG_WIDE << 8)) !== 0;
+    const code = ints[base]!;
+    const lengths = ints[base + 1]!;
+    const terms = ints[base + 2]!;
+    const orderNo = lengths & 0xffff;
+    const outId = lengths >>> 16;
+    const account = terms & 0xffff;
+    const acctype = (terms >>> 16) & 0xff;
+    this.text(ints, base, chunk);
     return {
-      orderNo: this.textOf(address, 0, lengths & 0xffff, wide),
+      orderNo: this.textOf(0, orderNo),
       type: TYPES[(code & 0xff) >> 2]!,
       status: STATUSES[code & 3]!,
-      account: this.wordList[records[base + 4]!]!,
-      acctype: this.wordList[records[base + 5]!]!,
-      mercacc: this.wordList[records[base + 6]!]!,
-      amountFen: this.amounts[chunk]![(base >>> 1) + 1]!,
-      outId: this.textOf(address, lengths & 0xffff, lengths >>> 16, wide),
+      account: this.textOf(orderNo + outId, account),
+      acctype: this.textOf(orderNo + outId + account, acctype),
+      mercacc: this.textOf(orderNo + outId + account + acctype, terms >>> 24),
+      amountFen: this.amounts[chunk]![(base >>> 1) + 2]!,
+      outId: this.textOf(orderNo, outId),
     };
   }
 
   /** The creation time to the second, ISO 8601 +08:00 (report lines of orders the bill lacks). */
   tradeTime(at: number): string {
-    const seconds = this.created[at >>> RECORD_BITS]![at & (RECORDS_PER_CHUNK - 1)]!;
+    const seconds = this.ints[at >>> RECORD_BITS]![(at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS + 3]! >>> 0;
     return seconds === NO_TIME ? '' : `${new Date(seconds * 1000 + CHINA_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
   }
 
   private code(at: number): number {
-    return this.records[at >>> RECORD_BITS]![(at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS + 7]!;
+    return this.ints[at >>> RECORD_BITS]![(at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS]!;
   }
 
   private isOrderNo(at: number, orderNo: string): boolean {
-    const records = this.records[at >>> RECORD_BITS]!;
+    const chunk = at >>> RECORD_BITS;
+    const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    if ((records[base + 1]! & 0xffff) !== orderNo.length) return false;
-    return this.textIs(records[base]! >>> 0, 0, orderNo.length, (records[base + 7]! & (FLAG_WIDE << 8)) !== 0, orderNo);
+    if ((ints[base + 1]! & 0xffff) !== orderNo.length) return false;
+    this.text(ints, base, chunk);
+    return this.textIs(0, orderNo.length, orderNo);
   }
 
-  /** Whether the `length` units at unit `from` of the text at `address` are `text`. */
-  private textIs(address: number, from: number, length: number, wide: boolean, text: string): boolean {
+  /** Finds the record's text for textIs/textOf: inline in its record, or in the overflow chunks. */
+  private text(ints: Int32Array, base: number, chunk: number): void {
+    if ((ints[base]! & (FLAG_OVERFLOW << 8)) === 0) {
+      this.textBytes = this.bytes[chunk]!;
+      this.textStart = base * 4 + INLINE_AT;
+    } else {
+      const address = ints[base + 6]! >>> 0;
+      this.textBytes = this.overflow[address >>> TEXT_BITS]!;
+      this.textStart = address & (TEXT_CHUNK - 1);
+    }
+    this.textWide = (ints[base]! & (FLAG_WIDE << 8)) !== 0;
+  }
+
+  private textWide = false;
+
+  /** Whether the `length` units at unit `from` of the text text() found are `text`. */
+  private textIs(from: number, length: number, text: string): boolean {
     if (length !== text.length) return false;
-    const bytes = this.text[address >>> TEXT_BITS]!;
-    const start = address & (TEXT_CHUNK - 1);
-    if (!wide) {
-      const at = start + from;
+    const bytes = this.textBytes;
+    if (!this.textWide) {
+      const at = this.textStart + from;
       for (let i = 0; i < length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
       return true;
     }
-    const at = start + 2 * from;
+    const at = this.textStart + 2 * from;
     for (let i = 0; i < length; i++) if ((bytes[at + 2 * i]! | (bytes[at + 2 * i + 1]! << 8)) !== text.charCodeAt(i)) return false;
     return true;
   }
 
-  private textOf(address: number, from: number, length: number, wide: boolean): string {
-    const bytes = this.text[address >>> TEXT_BITS]!;
-    const start = (address & (TEXT_CHUNK - 1)) + (wide ? 2 * from : from);
+  /** The `length` units at unit `from` of the text text() found, as a string. */
+  private textOf(from: number, length: number): string {
+    const bytes = this.textBytes;
+    const wide = this.textWide;
+    const start = this.textStart + (wide ? 2 * from : from);
     let units: Uint8Array | Uint16Array = bytes.subarray(start, start + length);
     if (wide) {
       units = new Uint16Array(length);
@@ -270,50 +313,46 @@ export class HeldOrders {
     return text;
   }
 
-  /** Where putText put the last text. */
-  private textAddress = 0;
-
-  /** Stores order_no then out_id; true when they had to go wide (two bytes a unit). */
-  private putText(orderNo: string, outId: string): boolean {
-    const units = orderNo.length + outId.length;
-    if (this.textEnd + 2 * units > TEXT_CHUNK) {
-      this.text.push(new Uint8Array(TEXT_CHUNK));
-      this.textEnd = 0;
-    }
-    const bytes = this.text[this.text.length - 1]!;
-    const start = this.textEnd;
-    let at = start;
-    let wide = false;
-    for (let i = 0; i < orderNo.length && !wide; i++) {
-      const c = orderNo.charCodeAt(i);
-      if (c > 0xff) wide = true;
-      else bytes[at++] = c;
-    }
-    for (let i = 0; i < outId.length && !wide; i++) {
-      const c = outId.charCodeAt(i);
-      if (c > 0xff) wide = true;
-      else bytes[at++] = c;
-    }
-    if (wide) {
-      at = start;
-      for (const text of [orderNo, outId]) {
-        for (let i = 0; i < text.length; i++) {
-          const c = text.charCodeAt(i);
-          bytes[at++] = c & 0xff;
-          bytes[at++] = c >>> 8;
-        }
-      }
-    }
-    this.textAddress = (this.text.length - 1) * TEXT_CHUNK + start;
-    this.textEnd = at;
-    return wide;
+  /** Copies the five texts one byte a unit from `at`; false (partly copied) at a unit above U+00FF. */
+  private putNarrow(bytes: Uint8Array, at: number, orderNo: string, outId: string, account: string, acctype: string, mercacc: string): boolean {
+    let next = narrow(bytes, at, orderNo);
+    if (next >= 0) next = narrow(bytes, next, outId);
+    if (next >= 0) next = narrow(bytes, next, account);
+    if (next >= 0) next = narrow(bytes, next, acctype);
+    if (next >= 0) next = narrow(bytes, next, mercacc);
+    return next >= 0;
   }
 
-  private newRecordChunk(): void {
-    const records = new Int32Array(RECORDS_PER_CHUNK * RECORD_INTS);
-    this.records.push(records);
-    this.amounts.push(new Float64Array(records.buffer));
-    this.created.push(new Uint32Array(RECORDS_PER_CHUNK));
+  /** The texts in the overflow chunks (narrow if they can be), the address in the record; the flags it needs. */
+  private putOverflow(ints: Int32Array, base: number, orderNo: string, outId: string, account: string, acctype: string, mercacc: string, units: number): number {
+    if (this.overflowEnd + 2 * units > TEXT_CHUNK) {
+      this.overflow.push(new Uint8Array(Math.max(TEXT_CHUNK, 2 * units)));
+      this.overflowEnd = 0;
+    }
+    const bytes = this.overflow[this.overflow.length - 1]!;
+    const start = this.overflowEnd;
+    ints[base + 6] = (this.overflow.length - 1) * TEXT_CHUNK + start;
+    if (this.putNarrow(bytes, start, orderNo, outId, account, acctype, mercacc)) {
+      this.overflowEnd = start + units;
+      return FLAG_OVERFLOW;
+    }
+    let at = start;
+    for (const text of [orderNo, outId, account, acctype, mercacc]) {
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        bytes[at++] = c & 0xff;
+        bytes[at++] = c >>> 8;
+      }
+    }
+    this.overflowEnd = at;
+    return FLAG_OVERFLOW | FLAG_WIDE;
+  }
+
+  private newChunk(): void {
+    const ints = new Int32Array(RECORDS_PER_CHUNK * RECORD_INTS);
+    this.ints.push(ints);
+    this.amounts.push(new Float64Array(ints.buffer));
+    this.bytes.push(new Uint8Array(ints.buffer));
   }
 
   private place(hash: number, at: number): void {
@@ -329,19 +368,5 @@ export class HeldOrders {
     const old = this.table;
     this.table = new Int32Array(old.length * 2);
     for (let index = 0; index < old.length; index += 2) if (old[index + 1] !== 0) this.place(old[index]!, old[index + 1]! - 1);
-  }
-
-  /** The word's id; `column`'s previous word is tried first (acctype hardly ever changes from order to order). */
-  private intern(word: string, column: number): number {
-    const last = this.lastWords[column]!;
-    if (last >= 0 && this.wordList[last] === word) return last;
-    let id = this.words.get(word);
-    if (id === undefined) {
-      id = this.wordList.length;
-      this.wordList.push(word);
-      this.words.set(word, id);
-    }
-    this.lastWords[column] = id;
-    return id;
   }
 }

@@ -33,6 +33,55 @@ describe('HeldOrders', () => {
     );
   });
 
+  it('property: terms read back and compared alike inline (up to 52 bytes), past it, and two bytes a unit', () => {
+    const text = (max: number) => fc.oneof(fc.string({ maxLength: max, unit: 'grapheme-ascii' }), fc.string({ maxLength: max, unit: 'binary' }));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.record({ orderNo: fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme-ascii' }), outId: text(40), account: text(20), acctype: text(6), mercacc: text(12), amountFen: fc.integer({ min: 0, max: 1e9 }) }), { selector: (o) => o.orderNo, maxLength: 60 }),
+        (orders) => {
+          const held = new HeldOrders();
+          orders.forEach((o) => held.add(record(o.orderNo, o), false));
+          orders.forEach((o, i) => {
+            const at = held.slot(o.orderNo);
+            expect(at).toBe(i);
+            expect(held.record(at)).toEqual({ orderNo: o.orderNo, type: 'PAYMENT', status: 'SUCCESS', account: o.account, acctype: o.acctype, mercacc: o.mercacc, amountFen: o.amountFen, outId: o.outId });
+            const row = { tradeType: '01', account: o.account, acctype: o.acctype, mercacc: o.mercacc, amountFen: o.amountFen };
+            expect(held.sameTerms(at, row as never)).toBe(true);
+            expect(held.sameTerms(at, { ...row, account: `${o.account}0` } as never)).toBe(false);
+            expect(held.sameTerms(at, { ...row, acctype: `${o.acctype}#` } as never)).toBe(false);
+            expect(held.sameTerms(at, { ...row, mercacc: `${o.mercacc}9` } as never)).toBe(false);
+            expect(held.sameTerms(at, { ...row, amountFen: o.amountFen + 1 } as never)).toBe(false);
+            expect(held.sameOutId(at, o.outId)).toBe(true);
+            expect(held.sameOutId(at, `${o.outId}\u00e9`)).toBe(false);
+            expect(held.orderNo(at)).toBe(o.orderNo);
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps neighbouring records apart at the inline limit (52 bytes of text) and one past it', () => {
+    const held = new HeldOrders();
+    // order_no 12 + out_id 20 + account 10 + acctype 3 + mercacc 7 or 8 = 52 or 53 bytes.
+    const orders = Array.from({ length: 8 }, (_, i) => ({ orderNo: `ORDER-${String(i).padStart(6, '0')}`, outId: `${'9'.repeat(19)}${i}`, account: `${i}`.repeat(10), acctype: '###', mercacc: `${'7'.repeat(6 + (i % 2))}${i}` }));
+    orders.forEach((o) => held.add(record(o.orderNo, o), false));
+    orders.forEach((o, i) => {
+      expect(held.record(held.slot(o.orderNo))).toMatchObject(o);
+      expect(held.flag(i, FLAG_LATE)).toBe(false);
+      expect(held.status(i)).toBe('SUCCESS');
+    });
+  });
+
+  it('refuses an acctype or mercacc over 255 characters, and an order_no over 65,535 (their lengths are 8 and 16 bits)', () => {
+    const held = new HeldOrders();
+    expect(() => held.add(record('A', { mercacc: '1'.repeat(256) }), false)).toThrow(/mercacc over 255/);
+    expect(() => held.add(record('B', { acctype: '#'.repeat(256) }), false)).toThrow(/acctype or mercacc over 255/);
+    expect(() => held.add(record('C'.repeat(65_536)), false)).toThrow(/over 65535/);
+    held.add(record('D', { mercacc: '1'.repeat(255), account: '2'.repeat(300) }), false);
+    expect(held.record(held.slot('D'))).toMatchObject({ mercacc: '1'.repeat(255), account: '2'.repeat(300) });
+  });
+
   it('holds 200,000 orders and reads their terms back', () => {
     const held = new HeldOrders();
     for (let i = 0; i < 200_000; i++) {
