@@ -11,6 +11,8 @@ const QUOTE = 34;
 const CR = 13;
 const LF = 10;
 const MATCHED = ',matched,,,,';
+/** Room kept free after each field copied: the separators and line end written between copies without a check. */
+const SLACK = 32;
 
 export class ReportText {
   private bytes = Buffer.allocUnsafe(1 << 17);
@@ -40,17 +42,55 @@ export class ReportText {
    */
   matched(row: BillRow): void {
     const start = this.at;
-    if (
-      Number.isSafeInteger(row.amountFen) &&
-      this.copy(row.orderNo, true) && this.copy(',', false) && this.copy(row.tradeType, true) && this.copy(MATCHED, false) &&
-      this.copy(row.account, true) && this.copy(',', false) && this.copy(row.mercacc, true) && this.copy(',', false) &&
-      this.yuan(row.amountFen) && this.copy(',', false) && this.copy(row.outId, true) && this.copy(',', false) &&
-      this.copy(row.tradeTime, true) && this.copy('\r\n', false)
-    ) {
-      return;
+    if (Number.isSafeInteger(row.amountFen) && this.copy(row.orderNo, true)) {
+      // this.bytes is read afresh after each copy: a copy may grow it.
+      this.bytes[this.at++] = COMMA;
+      if (this.copy(row.tradeType, true)) {
+        const bytes = this.bytes;
+        let at = this.at;
+        for (let i = 0; i < MATCHED.length; i++) bytes[at++] = MATCHED.charCodeAt(i);
+        this.at = at;
+        if (this.copy(row.account, true)) {
+          this.bytes[this.at++] = COMMA;
+          if (this.copy(row.mercacc, true)) {
+            this.bytes[this.at++] = COMMA;
+            this.yuan(row.amountFen);
+            this.bytes[this.at++] = COMMA;
+            if (this.copy(row.outId, true)) {
+              this.bytes[this.at++] = COMMA;
+              if (this.time(row.tradeTime)) {
+                this.bytes[this.at++] = CR;
+                this.bytes[this.at++] = LF;
+                return;
+              }
+            }
+          }
+        }
+      }
     }
     this.at = start;
     this.line(`${reportCsvLine(matchedEntry(row), true)}\r\n`);
+  }
+
+  /** The last trade time copied and where (rows of one second share the string): copied again from there. */
+  private lastTime = '';
+  private lastTimeAt = -1;
+
+  private time(text: string): boolean {
+    const from = this.lastTimeAt;
+    if (text === this.lastTime && from >= 0) {
+      if (this.at + text.length + SLACK > this.bytes.length) this.grow(text.length + SLACK);
+      const at = this.at;
+      this.bytes.copyWithin(at, from, from + text.length);
+      this.lastTimeAt = at;
+      this.at = at + text.length;
+      return true;
+    }
+    const at = this.at;
+    if (!this.copy(text, true)) return false;
+    this.lastTime = text;
+    this.lastTimeAt = at;
+    return true;
   }
 
   /** The text gathered, and a fresh start. */
@@ -65,7 +105,7 @@ export class ReportText {
   /** Copies `text` in as bytes; false (partly copied) at a code unit above U+00FF, or one CSV must quote if `field`. */
   private copy(text: string, field: boolean): boolean {
     const length = text.length;
-    if (this.at + length > this.bytes.length) this.grow(length);
+    if (this.at + length + SLACK > this.bytes.length) this.grow(length + SLACK);
     const bytes = this.bytes;
     let at = this.at;
     for (let i = 0; i < length; i++) {
@@ -104,6 +144,7 @@ export class ReportText {
   }
 
   private spill(): void {
+    this.lastTimeAt = -1;
     if (this.at === 0) return;
     this.pieces.push(this.bytes.toString('latin1', 0, this.at));
     this.pieceChars += this.at;

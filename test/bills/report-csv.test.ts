@@ -95,6 +95,35 @@ describe('matched lines straight from the row', () => {
     );
   });
 
+  it('property: rows sharing a trade time (copied from the line before) stay exact across takes and growth', () => {
+    const time = fc.constantFrom('2026-11-26T10:00:00+08:00', '2026-11-26T10:00:01+08:00', 'say "hi"', '食堂', `2026-11-26T10:00:00.${'1'.repeat(60)}+08:00`);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.stringMatching(/^[0-9A-Z]{1,40}$/), time, fc.integer({ min: 0, max: 3 })), { maxLength: 40 }), (specs) => {
+        const text = new ReportText();
+        let expected = '';
+        let got = '';
+        for (const [orderNo, tradeTime, action] of specs) {
+          const r = { ...row(orderNo), tradeTime };
+          expected += `${reportCsvLine(matchedEntry(r), true)}\r\n`;
+          text.matched(r);
+          if (action === 0) got += text.take();
+          if (action === 1) text.line('');
+        }
+        expect(got + text.take()).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+    // Past the first buffer (128 KiB): growth keeps the earlier time where the next line copies it from.
+    const text = new ReportText();
+    let expected = '';
+    for (let i = 0; i < 20_000; i++) {
+      const r = { ...row(`O${i}`.padEnd(20 + (i % 7), 'x')), tradeTime: `2026-11-26T10:00:0${Math.floor(i / 5000)}.${'1'.repeat(60)}+08:00` };
+      expected += `${reportCsvLine(matchedEntry(r), true)}\r\n`;
+      text.matched(r);
+    }
+    expect(text.take()).toBe(expected);
+  });
+
   it('fanOut gives a sink without matched() the entry, one with it the row', async () => {
     const entries: string[] = [];
     const rows: string[] = [];
