@@ -1,9 +1,10 @@
 // The ledger's side of a day held for the bill's merge, compact: no JS object or string per order. Each order is
 // one 80-byte record (type/status/flags, text lengths, creation second, amount) with its text inline: order_no,
 // out_id, account, acctype and mercacc as Latin-1 bytes (UTF-16 pairs when a character is wider), or, past 52
-// bytes, in 1 MB overflow chunks. An open-addressing table of (hash, slot) pairs finds it. The bill's rows come in
-// time order, so each lookup lands anywhere; on a VM every random page costs a TLB walk, so a lookup touches two
-// places (its table entry, its record) and nothing else. Chunks, not doubled arrays, so growing never copies.
+// bytes, in 1 MB overflow chunks. An open-addressing table of (hash, slot) pairs finds it, built at the first
+// lookup in one sorted sweep (index()). The bill's rows come in time order, so each lookup lands anywhere; on a VM
+// every random page costs a TLB walk, so a lookup touches two places (its table entry, its record) and nothing
+// else. Record chunks, not doubled arrays, so growing never copies them.
 import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 
@@ -104,6 +105,37 @@ function narrow(bytes: Uint8Array, at: number, text: string): number {
   return at;
 }
 
+/** The same values in twice the room. */
+function grown(values: Int32Array): Int32Array {
+  const next = new Int32Array(values.length * 2);
+  next.set(values);
+  return next;
+}
+
+/** (hash, slot) pairs sorted by home entry (hash & mask), stable: an LSD radix sort over 8-bit digits. */
+function sortedByHome(keys: Int32Array, slots: Int32Array, mask: number): [Int32Array, Int32Array] {
+  const n = keys.length;
+  let fromKeys: Int32Array = keys;
+  let fromSlots: Int32Array = slots;
+  let toKeys: Int32Array = new Int32Array(n);
+  let toSlots: Int32Array = new Int32Array(n);
+  const counts = new Int32Array(257);
+  for (let shift = 0; shift < 32 && mask >>> shift !== 0; shift += 8) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(((fromKeys[i]! & mask) >>> shift) & 0xff) + 1]! += 1;
+    for (let d = 1; d <= 256; d++) counts[d]! += counts[d - 1]!;
+    for (let i = 0; i < n; i++) {
+      const key = fromKeys[i]!;
+      const at = counts[((key & mask) >>> shift) & 0xff]!++;
+      toKeys[at] = key;
+      toSlots[at] = fromSlots[i]!;
+    }
+    [fromKeys, toKeys] = [toKeys, fromKeys];
+    [fromSlots, toSlots] = [toSlots, fromSlots];
+  }
+  return [fromKeys, fromSlots];
+}
+
 /** The held orders; slots in the order added (ascending order_no for the day, then the day before's window). */
 export class HeldOrders {
   private readonly ints: Int32Array[] = [];
@@ -111,7 +143,10 @@ export class HeldOrders {
   private readonly bytes: Uint8Array[] = []; // views of the records' buffers (the inline text)
   private readonly overflow: Uint8Array[] = [];
   private overflowEnd = TEXT_CHUNK; // free offset in the last overflow chunk (none yet)
-  private table = new Int32Array(2 * 4096); // (hash, slot + 1) pairs, slot + 1 = 0: empty
+  private table: Int32Array = new Int32Array(2 * 4096); // (hash, slot + 1) pairs, slot + 1 = 0: empty
+  /** Slots below this are in the table; the hashes of those from it to size wait in `hashes` (see index()). */
+  private indexed = 0;
+  private hashes: Int32Array = new Int32Array(4096);
   /** Where text() found a record's text: its bytes and the offset of unit 0 in them. */
   private textBytes: Uint8Array = new Uint8Array(0);
   private textStart = 0;
@@ -119,6 +154,7 @@ export class HeldOrders {
 
   /** The slot of an order_no, or -1. */
   slot(orderNo: string): number {
+    if (this.indexed !== this.size) this.index();
     const hash = hashOf(orderNo);
     const table = this.table;
     const mask = (table.length >>> 1) - 1;
@@ -160,7 +196,7 @@ export class HeldOrders {
     const at = this.size;
     const chunk = at >>> RECORD_BITS;
     if (chunk === this.ints.length) this.newChunk();
-    if ((at + 1) * 2 > this.table.length >>> 1) this.rehash();
+    if (at - this.indexed === this.hashes.length) this.hashes = grown(this.hashes);
     const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
     const units = orderNo.length + out.length + account.length + acctype.length + mercacc.length;
@@ -173,7 +209,7 @@ export class HeldOrders {
     ints[base + 2] = account.length | (acctype.length << 16) | (mercacc.length << 24);
     ints[base + 3] = Number.isNaN(ms) || ms < 1000 ? NO_TIME : Math.floor(ms / 1000);
     this.amounts[chunk]![(base >>> 1) + 2] = amountFen;
-    this.place(hashOf(orderNo), at);
+    this.hashes[at - this.indexed] = hashOf(orderNo);
     this.size += 1;
   }
 
@@ -355,6 +391,42 @@ export class HeldOrders {
     this.bytes.push(new Uint8Array(ints.buffer));
   }
 
+  /**
+   * Puts the slots added since the last lookup into the table, growing it to stay at most half full. Placed one by
+   * one as they come, a day's million orders would each write a random page of the table (a TLB walk on this VM);
+   * sorted by home entry first (an LSD radix sort, 8 bits a pass), the writes sweep the table once, in order.
+   */
+  private index(): void {
+    let entries = this.table.length >>> 1;
+    while (this.size * 2 > entries) entries *= 2;
+    let keys: Int32Array;
+    let slots: Int32Array;
+    const pending = this.size - this.indexed;
+    if (entries !== this.table.length >>> 1) {
+      const old = this.table;
+      this.table = new Int32Array(2 * entries);
+      keys = new Int32Array(this.size);
+      slots = new Int32Array(this.size);
+      let n = 0;
+      for (let index = 0; index < old.length; index += 2) {
+        if (old[index + 1] === 0) continue;
+        keys[n] = old[index]!;
+        slots[n++] = old[index + 1]! - 1;
+      }
+      keys.set(this.hashes.subarray(0, pending), n);
+      for (let i = 0; i < pending; i++) slots[n + i] = this.indexed + i;
+    } else {
+      keys = this.hashes.subarray(0, pending);
+      slots = new Int32Array(pending);
+      for (let i = 0; i < pending; i++) slots[i] = this.indexed + i;
+    }
+    const mask = entries - 1;
+    if (keys.length > 4096) [keys, slots] = sortedByHome(keys, slots, mask);
+    for (let i = 0; i < keys.length; i++) this.place(keys[i]!, slots[i]!);
+    this.indexed = this.size;
+    if (this.hashes.length > 4096) this.hashes = new Int32Array(4096);
+  }
+
   private place(hash: number, at: number): void {
     const table = this.table;
     const mask = (table.length >>> 1) - 1;
@@ -362,11 +434,5 @@ export class HeldOrders {
     while (table[2 * index + 1] !== 0) index = (index + 1) & mask;
     table[2 * index] = hash;
     table[2 * index + 1] = at + 1;
-  }
-
-  private rehash(): void {
-    const old = this.table;
-    this.table = new Int32Array(old.length * 2);
-    for (let index = 0; index < old.length; index += 2) if (old[index + 1] !== 0) this.place(old[index]!, old[index + 1]! - 1);
   }
 }

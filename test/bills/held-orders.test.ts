@@ -82,6 +82,22 @@ describe('HeldOrders', () => {
     expect(held.record(held.slot('D'))).toMatchObject({ mercacc: '1'.repeat(255), account: '2'.repeat(300) });
   });
 
+  it('finds every order when lookups come between adds (the table built, grown and added to in sorted sweeps)', () => {
+    const held = new HeldOrders();
+    const orderNo = (i: number) => `N${(i * 2_654_435_761) >>> 0}`;
+    const added: number[] = [];
+    for (const count of [10_000, 40_000, 1, 5_000, 70_000]) {
+      for (let k = 0; k < count; k++) {
+        held.add(record(orderNo(added.length), { amountFen: added.length }), false);
+        added.push(added.length);
+      }
+      for (const i of added) expect(held.slot(orderNo(i))).toBe(i);
+      expect(held.slot(orderNo(added.length))).toBe(-1);
+      expect(held.has('absent')).toBe(false);
+    }
+    expect(held.record(held.slot(orderNo(123_456)))).toMatchObject({ amountFen: 123_456 });
+  });
+
   it('holds 200,000 orders and reads their terms back', () => {
     const held = new HeldOrders();
     for (let i = 0; i < 200_000; i++) {
