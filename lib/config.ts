@@ -2,7 +2,7 @@
 // typed object. Nothing else in lib/ reads process.env.
 import { ConfigurationError } from './errors.js';
 import * as z from './protocol/zod.js';
-import { DEFAULT_PLATFORM_TIMEOUT_MS, MAX_PLATFORM_TIMEOUT_MS, MIN_PLATFORM_TIMEOUT_MS } from './timings.js';
+import { DEFAULT_PLATFORM_TIMEOUT_MS, MAX_PLATFORM_TIMEOUT_MS, MAX_PLATFORM_TIMEOUT_REASON, MIN_PLATFORM_TIMEOUT_MS } from './timings.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability/names.js';
 
 const optionalText = () =>
@@ -102,12 +102,21 @@ export const DEFAULT_TOKEN_TABLE = 'onecard-tokens';
 export const DEFAULT_LEDGER_TABLE = 'onecard-ledger';
 export const DEFAULT_EXCEPTIONS_TABLE = 'onecard-reconciliation-exceptions';
 
-/** Parses an environment (process.env by default); errors name the variable, never its value. */
+/**
+ * Parses an environment (process.env by default); errors name the variable, never its value, except a
+ * SYNJONES_TIMEOUT_MS out of range (a number, no secret): its value and the allowed range, with why.
+ * @throws ConfigurationError naming every invalid variable.
+ */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
   const parsed = EnvironmentSchema.safeParse(env);
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? '?')))];
-    throw new ConfigurationError(`invalid environment variable(s): ${names.join(', ')}`);
+    // Named here, SYNJONES_TIMEOUT_MS is either no integer or one out of range.
+    const timeout = Number(env.SYNJONES_TIMEOUT_MS);
+    const range = names.includes('SYNJONES_TIMEOUT_MS') && Number.isSafeInteger(timeout)
+      ? `; SYNJONES_TIMEOUT_MS=${timeout} is out of range: allowed ${MIN_PLATFORM_TIMEOUT_MS} to ${MAX_PLATFORM_TIMEOUT_MS} ms, the maximum ${MAX_PLATFORM_TIMEOUT_REASON}`
+      : '';
+    throw new ConfigurationError(`invalid environment variable(s): ${names.join(', ')}${range}`);
   }
   const e = parsed.data;
   return {

@@ -13,14 +13,17 @@
 //   follows from that longest call.
 // - A streamed bill body may go one T without a byte (a gap is a wait on the platform like its answer); a
 //   stalled one then fails while down-bill's function still has the time to drop the pass's writers.
+// - down-bill's worst case (downBillWorstCaseMs: the longest call, then a body stalled one idle bound, then
+//   MARGIN_MS to drop the writers and answer) must end inside its Lambda timeout; that bounds T from above
+//   (MAX_PLATFORM_TIMEOUT_MS, found from these same formulas, so the bound follows any change to them).
 import { ConfigurationError } from './errors.js';
+import { BILL_FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
 import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from './platform/sends.js';
 
 /** SYNJONES_TIMEOUT_MS when unset. */
 export const DEFAULT_PLATFORM_TIMEOUT_MS = 10_000;
-/** The smallest and largest SYNJONES_TIMEOUT_MS the configuration accepts. */
+/** The smallest SYNJONES_TIMEOUT_MS the configuration accepts (the largest: MAX_PLATFORM_TIMEOUT_MS, derived below). */
 export const MIN_PLATFORM_TIMEOUT_MS = 100;
-export const MAX_PLATFORM_TIMEOUT_MS = 60_000;
 
 /** The platform's rule: one token call per 2 minutes per app_key (a rule, not derived). */
 export const TOKEN_SPACING_MS = 120_000;
@@ -31,10 +34,10 @@ export const MARGIN_MS = 5_000;
 /** From this age a PENDING order counts as overdue (the PendingOlderThan15m gauge and alarm). */
 export const OVERDUE_AFTER_MS = 15 * 60_000;
 /**
- * down-bill's Lambda timeout (infra/constructs/handlers.ts; test/timings/functions.test.ts holds the two equal).
+ * down-bill's Lambda timeout: the constant infra/constructs/handlers.ts sets it from (lib/function-timeouts.ts).
  * It is also undici's default body timeout, which a stalled body hung until before the idle bound.
  */
-export const BILL_FUNCTION_TIMEOUT_MS = 300_000;
+export const BILL_FUNCTION_TIMEOUT_MS = BILL_FUNCTION_TIMEOUT_SECONDS * 1000;
 
 export interface Timings {
   /** Per send (SYNJONES_TIMEOUT_MS). */
@@ -82,14 +85,21 @@ export interface TimingInputs {
 export function deriveTimings(inputs: TimingInputs): Timings {
   const { platformTimeoutMs: t, sendsPerCall: s } = { sendsPerCall: MAX_SENDS_PER_CALL, ...inputs };
   if (!Number.isSafeInteger(t) || t < 1 || t > MAX_PLATFORM_TIMEOUT_MS) {
-    throw new ConfigurationError(`the platform timeout must be an integer from 1 to ${MAX_PLATFORM_TIMEOUT_MS} ms`);
+    throw new ConfigurationError(`the platform timeout must be an integer from 1 to ${MAX_PLATFORM_TIMEOUT_MS} ms, not ${String(t)}: ${MAX_PLATFORM_TIMEOUT_REASON}`);
   }
   if (!Number.isSafeInteger(s) || s < 1) throw new ConfigurationError('the sends per call must be a positive integer');
+  const timings = formulas(t, s);
+  checkTimings(timings);
+  return Object.freeze(timings);
+}
+
+/** The durations of a timeout and a number of sends, unchecked: deriveTimings and MAX_PLATFORM_TIMEOUT_MS read them. */
+function formulas(t: number, s: number): Timings {
   const tokenCallMs = TOKEN_CALL_SENDS * t;
   const tokenLeaseMs = tokenCallMs + MARGIN_MS;
   const tokenReadMs = TOKEN_MAX_WAIT_MS + tokenLeaseMs + MARGIN_MS;
   const callMs = s * t + tokenReadMs;
-  const timings: Timings = {
+  return {
     platformTimeoutMs: t,
     sendsPerCall: s,
     tokenCallMs,
@@ -103,9 +113,34 @@ export function deriveTimings(inputs: TimingInputs): Timings {
     settleReserveMs: s * t + MARGIN_MS,
     billBodyIdleMs: t,
   };
-  checkTimings(timings);
-  return Object.freeze(timings);
 }
+
+/**
+ * The longest a down-bill run can take on the platform's account before it answers: the longest client call (the
+ * download's request), then its body stalled for one idle bound, then MARGIN_MS to drop the pass's writers (S3
+ * multipart aborts, a temporary file) and end. It must stay below BILL_FUNCTION_TIMEOUT_MS.
+ */
+export function downBillWorstCaseMs(timings: Pick<Timings, 'callMs' | 'billBodyIdleMs'>): number {
+  return timings.callMs + timings.billBodyIdleMs + MARGIN_MS;
+}
+
+/**
+ * The largest T whose down-bill worst case, at the client's MAX_SENDS_PER_CALL, ends before BILL_FUNCTION_TIMEOUT_MS,
+ * read from the formulas themselves (they are linear in T: a fixed part and a part per ms of T).
+ */
+function largestFittingPlatformTimeout(): number {
+  const worst = (t: number): number => downBillWorstCaseMs(formulas(t, MAX_SENDS_PER_CALL));
+  return Math.floor((BILL_FUNCTION_TIMEOUT_MS - 1 - worst(0)) / (worst(1) - worst(0)));
+}
+
+/**
+ * The largest SYNJONES_TIMEOUT_MS the configuration accepts and deriveTimings derives from: 45833 ms with down-bill's
+ * 300 s (6 × T + 25 s < 300 s at four sends per call). Above it a stalled bill download could outlast the function.
+ */
+export const MAX_PLATFORM_TIMEOUT_MS = largestFittingPlatformTimeout();
+
+/** Why MAX_PLATFORM_TIMEOUT_MS is what it is, as the configuration's errors say it. */
+export const MAX_PLATFORM_TIMEOUT_REASON = `the largest whose down-bill worst case fits its ${BILL_FUNCTION_TIMEOUT_SECONDS} s timeout (lib/timings.ts)`;
 
 /** One relation the timings must satisfy, named as the configuration error says it. */
 interface Relation {

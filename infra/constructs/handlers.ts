@@ -1,5 +1,7 @@
 // The six Lambda handlers as data: entry file, sizing (with the reason), and exactly which
 // tables, index reads, bucket prefixes and secret each one may touch. GatewayFunctions turns it into IAM.
+import { BILL_FUNCTION_TIMEOUT_SECONDS } from '../../lib/function-timeouts.js';
+
 export type HandlerName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pay-query' | 'down-bill';
 
 export type TokenTableAccess = 'none' | 'read-write';
@@ -148,7 +150,8 @@ export const HANDLERS: readonly HandlerSpec[] = [
     id: 'DownBillFunction',
     description: 'GET /v1/bills/{bill_date} (paged), …/merchants, …/report.csv and the daily bill (synjones.onecard.down.bill)',
     memoryMb: 512,
-    timeoutSeconds: 300,
+    // lib/timings.ts bounds SYNJONES_TIMEOUT_MS by this very constant (MAX_PLATFORM_TIMEOUT_MS).
+    timeoutSeconds: BILL_FUNCTION_TIMEOUT_SECONDS,
     sizingReason: 'a whole day\'s bill streamed: download, base64 + DES, text, parse, the merge and the report run over 64 KB chunks (lib/bills/pipeline.ts), and only the ledger\'s side of the day is held (typed arrays, ~100 bytes an order). npm run bench (test/bench/bills.bench.ts, one run 11:05 UTC 2026-12-01), 1,000,000 rows, crypt 1: peak RSS +226 MB above a ~95 MB baseline for the whole pipeline (+222 MB with the raw archive and row pages, +29 MB for decrypt + parse alone), so ~320 MB at most: 512 MB leaves room for GC slack and two S3 multipart buffers (8 MiB parts). It was 2048 MB when the bill was held whole (923 MB). 5 min for the scheduled run (the API route is cut at 29 s anyway)',
     // Single DES-ECB runs natively (about 2.6× 3DES K|K|K) only with OpenSSL\'s legacy provider; without the
     // flag lib/protocol/crypto.ts falls back to 3DES by itself.

@@ -28,8 +28,8 @@ const IO_MODULES = new Set([
 const IO_PACKAGE = /^(?:@aws-sdk|@smithy|@aws-lambda-powertools|@middy)\//;
 const isIoModule = (target: string): boolean => IO_MODULES.has(target) || IO_MODULES.has(target.split('/')[0] ?? '') || IO_PACKAGE.test(target);
 
-/** What infra/ may take from lib/: shared constants (table keys, metric names) and the API contract. */
-const INFRA_MAY_IMPORT = new Set(['lib/tables.ts', 'lib/observability/names.ts', 'lib/callers/schema.ts']);
+/** What infra/ may take from lib/: shared constants (table keys, metric names, function timeouts) and the API contract. */
+const INFRA_MAY_IMPORT = new Set(['lib/tables.ts', 'lib/observability/names.ts', 'lib/function-timeouts.ts', 'lib/callers/schema.ts']);
 
 const RULES: readonly Rule[] = [
   {
@@ -70,7 +70,7 @@ const RULES: readonly Rule[] = [
   {
     name: 'infra-imports-constants-and-contract',
     text:
-      'infra/ imports from lib/ only shared constants (lib/tables.ts, lib/observability/names.ts), the API contract (lib/api/) ' +
+      'infra/ imports from lib/ only shared constants (lib/tables.ts, lib/observability/names.ts, lib/function-timeouts.ts), the API contract (lib/api/) ' +
       'and the callers list schema (lib/callers/schema.ts: the list is validated at synth as the functions load it)',
     governs: under('infra'),
     forbids: (imported) => localUnder(imported, 'lib') && !INFRA_MAY_IMPORT.has(imported.target) && !localUnder(imported, 'lib/api'),
