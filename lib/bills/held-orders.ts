@@ -62,6 +62,7 @@ const FLAG_WIDE = 8;
 /** The record's text did not fit inline: it sits in the overflow chunks, at the address in int 6. */
 const FLAG_OVERFLOW = 16;
 const NO_TIME = 0;
+const SUCCESS_INDEX = 1; // STATUSES.indexOf(SUCCESS)
 
 // A record, 20 int32s (80 bytes): 0 type * 4 + status | flags << 8, 1 order_no length | out_id length << 16,
 // 2 account length | acctype length << 16 | mercacc length << 24, 3 creation (seconds since the epoch, unsigned),
@@ -243,6 +244,32 @@ export class HeldOrders {
     const from = (lengths & 0xffff) + (lengths >>> 16);
     this.text(ints, base, chunk);
     return this.textIs(from, account, row.account) && this.textIs(from + account, acctype, row.acctype) && this.textIs(from + account + acctype, terms >>> 24, row.mercacc);
+  }
+
+  /**
+   * The merge's usual case in one read of the record: a SUCCESS order whose type, amount, account, acctype, mercacc
+   * and out_id are the row's (what status(), sameTerms() and sameOutId() would say together).
+   */
+  matchesPaid(at: number, row: Pick<BillRow, 'tradeType' | 'amountFen' | 'account' | 'acctype' | 'mercacc' | 'outId'>): boolean {
+    const chunk = at >>> RECORD_BITS;
+    const ints = this.ints[chunk]!;
+    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
+    const code = ints[base]!;
+    if ((code & 3) !== SUCCESS_INDEX || tradeTypeIndex(row.tradeType) !== (code & 0xff) >> 2 || this.amounts[chunk]![(base >>> 1) + 2] !== row.amountFen) return false;
+    const lengths = ints[base + 1]!;
+    const terms = ints[base + 2]!;
+    const orderNo = lengths & 0xffff;
+    const outId = lengths >>> 16;
+    const account = terms & 0xffff;
+    const acctype = (terms >>> 16) & 0xff;
+    this.text(ints, base, chunk);
+    const from = orderNo + outId;
+    return (
+      this.textIs(orderNo, outId, row.outId) &&
+      this.textIs(from, account, row.account) &&
+      this.textIs(from + account, acctype, row.acctype) &&
+      this.textIs(from + account + acctype, terms >>> 24, row.mercacc)
+    );
   }
 
   sameOutId(at: number, outId: string): boolean {

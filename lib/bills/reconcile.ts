@@ -99,7 +99,7 @@ export interface StreamReconcileResult {
 }
 
 /** Bill statuses meaning the money moved: 60 paid, 80 paid and later refunded. */
-const PAID_STATUSES: ReadonlySet<string> = new Set(['60', '80']);
+const isPaid = (orderStatus: string): boolean => orderStatus === '60' || orderStatus === '80';
 const TRADE_TYPES: Readonly<Record<string, LedgerRecord['type']>> = { '01': OrderType.PAYMENT, '02': OrderType.REFUND };
 const WIRE_TYPES: Readonly<Record<string, string>> = { PAYMENT: '01', REFUND: '02' };
 
@@ -216,7 +216,7 @@ export async function reconcileStream(
     result.rows += 1;
     const orderNo = row.orderNo;
     const at = held.slot(orderNo);
-    const paid = PAID_STATUSES.has(row.orderStatus);
+    const paid = isPaid(row.orderStatus);
     if (at < 0) {
       if (withoutOrder.has(orderNo)) {
         mismatch(row, { orderNo, field: 'order_no', ledger: 'one row', bill: 'duplicate row' });
@@ -238,7 +238,7 @@ export async function reconcileStream(
     }
 
     // Fast path: a SUCCESS order whose terms and out_id equal a paid row's.
-    if (paid && held.status(at) === OrderStatus.SUCCESS && held.sameOutId(at, row.outId) && held.sameTerms(at, row)) {
+    if (paid && held.matchesPaid(at, row)) {
       result.matched += 1;
       writeMatched(row);
       return;

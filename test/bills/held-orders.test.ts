@@ -51,6 +51,11 @@ describe('HeldOrders', () => {
             expect(held.sameTerms(at, { ...row, acctype: `${o.acctype}#` } as never)).toBe(false);
             expect(held.sameTerms(at, { ...row, mercacc: `${o.mercacc}9` } as never)).toBe(false);
             expect(held.sameTerms(at, { ...row, amountFen: o.amountFen + 1 } as never)).toBe(false);
+            const paid = { ...row, outId: o.outId };
+            expect(held.matchesPaid(at, paid)).toBe(true);
+            for (const over of [{ outId: `${o.outId}1` }, { account: `${o.account}0` }, { acctype: `${o.acctype}#` }, { mercacc: `${o.mercacc}9` }, { amountFen: o.amountFen + 1 }, { tradeType: '02' }]) {
+              expect(held.matchesPaid(at, { ...paid, ...over })).toBe(false);
+            }
             expect(held.sameOutId(at, o.outId)).toBe(true);
             expect(held.sameOutId(at, `${o.outId}\u00e9`)).toBe(false);
             expect(held.orderNo(at)).toBe(o.orderNo);
@@ -59,6 +64,13 @@ describe('HeldOrders', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('matchesPaid holds only for a SUCCESS order', () => {
+    const held = new HeldOrders();
+    for (const status of ['PENDING', 'SUCCESS', 'FAILED'] as const) held.add(record(status, { status }), false);
+    const row = { tradeType: '01', account: '32718', acctype: '###', mercacc: '1001', amountFen: 150 };
+    expect(['PENDING', 'SUCCESS', 'FAILED'].map((status) => held.matchesPaid(held.slot(status), { ...row, outId: `O-${status}` }))).toEqual([false, true, false]);
   });
 
   it('keeps neighbouring records apart at the inline limit (52 bytes of text) and one past it', () => {
