@@ -1,6 +1,6 @@
 // The alarms: function errors and throttles, PENDING orders older than 15 minutes, reconciliation mismatches, open
-// reconciliation exceptions, settlement sources describing another order, dead letters and API 5xx: each one row of
-// the same shape (AlarmSpec) made by one helper, optionally to e-mail.
+// and not kept reconciliation exceptions, settlement sources describing another order, dead letters and API 5xx:
+// each one row of the same shape (AlarmSpec) made by one helper, optionally to e-mail.
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -124,6 +124,16 @@ export class GatewayAlarms extends StackLayer {
         period: Duration.days(1),
         evaluationPeriods: 2,
         description: 'Reconciliation exceptions stayed open for a day: GET /v1/reconciliation/exceptions lists them; acknowledge each with a note once looked at',
+      },
+      // Published by a final bill's run that ran out of time (lib/reconciliation/bill-consumer.ts): that day's
+      // exceptions are incomplete and none is resolved until a re-run of the day keeps the rest.
+      {
+        id: 'ExceptionsNotKeptAlarm',
+        metric: custom(CUSTOM_METRICS.exceptionsNotKept),
+        statistic: 'Sum',
+        period: Duration.hours(1),
+        description:
+          'A final bill\'s run ran out of time before keeping every difference as a reconciliation exception (the log\'s "exceptions: out of time" gives notKept): re-run the day (down-bill {"kind":"daily-bill","bill_date":"yyyyMMdd"}) until none is left',
       },
       {
         id: 'ScheduleDeadLettersAlarm',

@@ -24,6 +24,8 @@ export const CUSTOM_METRICS = {
   billArchiveFailures: 'BillArchiveFailures',
   /** Reconciliation exceptions with status open, across days (a gauge: published by each daily bill run). */
   openReconciliationExceptions: 'OpenReconciliationExceptions',
+  /** Differences of a final bill a run ran out of time to keep as exceptions (its notKept): one per run that left some. */
+  exceptionsNotKept: 'ExceptionsNotKept',
 } as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[keyof typeof CUSTOM_METRICS];
 

@@ -6,6 +6,8 @@ import { REPORT_COLUMNS } from '../bills/report-csv.js';
 import type { LedgerRecord } from '../ledger/records.js';
 import { OrderStatus } from '../ledger/records.js';
 import { getLogger } from '../observability/logger.js';
+import { publishServiceMetric } from '../observability/metrics.js';
+import { CUSTOM_METRICS } from '../observability/names.js';
 import { OrderDigests } from './digests.js';
 import { own, SETTLED_CATEGORIES, type ExceptionFeed, type FeedLine, type FeedRunOptions, type FeedSummary } from './feed.js';
 
@@ -49,8 +51,8 @@ export interface ExceptionConsumerOptions {
   readonly maxHeld?: number;
   /**
    * Milliseconds from the download's start after which no more exceptions are written (default EXCEPTIONS_BUDGET_MS),
-   * and sooner when the invocation's time (DownloadContext.remainingMs) runs out: what is left is counted in notKept
-   * and logged, and the next final run of the day records it.
+   * and sooner when the invocation's time (DownloadContext.remainingMs) runs out: what is left is counted in notKept,
+   * logged and published (CUSTOM_METRICS.exceptionsNotKept), and the next final run of the day records it.
    */
   readonly budgetMs?: number;
   /** The clock of the budget (default Date.now). */
@@ -124,8 +126,11 @@ export function exceptionConsumers(options: ExceptionConsumerOptions): (context:
               if (wait) await wait;
             }
           }
-          const summary = await feed.finish({ unresolved });
-          (options.onSummary ?? logSummary)(billDate, dropped > 0 && !report ? { ...summary, notKept: summary.notKept + dropped } : summary);
+          const finished = await feed.finish({ unresolved });
+          const summary = dropped > 0 && !report ? { ...finished, notKept: finished.notKept + dropped } : finished;
+          // Alarmed (infra/constructs/alarms.ts): the day resolves nothing until a re-run keeps the rest.
+          if (summary.notKept > 0) publishServiceMetric(CUSTOM_METRICS.exceptionsNotKept, summary.notKept);
+          (options.onSummary ?? logSummary)(billDate, summary);
         },
         abort() {
           // The pass is dropped (a rejected bill, or read again as GBK): its held lines are never written.

@@ -300,6 +300,35 @@ describe('the deployed bundles, run in fresh Node processes with the template\'s
     }
   });
 
+  it('a final bill\'s run with under 5 s left keeps no difference and publishes ExceptionsNotKept with the count', async () => {
+    const fn = functions.find((each) => each.logicalId.startsWith('FunctionsDownBill')) as DeployedFunction;
+    // Two days ago: final when downloaded now, and no other test reads that day. Its orders are the platform's only.
+    const day = chinaDate(new Date(Date.now() - 2 * 86_400_000));
+    expect(local().sandbox.seedDay(day, 3, { seed: 11 }).created).toBe(3);
+    // A 5 s timeout: from the first millisecond less than the feed's 5 s reserve is left, so it writes nothing.
+    const fresh = await startLambdaProcess({
+      assetDir: fn.assetDir,
+      handler: fn.handler,
+      functionName: `${fn.logicalId}-short`,
+      timeoutSeconds: 5,
+      env: local().environmentOf(fn),
+      hostDir: assemblyDir as string,
+    });
+    try {
+      const invocation = await fresh.invoke({ kind: 'daily-bill', bill_date: day });
+      expect(invocation.error, JSON.stringify(invocation)).toBeUndefined();
+      const result = invocation.result as { billDate: string; missingLocal: number; missingRemote: number; mismatched: number };
+      expect(result.billDate).toBe(day);
+      const differences = result.missingLocal + result.missingRemote + result.mismatched;
+      expect(differences).toBeGreaterThan(0);
+      const emitted = parseEmf(invocation.stdout, `${fn.logicalId}-short`);
+      published.push(...emitted);
+      expect(emitted.filter((metric) => metric.metricName === 'ExceptionsNotKept').flatMap((metric) => metric.values)).toEqual([differences]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it('a stack whose secret is not filled yet: 500 CONFIGURATION saying so (the service answers ResourceNotFoundException)', async () => {
     const fn = functions.find((each) => each.logicalId.startsWith('FunctionsQueryCard')) as DeployedFunction;
     const emptySecret = local().secrets.createSecret('deployed/not-filled');

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextError, readGatewaySettings } from '../../infra/config.js';
 import { BILL_PREFIXES, HANDLERS } from '../../infra/constructs/handlers.js';
 import { CUSTOM_METRICS } from '../../lib/observability/names.js';
+import { BILL_FUNCTION_TIMEOUT_SECONDS } from '../../lib/function-timeouts.js';
 import { RECONCILIATION_MISMATCHES_METRIC } from '../../lib/bills/service.js';
 import { PENDING_OLDER_THAN_15M_METRIC } from '../../lib/ledger/settler.js';
 import { ROUTES } from '../../lib/api/routes.js';
@@ -341,6 +342,8 @@ describe('GatewayStack (default context)', () => {
       billArchiveFailures: 'BillArchiveFailures',
       // Published by each daily bill run (functions/down-bill.ts; test/reconciliation/exceptions-http.test.ts).
       openReconciliationExceptions: 'OpenReconciliationExceptions',
+      // Published by a final bill's run out of time (lib/reconciliation/bill-consumer.ts; test/reconciliation/many-differences.test.ts).
+      exceptionsNotKept: 'ExceptionsNotKept',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
     template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -397,6 +400,27 @@ describe('GatewayStack (default context)', () => {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms on the first final bill run that could not keep every difference (ExceptionsNotKept, hourly sum ≥ 1)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'OnecardGateway',
+      MetricName: 'ExceptionsNotKept',
+      Dimensions: [{ Name: 'service', Value: 'onecard-gateway' }],
+      Statistic: 'Sum',
+      Period: 3_600,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it("sets down-bill's timeout from the constant lib/timings.ts bounds the platform timeout by", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('daily bill'),
+      Timeout: BILL_FUNCTION_TIMEOUT_SECONDS,
     });
   });
 

@@ -19,6 +19,8 @@ import type { FeedSummary } from '../../lib/reconciliation/feed.js';
 import { startExceptionFeed } from '../../lib/reconciliation/feed.js';
 import { createExceptionStore, type ExceptionStore } from '../../lib/reconciliation/store.js';
 import { ensureTables } from '../../lib/tables.js';
+import { setMetricsOutput } from '../../lib/observability/metrics.js';
+import { CUSTOM_METRICS, METRICS_NAMESPACE } from '../../lib/observability/names.js';
 import { countDynamoCalls, type DynamoCallLog } from '../support/dynamo-calls.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 
@@ -62,6 +64,8 @@ interface Day {
   /** The reconciliation's clock (each run's instant) and the budget's. */
   at: number;
   budgetClock?: () => number;
+  /** The feed's budget (default 1000 ms on budgetClock, EXCEPTIONS_BUDGET_MS without it). */
+  budgetMs?: number;
 }
 
 async function setup() {
@@ -108,6 +112,7 @@ async function setup() {
         getMany: async () => new Map(),
         onSummary: (_, summary) => void summaries.push(summary),
         ...(day.budgetClock ? { budgetMs: 1000, clock: day.budgetClock } : {}),
+        ...(day.budgetMs !== undefined ? { budgetMs: day.budgetMs } : {}),
       }),
     });
   const run = async (): Promise<FeedSummary> => {
@@ -172,5 +177,29 @@ describe('one exception per difference, past the old caps', { timeout: 180_000 }
     delete day.budgetClock;
     expect(await run()).toEqual({ opened: DIFFERENCES - 1000, seen: 1000, reopened: 0, resolved: 0, notKept: 0 });
     expect(await everyItem(store)).toBe(DIFFERENCES);
+  });
+
+  it('a run given a tiny time budget publishes ExceptionsNotKept with its count; a run that keeps all publishes none', async () => {
+    const { day, run, store } = await setup();
+    const documents: Record<string, unknown>[] = [];
+    setMetricsOutput((line) => documents.push(JSON.parse(line) as Record<string, unknown>));
+    try {
+      day.budgetMs = 0;
+      expect(await run()).toEqual({ opened: 0, seen: 0, reopened: 0, resolved: 0, notKept: DIFFERENCES });
+      const notKept = documents.filter((doc) => CUSTOM_METRICS.exceptionsNotKept in doc);
+      expect(notKept.map((doc) => doc[CUSTOM_METRICS.exceptionsNotKept])).toEqual([DIFFERENCES]);
+      // The service dimension only, in the gateway's namespace: what infra's ExceptionsNotKeptAlarm matches.
+      expect(notKept[0]?.service).toBe('onecard-gateway');
+      expect(JSON.stringify(notKept[0]?._aws)).toContain(`"Namespace":"${METRICS_NAMESPACE}"`);
+      expect(JSON.stringify(notKept[0]?._aws)).toContain('"Dimensions":[["service"]]');
+
+      delete day.budgetMs;
+      documents.length = 0;
+      expect(await run()).toEqual({ opened: DIFFERENCES, seen: 0, reopened: 0, resolved: 0, notKept: 0 });
+      expect(await everyItem(store)).toBe(DIFFERENCES);
+      expect(documents.filter((doc) => CUSTOM_METRICS.exceptionsNotKept in doc)).toEqual([]);
+    } finally {
+      setMetricsOutput(undefined);
+    }
   });
 });
