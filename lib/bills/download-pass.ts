@@ -9,7 +9,7 @@ import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { CUSTOM_METRICS } from '../observability/names.js';
 import { billRowBatches, type BillEncoding } from './bill-stream.js';
 import { downloadReportKey, rawKey } from './keys.js';
-import { BOUNDARY_WINDOW_MS } from './held-orders.js';
+import { BOUNDARY_WINDOW_MS } from './boundary.js';
 import type { ReconcileMismatch, ReportSink, StreamReconcileResult } from './reconcile.js';
 import { chinaDayStart, isFinalDownload } from './finality.js';
 import { DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, reportKeyOf, type DownloadHeader } from './downloads.js';

@@ -7,48 +7,8 @@
 // else. Record chunks, not doubled arrays, so growing never copies them.
 import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
-
-/** Orders created this close to the end of their China day may be booked on the next day's bill. */
-export const BOUNDARY_WINDOW_MS = 5 * 60 * 1000;
-const CHINA_OFFSET_MS = 8 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
-
-/** True when the order was created in the last BOUNDARY_WINDOW_MS of its China day. */
-export function isBoundaryOrder(record: Pick<LedgerRecord, 'createdAt'>): boolean {
-  return isBoundaryInstant(instantOf(record.createdAt));
-}
-
-const digit = (text: string, at: number): number => text.charCodeAt(at) - 48;
-const two = (text: string, at: number): number => digit(text, at) * 10 + digit(text, at + 1);
-
-/**
- * Milliseconds of the ledger's created_at: "yyyy-MM-ddTHH:mm:ss.SSS+08:00" read by hand (a million Date.parse
- * calls cost as much as the rest of holding the orders), anything else by Date.parse; NaN when unreadable.
- */
-export function instantOf(text: string): number {
-  if (text.length !== 29 || text.charCodeAt(10) !== 84 /* T */ || !text.endsWith('+08:00') || text.charCodeAt(19) !== 46) return Date.parse(text);
-  // A day's orders share their date: its midnight is worked out once (Date.UTC per order costs ~0.5 s a million).
-  if (!text.startsWith(lastDate)) {
-    lastDate = text.slice(0, 11);
-    lastMidnight = Date.UTC(two(text, 0) * 100 + two(text, 2), two(text, 5) - 1, two(text, 8));
-  }
-  const hours = two(text, 11);
-  const minutes = two(text, 14);
-  const seconds = two(text, 17);
-  const millis = digit(text, 20) * 100 + two(text, 21);
-  if (hours > 23 || minutes > 59 || seconds > 59 || !(millis >= 0 && millis <= 999) || !(hours >= 0 && minutes >= 0 && seconds >= 0)) {
-    return Date.UTC(two(text, 0) * 100 + two(text, 2), two(text, 5) - 1, two(text, 8), hours, minutes, seconds, millis) - CHINA_OFFSET_MS;
-  }
-  return lastMidnight + ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis - CHINA_OFFSET_MS;
-}
-let lastDate = '\u0000';
-let lastMidnight = 0;
-
-function isBoundaryInstant(ms: number): boolean {
-  if (Number.isNaN(ms)) return false;
-  const ofDay = (((ms + CHINA_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS;
-  return ofDay >= DAY_MS - BOUNDARY_WINDOW_MS;
-}
+import { CHINA_OFFSET_MS, instantOf, isBoundaryInstant } from './boundary.js';
+import { grown, hashOf, sortedByHome } from './order-hash.js';
 
 export type HeldRecord = Pick<LedgerRecord, 'orderNo' | 'type' | 'status' | 'account' | 'acctype' | 'mercacc' | 'amountFen' | 'outId'>;
 
@@ -84,18 +44,6 @@ const statusIndex = (status: string): number =>
 /** The bill's trade type as the record's type index (01 payment, 02 refund), -1 for any other. */
 const tradeTypeIndex = (tradeType: string): number => (tradeType === '01' ? 0 : tradeType === '02' ? 1 : -1);
 
-/** FNV-1a, then murmur3's finaliser: order_nos differ in their last digits, and the table uses the low bits. */
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash | 0;
-}
-
 /** Copies `text` one byte a unit from `at`: where it ended, or -1 at a unit above U+00FF. */
 function narrow(bytes: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
@@ -104,37 +52,6 @@ function narrow(bytes: Uint8Array, at: number, text: string): number {
     bytes[at++] = c;
   }
   return at;
-}
-
-/** The same values in twice the room. */
-function grown(values: Int32Array): Int32Array {
-  const next = new Int32Array(values.length * 2);
-  next.set(values);
-  return next;
-}
-
-/** (hash, slot) pairs sorted by home entry (hash & mask), stable: an LSD radix sort over 8-bit digits. */
-function sortedByHome(keys: Int32Array, slots: Int32Array, mask: number): [Int32Array, Int32Array] {
-  const n = keys.length;
-  let fromKeys: Int32Array = keys;
-  let fromSlots: Int32Array = slots;
-  let toKeys: Int32Array = new Int32Array(n);
-  let toSlots: Int32Array = new Int32Array(n);
-  const counts = new Int32Array(257);
-  for (let shift = 0; shift < 32 && mask >>> shift !== 0; shift += 8) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(((fromKeys[i]! & mask) >>> shift) & 0xff) + 1]! += 1;
-    for (let d = 1; d <= 256; d++) counts[d]! += counts[d - 1]!;
-    for (let i = 0; i < n; i++) {
-      const key = fromKeys[i]!;
-      const at = counts[((key & mask) >>> shift) & 0xff]!++;
-      toKeys[at] = key;
-      toSlots[at] = fromSlots[i]!;
-    }
-    [fromKeys, toKeys] = [toKeys, fromKeys];
-    [fromSlots, toSlots] = [toSlots, fromSlots];
-  }
-  return [fromKeys, fromSlots];
 }
 
 /** The held orders; slots in the order added (ascending order_no for the day, then the day before's window). */
@@ -233,17 +150,8 @@ export class HeldOrders {
 
   /** True when the row carries exactly this order's terms (type, account, acctype, mercacc, amount). */
   sameTerms(at: number, row: Pick<BillRow, 'tradeType' | 'amountFen' | 'account' | 'acctype' | 'mercacc'>): boolean {
-    const chunk = at >>> RECORD_BITS;
-    const ints = this.ints[chunk]!;
-    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    if (tradeTypeIndex(row.tradeType) !== (ints[base]! & 0xff) >> 2 || this.amounts[chunk]![(base >>> 1) + 2] !== row.amountFen) return false;
-    const lengths = ints[base + 1]!;
-    const terms = ints[base + 2]!;
-    const account = terms & 0xffff;
-    const acctype = (terms >>> 16) & 0xff;
-    const from = (lengths & 0xffff) + (lengths >>> 16);
-    this.text(ints, base, chunk);
-    return this.textIs(from, account, row.account) && this.textIs(from + account, acctype, row.acctype) && this.textIs(from + account + acctype, terms >>> 24, row.mercacc);
+    const code = this.open(at);
+    return tradeTypeIndex(row.tradeType) === (code & 0xff) >> 2 && this.amount === row.amountFen && this.termsAre(row);
   }
 
   /**
@@ -251,66 +159,74 @@ export class HeldOrders {
    * and out_id are the row's (what status(), sameTerms() and sameOutId() would say together).
    */
   matchesPaid(at: number, row: Pick<BillRow, 'tradeType' | 'amountFen' | 'account' | 'acctype' | 'mercacc' | 'outId'>): boolean {
-    const chunk = at >>> RECORD_BITS;
-    const ints = this.ints[chunk]!;
-    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    const code = ints[base]!;
-    if ((code & 3) !== SUCCESS_INDEX || tradeTypeIndex(row.tradeType) !== (code & 0xff) >> 2 || this.amounts[chunk]![(base >>> 1) + 2] !== row.amountFen) return false;
-    const lengths = ints[base + 1]!;
-    const terms = ints[base + 2]!;
-    const orderNo = lengths & 0xffff;
-    const outId = lengths >>> 16;
-    const account = terms & 0xffff;
-    const acctype = (terms >>> 16) & 0xff;
-    this.text(ints, base, chunk);
-    const from = orderNo + outId;
+    const code = this.open(at);
     return (
-      this.textIs(orderNo, outId, row.outId) &&
-      this.textIs(from, account, row.account) &&
-      this.textIs(from + account, acctype, row.acctype) &&
-      this.textIs(from + account + acctype, terms >>> 24, row.mercacc)
+      (code & 3) === SUCCESS_INDEX &&
+      tradeTypeIndex(row.tradeType) === (code & 0xff) >> 2 &&
+      this.amount === row.amountFen &&
+      this.textIs(this.orderNoLength, this.outIdLength, row.outId) &&
+      this.termsAre(row)
     );
   }
 
   sameOutId(at: number, outId: string): boolean {
-    const chunk = at >>> RECORD_BITS;
-    const ints = this.ints[chunk]!;
-    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    const lengths = ints[base + 1]!;
-    this.text(ints, base, chunk);
-    return this.textIs(lengths & 0xffff, lengths >>> 16, outId);
+    this.open(at);
+    return this.textIs(this.orderNoLength, this.outIdLength, outId);
   }
 
   orderNo(at: number): string {
-    const chunk = at >>> RECORD_BITS;
-    const ints = this.ints[chunk]!;
-    const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    this.text(ints, base, chunk);
-    return this.textOf(0, ints[base + 1]! & 0xffff);
+    this.open(at);
+    return this.textOf(0, this.orderNoLength);
   }
 
   record(at: number): HeldRecord {
+    const code = this.open(at);
+    const from = this.orderNoLength + this.outIdLength;
+    return {
+      orderNo: this.textOf(0, this.orderNoLength),
+      type: TYPES[(code & 0xff) >> 2]!,
+      status: STATUSES[code & 3]!,
+      account: this.textOf(from, this.accountLength),
+      acctype: this.textOf(from + this.accountLength, this.acctypeLength),
+      mercacc: this.textOf(from + this.accountLength + this.acctypeLength, this.mercaccLength),
+      amountFen: this.amount,
+      outId: this.textOf(this.orderNoLength, this.outIdLength),
+    };
+  }
+
+  // The record open() read last: its texts' lengths (in units, in the order they are stored) and amount.
+  private orderNoLength = 0;
+  private outIdLength = 0;
+  private accountLength = 0;
+  private acctypeLength = 0;
+  private mercaccLength = 0;
+  private amount = 0;
+
+  /** Reads the record's lengths and amount into the fields above and finds its text (text()); its code. */
+  private open(at: number): number {
     const chunk = at >>> RECORD_BITS;
     const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
-    const code = ints[base]!;
     const lengths = ints[base + 1]!;
     const terms = ints[base + 2]!;
-    const orderNo = lengths & 0xffff;
-    const outId = lengths >>> 16;
-    const account = terms & 0xffff;
-    const acctype = (terms >>> 16) & 0xff;
+    this.orderNoLength = lengths & 0xffff;
+    this.outIdLength = lengths >>> 16;
+    this.accountLength = terms & 0xffff;
+    this.acctypeLength = (terms >>> 16) & 0xff;
+    this.mercaccLength = terms >>> 24;
+    this.amount = this.amounts[chunk]![(base >>> 1) + 2]!;
     this.text(ints, base, chunk);
-    return {
-      orderNo: this.textOf(0, orderNo),
-      type: TYPES[(code & 0xff) >> 2]!,
-      status: STATUSES[code & 3]!,
-      account: this.textOf(orderNo + outId, account),
-      acctype: this.textOf(orderNo + outId + account, acctype),
-      mercacc: this.textOf(orderNo + outId + account + acctype, terms >>> 24),
-      amountFen: this.amounts[chunk]![(base >>> 1) + 2]!,
-      outId: this.textOf(orderNo, outId),
-    };
+    return ints[base]!;
+  }
+
+  /** The opened record's account, acctype and mercacc are the row's. */
+  private termsAre(row: Pick<BillRow, 'account' | 'acctype' | 'mercacc'>): boolean {
+    const from = this.orderNoLength + this.outIdLength;
+    return (
+      this.textIs(from, this.accountLength, row.account) &&
+      this.textIs(from + this.accountLength, this.acctypeLength, row.acctype) &&
+      this.textIs(from + this.accountLength + this.acctypeLength, this.mercaccLength, row.mercacc)
+    );
   }
 
   /** The creation time to the second, ISO 8601 +08:00 (report lines of orders the bill lacks). */

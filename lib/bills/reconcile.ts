@@ -17,7 +17,8 @@
 // this bill for one of them is judged against it (matched here, never missing_local); its leftovers are not ours.
 import type { BillRow } from '../platform/types.js';
 import { hasDayOrderPages, OrderStatus, OrderType, type DayOrder, type DayOrderSink, type LedgerRecord } from '../ledger/records.js';
-import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders, isBoundaryOrder } from './held-orders.js';
+import { isBoundaryOrder } from './boundary.js';
+import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders } from './held-orders.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
 import { matchedEntry } from './report-csv.js';
 

@@ -3,7 +3,8 @@
 // order_nos and out_ids included), boundary and seen flags.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FLAG_LATE, FLAG_PREVIOUS_DAY, HeldOrders, isBoundaryOrder } from '../../lib/bills/held-orders.js';
+import { isBoundaryOrder } from '../../lib/bills/boundary.js';
+import { FLAG_LATE, FLAG_PREVIOUS_DAY, HeldOrders } from '../../lib/bills/held-orders.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 
 const record = (orderNo: string, over: Partial<LedgerRecord> = {}): LedgerRecord =>
@@ -143,7 +144,7 @@ describe('HeldOrders', () => {
 
 describe('instantOf', () => {
   it('property: reads created_at as Date.parse does, in the ledger form and any other', async () => {
-    const { instantOf } = await import('../../lib/bills/held-orders.js');
+    const { instantOf } = await import('../../lib/bills/boundary.js');
     fc.assert(
       fc.property(fc.date({ min: new Date('1971-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }), (at) => {
         const china = `${new Date(at.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 23)}+08:00`;
