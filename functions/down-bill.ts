@@ -23,6 +23,7 @@ import { CUSTOM_METRICS } from '../lib/observability/names.js';
 import { exceptionJson, exceptionListJson } from '../lib/presenters/exception.js';
 import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
 import { useEventBus } from '../lib/runtime.js';
+import { API_GATEWAY_TIMEOUT_MS } from '../lib/function-timeouts.js';
 
 // Settles orders (reconciled ones here): their Order Settled events go to the stack's bus.
 useEventBus(createEventBridgeSink);
@@ -54,12 +55,9 @@ const hooks: BillHooks = {
     }),
 };
 
-/** API Gateway gives up on a request after 29 s, whatever the function's timeout (infra/constructs/handlers.ts). */
-const API_GATEWAY_MS = 29_000;
-
 /** The invocation's time left, so a final bill's exceptions stop in time: the Lambda's, and on a route no more than API Gateway waits. */
 function timeLeft(context: Context | undefined, route: boolean): Pick<BillHooks, 'remainingMs'> {
-  const end = route ? Date.now() + API_GATEWAY_MS : Infinity;
+  const end = route ? Date.now() + API_GATEWAY_TIMEOUT_MS : Infinity;
   return { remainingMs: () => Math.min(context?.getRemainingTimeInMillis?.() ?? Infinity, end - Date.now()) };
 }
 

@@ -10,6 +10,7 @@ import { publishServiceMetric } from '../observability/metrics.js';
 import { CUSTOM_METRICS } from '../observability/names.js';
 import { OrderDigests } from './digests.js';
 import { own, SETTLED_CATEGORIES, type ExceptionFeed, type FeedLine, type FeedRunOptions, type FeedSummary } from './feed.js';
+import { BILL_FUNCTION_TIMEOUT_SECONDS } from '../function-timeouts.js';
 
 /** The download a consumer is made for (lib/bills/service.ts ReportContext). */
 export interface DownloadContext {
@@ -59,11 +60,13 @@ export interface ExceptionConsumerOptions {
   readonly clock?: () => number;
 }
 
+/** Kept of down-bill's timeout after the feed stops: its last batches, the day's resolution, the open gauge, the answer. */
+export const EXCEPTIONS_FINISH_MS = 60_000;
 /**
- * down-bill's timeout is 300 s (infra/constructs/handlers.ts): the download, the pass and settlement come first;
- * 60 s are kept for the feed's last batches and the day's resolution, the open gauge and the answer.
+ * From the download's start, down-bill's timeout (lib/function-timeouts.ts, which infra sets) less
+ * EXCEPTIONS_FINISH_MS: the download, the pass and settlement come first, then the feed (240 s at 300 s).
  */
-export const EXCEPTIONS_BUDGET_MS = 240_000;
+export const EXCEPTIONS_BUDGET_MS = BILL_FUNCTION_TIMEOUT_SECONDS * 1000 - EXCEPTIONS_FINISH_MS;
 /** Kept of the invocation's time for the last batches in flight, the open gauge and the answer. */
 export const EXCEPTIONS_RESERVE_MS = 5_000;
 

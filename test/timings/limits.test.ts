@@ -62,3 +62,14 @@ describe("down-bill's timeout is the shared constant", () => {
     expect(BILL_FUNCTION_TIMEOUT_MS).toBe(BILL_FUNCTION_TIMEOUT_SECONDS * 1000);
   });
 });
+
+describe('the exceptions feed and the route stop inside the function timeout', () => {
+  it('the feed\'s budget leaves EXCEPTIONS_FINISH_MS of down-bill\'s timeout, and a route ends before it too', async () => {
+    const { EXCEPTIONS_BUDGET_MS, EXCEPTIONS_FINISH_MS, EXCEPTIONS_RESERVE_MS } = await import('../../lib/reconciliation/bill-consumer.js');
+    const { API_GATEWAY_TIMEOUT_MS } = await import('../../lib/function-timeouts.js');
+    expect(EXCEPTIONS_BUDGET_MS + EXCEPTIONS_FINISH_MS).toBe(BILL_FUNCTION_TIMEOUT_SECONDS * 1000);
+    expect(EXCEPTIONS_BUDGET_MS).toBeGreaterThan(0);
+    expect(EXCEPTIONS_FINISH_MS).toBeGreaterThan(EXCEPTIONS_RESERVE_MS);
+    expect(API_GATEWAY_TIMEOUT_MS).toBeLessThan(BILL_FUNCTION_TIMEOUT_SECONDS * 1000);
+  });
+});
