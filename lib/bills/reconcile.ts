@@ -108,7 +108,8 @@ const WIRE_TYPES: Readonly<Record<string, string>> = { PAYMENT: '01', REFUND: '0
 export function billRowTerms(row: BillRow): SourceTerms {
   return {
     orderNo: row.orderNo,
-    type: TRADE_TYPES[row.tradeType] ?? row.tradeType,
+    // Own keys only: a row's trade type "constructor" or "toString" must not read Object.prototype.
+    type: Object.hasOwn(TRADE_TYPES, row.tradeType) ? TRADE_TYPES[row.tradeType]! : row.tradeType,
     account: row.account,
     acctype: row.acctype,
     mercacc: row.mercacc,

@@ -67,7 +67,7 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
     }
     entry.seen = true;
     const o = entry.order;
-    const terms = { orderNo: row.orderNo, type: TYPES[row.tradeType] ?? row.tradeType, account: row.account, acctype: row.acctype, mercacc: row.mercacc, amountFen: row.amountFen };
+    const terms = { orderNo: row.orderNo, type: Object.hasOwn(TYPES, row.tradeType) ? TYPES[row.tradeType]! : row.tradeType, account: row.account, acctype: row.acctype, mercacc: row.mercacc, amountFen: row.amountFen };
     const differences: ReconcileMismatch[] = compareTerms(o as LedgerRecord, terms, BILL_TERMS).map((d) => ({ orderNo: row.orderNo, field: d.field, ledger: d.ledger, bill: d.source }));
     if (o.status === 'PENDING') {
       for (const d of differences) mismatch(row, d);
@@ -121,7 +121,7 @@ const dayOrder = (date: string) =>
   }) as fc.Arbitrary<DayOrder>;
 const billRow = fc.record({
   tradeTime: fc.constantFrom('2026-11-26T10:00:01+08:00', '2026-11-26T10:00:02+08:00', '2026-11-26T10:00:0中+08:00', '', '2026-11-26T10:00:01+08:00'),
-  account: text, acctype: fc.constantFrom('###', '', '中'), mercacc: text, outId: text, orderNo, tradeType: fc.constantFrom('01', '01', '02', '03'),
+  account: text, acctype: fc.constantFrom('###', '', '中'), mercacc: text, outId: text, orderNo, tradeType: fc.constantFrom('01', '01', '02', '03', 'constructor'),
   orderStatus: fc.constantFrom('60', '60', '80', '10', '00'), amountFen: fc.constantFrom(150, 151, 0, -0, 123456789, -5), attach: fc.constant(''),
 }) as fc.Arbitrary<BillRow>;
 // A row made from an order, so most rows match (the fast path) and the rest differ in one field.
@@ -179,6 +179,14 @@ describe('reconcileStream against a plain reference', () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it('a row whose trade type names an Object.prototype member is a type mismatch with that text', async () => {
+    const order: DayOrder = { orderNo: 'A', type: 'PAYMENT', status: 'SUCCESS', account: '1', acctype: '###', mercacc: '2', amountFen: 1, outId: 'o', createdAt: '2026-11-26T10:00:00.000+08:00' };
+    for (const tradeType of ['constructor', 'toString', '__proto__']) {
+      const result = await reconcileStream([rowOf(order, { tradeType })], [order]);
+      expect(result.mismatched).toEqual([{ orderNo: 'A', field: 'type', ledger: 'PAYMENT', bill: tradeType }]);
+    }
   });
 
   it('a day past one record chunk (65,536 orders) and many report chunks agrees too', async () => {
