@@ -2,17 +2,7 @@
 // lone surrogates) across 1 MB overflow chunks, order_nos of equal hash, and amounts matchesPaid must judge as before.
 import { describe, expect, it } from 'vitest';
 import { HeldOrders } from '../../lib/bills/held-orders.js';
-
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash | 0;
-}
+import { hashOf } from '../../lib/bills/order-hash.js';
 
 const base = { createdAt: '2026-11-26T10:00:00.000+08:00' };
 type O = { orderNo: string; outId: string; account: string; acctype: string; mercacc: string; amountFen: number };

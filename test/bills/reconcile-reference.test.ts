@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReportWriterSink } from '../../lib/bills/pipeline.js';
-import { reconcileStream, reportCsvLine, REPORT_CSV_HEADER, type ReconcileMismatch, type ReportEntry } from '../../lib/bills/reconcile.js';
+import { reconcileStream, reportCsvLine, REPORT_CSV_HEADER, type ReconcileMismatch, type ReportEntry, type StreamReconcileResult } from '../../lib/bills/reconcile.js';
 import { BILL_TERMS, compareTerms } from '../../lib/ledger/settlement-terms.js';
 import type { DayOrder, LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
@@ -15,18 +15,8 @@ const WIRE: Record<string, string> = { PAYMENT: '01', REFUND: '02' };
 const paidStatus = (s: string): boolean => s === '60' || s === '80';
 const late = (createdAt: string): boolean => createdAt.slice(11, 16) >= '23:55';
 
-interface Expected {
-  matched: number;
-  settled: number;
-  counts: { missingLocal: number; missingRemote: number; mismatched: number; nextDay: number; unresolved: number };
-  missingLocal: string[];
-  missingRemote: string[];
-  mismatched: ReconcileMismatch[];
-  nextDay: string[];
-  settleable: { orderNo: string; outId: string }[];
-  unresolved: { orderNo: string; billStatus: string }[];
-  lines: ReportEntry[];
-}
+/** What reconcileStream answers (without the rows/orders tallies), and every report line in order. */
+type Expected = Omit<StreamReconcileResult, 'rows' | 'orders'> & { lines: ReportEntry[] };
 
 function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: readonly DayOrder[], nextDay: readonly BillRow[]): Expected {
   const held = new Map<string, { order: DayOrder; previous: boolean; seen: boolean }>();
