@@ -4,7 +4,6 @@
 // ReconciliationMismatches and OpenReconciliationExceptions ("bill_date" re-runs another day). A caller with a
 // list of merchant accounts sees only theirs.
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
 import { apiAndScheduled } from '../lib/adapter/dispatch.js';
 import { httpHandler } from '../lib/adapter/http-handler.js';
 import { scheduledHandler } from '../lib/adapter/scheduled-handler.js';
@@ -23,7 +22,7 @@ import { CUSTOM_METRICS } from '../lib/observability/names.js';
 import { exceptionJson, exceptionListJson } from '../lib/presenters/exception.js';
 import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
 import { useEventBus } from '../lib/runtime.js';
-import { API_GATEWAY_TIMEOUT_MS } from '../lib/function-timeouts.js';
+import { timeLeft } from '../lib/adapter/time-left.js';
 
 // Settles orders (reconciled ones here): their Order Settled events go to the stack's bus.
 useEventBus(createEventBridgeSink);
@@ -55,12 +54,6 @@ const hooks: BillHooks = {
     }),
 };
 
-/** The invocation's time left, so a final bill's exceptions stop in time: the Lambda's, and on a route no more than API Gateway waits. */
-function timeLeft(context: Context | undefined, route: boolean): Pick<BillHooks, 'remainingMs'> {
-  const end = route ? Date.now() + API_GATEWAY_TIMEOUT_MS : Infinity;
-  return { remainingMs: () => Math.min(context?.getRemainingTimeInMillis?.() ?? Infinity, end - Date.now()) };
-}
-
 const api = httpHandler({
   name: 'down-bill',
   routes: {
@@ -68,7 +61,7 @@ const api = httpHandler({
       const bills = await getBillService(archiveFor);
       const page = await bills.getBill({
         ...hooks,
-        ...timeLeft(context, true),
+        ...timeLeft(context, 'route'),
         billDate: params.bill_date,
         scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
@@ -82,7 +75,7 @@ const api = httpHandler({
       const bills = await getBillService(archiveFor);
       const view = await bills.getMerchants({
         ...hooks,
-        ...timeLeft(context, true),
+        ...timeLeft(context, 'route'),
         billDate: params.bill_date,
         scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
@@ -94,7 +87,7 @@ const api = httpHandler({
       const bills = await getBillService(archiveFor);
       const answer = await bills.getReport({
         ...hooks,
-        ...timeLeft(context, true),
+        ...timeLeft(context, 'route'),
         billDate: params.bill_date,
         scope: callerScope(caller),
         ...(query.bill_type ? { billType: query.bill_type } : {}),
@@ -131,7 +124,7 @@ const daily = scheduledHandler({
       billDate = parsed.data.bill_date;
     }
     const bills = await getBillService(archiveFor);
-    const result = await bills.runDaily({ ...hooks, ...timeLeft(context, false), ...(billDate ? { billDate } : {}) });
+    const result = await bills.runDaily({ ...hooks, ...timeLeft(context, 'schedule'), ...(billDate ? { billDate } : {}) });
     // The gauge of open exceptions once this run has opened and resolved its day's (alarmed in infra/).
     publishServiceMetric(CUSTOM_METRICS.openReconciliationExceptions, await (await getReconciliationService()).countOpen());
     return result;

@@ -12,6 +12,7 @@ import { payQueryJson } from '../lib/presenters/pay-query.js';
 import { settlePendingOrders } from '../lib/ledger/settler.js';
 import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
 import { getRuntime, useEventBus } from '../lib/runtime.js';
+import { timeLeft } from '../lib/adapter/time-left.js';
 
 // Settles orders: their Order Settled events go to the stack's bus (only settling functions bundle its client).
 useEventBus(createEventBridgeSink);
@@ -50,7 +51,7 @@ const settle = scheduledHandler({
         payments,
         ledger,
         now,
-        ...(typeof context?.getRemainingTimeInMillis === 'function' ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+        ...timeLeft(context, 'schedule'),
         olderThanMs: timings.settleOlderThanMs,
         reserveMs: timings.settleReserveMs,
         publishMetric: publishServiceMetric,
