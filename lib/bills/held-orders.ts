@@ -159,14 +159,8 @@ export class HeldOrders {
    * and out_id are the row's (what status(), sameTerms() and sameOutId() would say together).
    */
   matchesPaid(at: number, row: Pick<BillRow, 'tradeType' | 'amountFen' | 'account' | 'acctype' | 'mercacc' | 'outId'>): boolean {
-    const code = this.open(at);
-    return (
-      (code & 3) === SUCCESS_INDEX &&
-      tradeTypeIndex(row.tradeType) === (code & 0xff) >> 2 &&
-      this.amount === row.amountFen &&
-      this.textIs(this.orderNoLength, this.outIdLength, row.outId) &&
-      this.termsAre(row)
-    );
+    // sameTerms opens the record; its status and out_id are then read from what open() found.
+    return this.sameTerms(at, row) && (this.openedCode & 3) === SUCCESS_INDEX && this.textIs(this.orderNoLength, this.outIdLength, row.outId);
   }
 
   sameOutId(at: number, outId: string): boolean {
@@ -201,6 +195,7 @@ export class HeldOrders {
   private acctypeLength = 0;
   private mercaccLength = 0;
   private amount = 0;
+  private openedCode = 0;
 
   /** Reads the record's lengths and amount into the fields above and finds its text (text()); its code. */
   private open(at: number): number {
@@ -216,7 +211,8 @@ export class HeldOrders {
     this.mercaccLength = terms >>> 24;
     this.amount = this.amounts[chunk]![(base >>> 1) + 2]!;
     this.text(ints, base, chunk);
-    return ints[base]!;
+    this.openedCode = ints[base]!;
+    return this.openedCode;
   }
 
   /** The opened record's account, acctype and mercacc are the row's. */
