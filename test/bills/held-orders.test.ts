@@ -155,4 +155,24 @@ describe('instantOf', () => {
     );
     expect(instantOf('not a time')).toBeNaN();
   });
+
+  it('property: agrees with Date.parse on strings near the ledger form (fields out of range, wrong separators, non-digits)', async () => {
+    const { instantOf } = await import('../../lib/bills/boundary.js');
+    const two = fc.oneof(fc.integer({ min: 0, max: 99 }).map((n) => String(n).padStart(2, '0')), fc.constantFrom('1/', '/9', ':0', '0a', ' 1'));
+    const sep = (usual: string) => fc.oneof({ weight: 5, arbitrary: fc.constant(usual) }, { weight: 1, arbitrary: fc.constantFrom('-', ':', 'T', '.', 'x', '/') });
+    const form = fc
+      .tuple(fc.constantFrom('2026', '2024', '1970', '0000', '2o26'), sep('-'), two, sep('-'), two, sep('T'), two, sep(':'), two, sep(':'), two, sep('.'), fc.constantFrom('000', '999', '5a0', '12/'))
+      .map((parts) => `${parts.join('')}+08:00`);
+    fc.assert(
+      fc.property(fc.array(form, { minLength: 1, maxLength: 4 }), (texts) => {
+        // Several in a row: the date's midnight is remembered between calls.
+        for (const text of texts) expect(Object.is(instantOf(text), Date.parse(text)), text).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const text of ['2026-13-01T00:00:00.000+08:00', '2026-11-26T10:00:60.000+08:00', '2026-11-26T1/:00:00.000+08:00', '2026-11-26T10x00y00.000+08:00']) {
+      expect(instantOf(text), text).toBeNaN();
+    }
+    expect(instantOf('2026-11-26T24:00:00.000+08:00')).toBe(Date.parse('2026-11-27T00:00:00.000+08:00'));
+  });
 });
