@@ -17,6 +17,7 @@ import { createReadStream, mkdtempSync, openSync, closeSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { BatchWriteItemCommand, type AttributeValue, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { createDirectoryArchive, rawKey, reportKey } from '../../lib/bills/archive.js';
 import { billRowBatches } from '../../lib/bills/bill-stream.js';
@@ -217,6 +218,35 @@ interface ChildResult {
   readonly baselineRssMb: number;
   readonly check?: string;
   readonly desMode: DesEcbMode;
+  /** Collections in the timed span (scavenges and mark-compacts) and their pauses: a GC regression shows here first. */
+  readonly gc?: GcCounts;
+}
+
+interface GcCounts {
+  readonly minor: number;
+  readonly major: number;
+  readonly pauseMs: number;
+}
+
+/** Counts the collections from now to stop() (Node's gc performance entries). */
+function gcCounter(): { stop(): Promise<GcCounts> } {
+  const entries: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    async stop() {
+      // Entries are handed over asynchronously: let them arrive, then take what is still buffered.
+      await new Promise((resolve) => setImmediate(resolve));
+      entries.push(...observer.takeRecords());
+      observer.disconnect();
+      const kind = (entry: PerformanceEntry): number => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+      return {
+        minor: entries.filter((entry) => kind(entry) === perfConstants.NODE_PERFORMANCE_GC_MINOR).length,
+        major: entries.filter((entry) => kind(entry) === perfConstants.NODE_PERFORMANCE_GC_MAJOR).length,
+        pauseMs: Math.round(entries.reduce((sum, entry) => sum + entry.duration, 0)),
+      };
+    },
+  };
 }
 
 /**
@@ -260,14 +290,16 @@ async function measured(run: () => Promise<{ rows: number; check?: string }>): P
   const cpuStart = process.cpuUsage();
   harness.ms = 0;
   harness.cpuMs = 0;
+  const collections = gcCounter();
   const outcome = await run();
   const cpu = process.cpuUsage(cpuStart);
   const ms = performance.now() - start - harness.ms;
   const cpuMs = (cpu.user + cpu.system) / 1000 - harness.cpuMs;
   if (sampler) clearInterval(sampler);
+  const counts = await collections.stop();
   peak = Math.max(peak, process.memoryUsage.rss(), sampler ? 0 : (kernel.read() ?? 0));
   const mb = (bytes: number): number => Math.round(bytes / (1 << 20));
-  return { ms, cpuMs, rows: outcome.rows, peakRssMb: mb(peak - baseline), baselineRssMb: mb(baseline), desMode: desEcbMode(), ...(outcome.check ? { check: outcome.check } : {}) };
+  return { ms, cpuMs, rows: outcome.rows, peakRssMb: mb(peak - baseline), baselineRssMb: mb(baseline), desMode: desEcbMode(), gc: counts, ...(outcome.check ? { check: outcome.check } : {}) };
 }
 
 /**
@@ -457,6 +489,10 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
     row(`whole pipeline (+ store listDayOrders, reconcile, report)`, pipeline, 'target ≥ 300,000 rows/s');
     row(`as down-bill runs it (+ raw archive, row pages)`, archived, 'RSS ≤ 256 MB (time printed, no target)');
     row(`whole pipeline, ${small.toLocaleString('en-US')} rows on a dynalite ledger`, dynalite, '(printed, no target)');
+    const collections = (label: string, r: ChildResult): string =>
+      r.gc ? `${label} ${r.gc.minor} scavenges + ${r.gc.major} mark-compacts, ${r.gc.pauseMs} ms paused` : `${label} -`;
+    // The median runs': mark-compacts tripling here once meant V8 was pretenuring the parser's rows (lib/protocol/bill-parser.ts ParsedRow).
+    console.log(`${'GC in the timed span (median runs)'.padEnd(46)}${[collections('parse', parse), collections('pipeline', pipeline), collections('down-bill', archived)].join('; ')}`);
     const ratios = runs.parse.map((r, i) => r.ms / runs.raw[i]!.ms).sort((a, b) => a - b);
     console.log(`${'decrypt + parse ÷ raw decrypt'.padEnd(46)}${ratios[ratios.length >> 1]!.toFixed(2).padStart(7)}×  (aim ≤ 2.5×; median of the ${ROUNDS} rounds' ratios, ${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})`);
     console.log(
