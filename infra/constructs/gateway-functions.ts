@@ -69,7 +69,10 @@ export const BUNDLE_SETTINGS = {
   keepNames: false,
   sourcemap: true,
   sourcesContent: false,
-  charset: 'utf8',
+  // ASCII: a non-ASCII character is written as a \u escape, the same string at run time. A source with one
+  // character outside Latin-1 ("–", "≤", "…" of our messages) is read into a two-byte string, which Node decodes
+  // and V8 scans more slowly: down-bill's init cost ~2% more (main-thread instructions) for the ~100 bytes saved.
+  charset: 'ascii',
   alias: BUNDLE_ALIASES,
 } as const;
 
@@ -82,8 +85,8 @@ export const BUNDLE_SIZE_BUDGET_BYTES = 600 * 1024;
 /**
  * BUNDLE_SETTINGS as NodejsFunction bundling options. What CDK does not hand on to esbuild goes as esbuild
  * arguments: the aliases, which it has no option for, and the charset, whose option aws-cdk-lib 2.276 accepts
- * and drops (aws/aws-cdk#32649: every non-ASCII character of the deployed bundles was a \u escape, 75 B of
- * down-bill's, which a build with the settings themselves did not have).
+ * and drops (aws/aws-cdk#32649); esbuild's default is the same ASCII, but the argument keeps the staged bundle
+ * what BUNDLE_SETTINGS says should either change.
  */
 export function bundlingOptions(metafile: boolean): BundlingOptions {
   return {

@@ -1,6 +1,6 @@
 // Which heavy modules each function's bundle may reach, read from the metafile of the bundle `cdk synth` stages
 // (the deployed artifact, not a build of our own): the bill pipeline and S3 only where bills are served,
-// EventBridge only where orders settle; each bundle within the size budget the bundle bench reports against;
+// EventBridge only where orders settle; each bundle within the size budget the bundle bench reports against and ASCII;
 // and a build with BUNDLE_SETTINGS byte for byte the staged bundle, so the bench's floors are built as deployed.
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -59,6 +59,12 @@ describe('what each function bundle reaches', () => {
     expect(bundle.inputs.size).toBeGreaterThan(0);
     expect(bundle.bytes).toBeGreaterThan(0);
     expect(bundle.bytes).toBeLessThanOrEqual(BUNDLE_SIZE_BUDGET_BYTES);
+  });
+
+  it.each(HANDLERS.map((spec) => [spec.name] as const))('%s: the staged bundle is ASCII (BUNDLE_SETTINGS.charset), so Node reads it into a one-byte string', async (name) => {
+    const bytes = await readFile((bundles.get(name) as StagedBundle).file);
+    const offset = bytes.findIndex((byte) => byte > 0x7f);
+    expect(offset === -1 ? undefined : bytes.subarray(Math.max(0, offset - 40), offset + 40).toString('utf8')).toBeUndefined();
   });
 
   it(`${REBUILT}: esbuild with BUNDLE_SETTINGS builds exactly the staged bundle (nothing CDK drops or adds)`, async () => {
