@@ -13,9 +13,10 @@
 //   follows from that longest call.
 // - A streamed bill body may go one T without a byte (a gap is a wait on the platform like its answer); a
 //   stalled one then fails while down-bill's function still has the time to drop the pass's writers.
-// - down-bill's worst case (downBillWorstCaseMs: the longest call, then a body stalled one idle bound, then
-//   MARGIN_MS to drop the writers and answer) must end inside its Lambda timeout; that bounds T from above
-//   (MAX_PLATFORM_TIMEOUT_MS, found from these same formulas, so the bound follows any change to them).
+// - down-bill's worst case (downBillWorstCaseMs: one slow token read, then each of the BILL_DOWNLOADS_PER_RUN
+//   downloads a run may make with its S sends and a body stalled one idle bound, then MARGIN_MS to drop the
+//   writers and answer) must end inside its Lambda timeout; that bounds T from above (MAX_PLATFORM_TIMEOUT_MS,
+//   found from these same formulas, so the bound follows any change to them).
 import { ConfigurationError } from './errors.js';
 import { BILL_FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
 import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from './platform/sends.js';
@@ -116,12 +117,21 @@ function formulas(t: number, s: number): Timings {
 }
 
 /**
- * The longest a down-bill run can take on the platform's account before it answers: the longest client call (the
- * download's request), then its body stalled for one idle bound, then MARGIN_MS to drop the pass's writers (S3
- * multipart aborts, a temporary file) and end. It must stay below BILL_FUNCTION_TIMEOUT_MS.
+ * Downloads one down-bill run may make (lib/bills/download-pass.ts): the day's bill, and the next day's bill so far
+ * when a late order is missing from it (boundary orders), each read a second time from the start when it turns out
+ * to be GBK (BillEncodingRestart).
  */
-export function downBillWorstCaseMs(timings: Pick<Timings, 'callMs' | 'billBodyIdleMs'>): number {
-  return timings.callMs + timings.billBodyIdleMs + MARGIN_MS;
+export const BILL_DOWNLOADS_PER_RUN = 4;
+
+/**
+ * The longest a down-bill run can take on the platform's account before it answers: one slow token read (after it
+ * the fleet's token is fresh for the run's later calls), then every download of the run with its S sends and its
+ * body stalled for one idle bound, then MARGIN_MS to drop the pass's writers (S3 multipart aborts, a temporary file)
+ * and end. It must stay below BILL_FUNCTION_TIMEOUT_MS.
+ */
+export function downBillWorstCaseMs(timings: Pick<Timings, 'tokenReadMs' | 'sendsPerCall' | 'platformTimeoutMs' | 'billBodyIdleMs'>): number {
+  const download = timings.sendsPerCall * timings.platformTimeoutMs + timings.billBodyIdleMs;
+  return timings.tokenReadMs + BILL_DOWNLOADS_PER_RUN * download + MARGIN_MS;
 }
 
 /**
@@ -134,8 +144,9 @@ function largestFittingPlatformTimeout(): number {
 }
 
 /**
- * The largest SYNJONES_TIMEOUT_MS the configuration accepts and deriveTimings derives from: 45833 ms with down-bill's
- * 300 s (6 × T + 25 s < 300 s at four sends per call). Above it a stalled bill download could outlast the function.
+ * The largest SYNJONES_TIMEOUT_MS the configuration accepts and deriveTimings derives from: 13095 ms with down-bill's
+ * 300 s (21 × T + 25 s < 300 s at four sends per call and four downloads). Above it a run whose downloads all stall
+ * could outlast the function.
  */
 export const MAX_PLATFORM_TIMEOUT_MS = largestFittingPlatformTimeout();
 

@@ -19,6 +19,7 @@ import { chunksOf } from '../../lib/platform/bill-body.js';
 import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
 import { formatBill } from '../../lib/protocol/bill.js';
 import { BusinessError } from '../../lib/protocol/errors.js';
+import { BILL_DOWNLOADS_PER_RUN } from '../../lib/timings.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -188,6 +189,26 @@ describe('the bills use case, streamed', () => {
     expect(await readFile(join(root, rawKey('20261126', 'ALL')), 'utf8')).toBe(text);
     // The first pass's entries were withdrawn (abort) before the second pass gave each once.
     expect(events.slice(events.indexOf('abort') + 1)).toEqual(['A:matched', 'B:matched', 'end']);
+  });
+
+  it('at most BILL_DOWNLOADS_PER_RUN downloads in a run: both days GBK read as UTF-8 first, a late order missing', async () => {
+    // The worst case lib/timings.ts bounds the platform timeout by: the day's bill read twice, the next day's twice.
+    const gbk = (rows: BillRow[]): Buffer => iconv.encode(formatBill(rows).replace(/^#[^\n]*\n/, '#莽\n'), 'gbk');
+    const fixture: Fixture = {
+      bills: new Map([
+        ['20261126', gbk([row('A', '2026-11-26T10:00:00+08:00', { attach: '萌' })])],
+        ['20261127', gbk([row('L', '2026-11-27T00:00:04+08:00', { attach: '萌' })])],
+      ]),
+      downloads: [],
+      records: [order('A', '2026-11-26T09:59:59.000+08:00'), order('L', '2026-11-26T23:58:30.000+08:00')],
+      queried: new Map(),
+    };
+    const { bills, report } = await setup(fixture, '2026-11-28T04:00:00+08:00');
+    const run = await bills.runDaily({ billDate: '20261126' });
+    expect(fixture.downloads).toEqual(['20261126', '20261126', '20261127', '20261127']);
+    expect(fixture.downloads).toHaveLength(BILL_DOWNLOADS_PER_RUN);
+    expect(run).toMatchObject({ count: 1, matched: 1, mismatched: 0, missingRemote: 0 });
+    expect((await report('20261126')).filter((f) => f[0] === 'L').map((f) => f[2])).toEqual(['next_day']);
   });
 
   it("PENDING orders' lines wait for settlement: settled by the bill, by pay.query, or a status mismatch", async () => {
