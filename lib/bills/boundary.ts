@@ -21,13 +21,15 @@ const isDigit = (text: string, at: number): boolean => {
 const pairAt = (text: string, at: number): boolean => isDigit(text, at) && isDigit(text, at + 1);
 
 /**
- * The ledger's form "yyyy-MM-ddTHH:mm:ss.SSS+08:00" from its time of day on: every digit a digit, every
- * separator in place (the date before it is Date.parse's to check, once per date).
+ * The ledger's form "yyyy-MM-ddTHH:mm:ss.SSS+08:00": every digit a digit, every separator in place (the date's
+ * range is Date.parse's to check, once per date). The date must be digits too: V8's fallback parser reads a '('
+ * as the start of a comment, so after "2026-11-(6T" the time of day is not part of Date.parse's instant.
  */
 function isLedgerTime(text: string): boolean {
   return (
-    text.length === 29 && text.charCodeAt(10) === 84 && pairAt(text, 11) && text.charCodeAt(13) === 58 && pairAt(text, 14) &&
-    text.charCodeAt(16) === 58 && pairAt(text, 17) && text.charCodeAt(19) === 46 && pairAt(text, 20) && isDigit(text, 22) &&
+    text.length === 29 && pairAt(text, 0) && pairAt(text, 2) && text.charCodeAt(4) === 45 && pairAt(text, 5) &&
+    text.charCodeAt(7) === 45 && pairAt(text, 8) && text.charCodeAt(10) === 84 && pairAt(text, 11) &&
+    text.charCodeAt(13) === 58 && pairAt(text, 14) && text.charCodeAt(16) === 58 && pairAt(text, 17) && text.charCodeAt(19) === 46 && pairAt(text, 20) && isDigit(text, 22) &&
     text.endsWith('+08:00')
   );
 }
