@@ -13,10 +13,11 @@
 //   follows from that longest call.
 // - A streamed bill body may go one T without a byte (a gap is a wait on the platform like its answer); a
 //   stalled one then fails while down-bill's function still has the time to drop the pass's writers.
-// - down-bill's worst case (downBillWorstCaseMs: one slow token read, then each of the BILL_DOWNLOADS_PER_RUN
-//   downloads a run may make with its S sends and a body stalled one idle bound, then MARGIN_MS to drop the
-//   writers and answer) must end inside its Lambda timeout; that bounds T from above (MAX_PLATFORM_TIMEOUT_MS,
-//   found from these same formulas, so the bound follows any change to them).
+// - down-bill's worst case (downBillWorstCaseMs: a slow token read for each renewal the 2-minute rule allows
+//   in its timeout, each of the BILL_DOWNLOADS_PER_RUN downloads a run may make with its S sends and a body
+//   stalled one idle bound, then MARGIN_MS to drop the writers and answer) must end inside its Lambda timeout;
+//   that bounds T from above (MAX_PLATFORM_TIMEOUT_MS, found from these same formulas, so the bound follows any
+//   change to them). Its settlement asks pay.query only while settleReserveMs is left, so it adds no time.
 import { ConfigurationError } from './errors.js';
 import { BILL_FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
 import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from './platform/sends.js';
@@ -124,14 +125,20 @@ function formulas(t: number, s: number): Timings {
 export const BILL_DOWNLOADS_PER_RUN = 4;
 
 /**
- * The longest a down-bill run can take on the platform's account before it answers: one slow token read (after it
- * the fleet's token is fresh for the run's later calls), then every download of the run with its S sends and its
- * body stalled for one idle bound, then MARGIN_MS to drop the pass's writers (S3 multipart aborts, a temporary file)
- * and end. It must stay below BILL_FUNCTION_TIMEOUT_MS.
+ * Slow token reads one down-bill run may meet: one per renewal the platform's rule (one token call per
+ * TOKEN_SPACING_MS) lets the fleet make while the function runs. Another instance's renewal invalidates the token
+ * the run holds, and its next call waits for the new one (a slow read, tokenReadMs).
+ */
+export const TOKEN_READS_PER_RUN = Math.ceil(BILL_FUNCTION_TIMEOUT_MS / TOKEN_SPACING_MS);
+
+/**
+ * The longest a down-bill run can take on the platform's account before it answers: TOKEN_READS_PER_RUN slow token
+ * reads, every download of the run with its S sends and its body stalled for one idle bound, then MARGIN_MS to drop
+ * the pass's writers (S3 multipart aborts, a temporary file) and end. It must stay below BILL_FUNCTION_TIMEOUT_MS.
  */
 export function downBillWorstCaseMs(timings: Pick<Timings, 'tokenReadMs' | 'sendsPerCall' | 'platformTimeoutMs' | 'billBodyIdleMs'>): number {
   const download = timings.sendsPerCall * timings.platformTimeoutMs + timings.billBodyIdleMs;
-  return timings.tokenReadMs + BILL_DOWNLOADS_PER_RUN * download + MARGIN_MS;
+  return TOKEN_READS_PER_RUN * timings.tokenReadMs + BILL_DOWNLOADS_PER_RUN * download + MARGIN_MS;
 }
 
 /**
@@ -144,9 +151,9 @@ function largestFittingPlatformTimeout(): number {
 }
 
 /**
- * The largest SYNJONES_TIMEOUT_MS the configuration accepts and deriveTimings derives from: 13095 ms with down-bill's
- * 300 s (21 × T + 25 s < 300 s at four sends per call and four downloads). Above it a run whose downloads all stall
- * could outlast the function.
+ * The largest SYNJONES_TIMEOUT_MS the configuration accepts and deriveTimings derives from: 10217 ms with down-bill's
+ * 300 s (23 × T + 65 s < 300 s: three slow token reads, four downloads of four sends each). Above it a run whose
+ * calls all meet their worst could outlast the function.
  */
 export const MAX_PLATFORM_TIMEOUT_MS = largestFittingPlatformTimeout();
 

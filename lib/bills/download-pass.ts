@@ -2,6 +2,8 @@
 // archive, row pages, the merge against the ledger, the report and its consumers), PENDING orders it proves settled,
 // then stored: its own report first, its header last (what makes it the day's current download).
 import { StatusSetter } from '../ledger/records.js';
+import { PAY_QUERY_BATCH } from '../ledger/settlement.js';
+import { DEFAULT_TIMINGS } from '../timings.js';
 import type { BillRequest, BillRow } from '../platform/types.js';
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
 import { BillEncodingRestart, BusinessError } from '../protocol/errors.js';
@@ -44,16 +46,23 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
   const { now } = options;
   const finalAfter = options.finalAfterMinutes ?? 180;
   const { archive, ledger, platform } = options;
+  const settleReserveMs = options.settleReserveMs ?? DEFAULT_TIMINGS.settleReserveMs;
 
-  /** Settles PENDING orders the bill proves paid, asks pay.query about the rest; how many changed. */
-  const settleWithBill = async (result: StreamReconcileResult): Promise<number> => {
+  /**
+   * Settles PENDING orders the bill proves paid, then asks pay.query about the rest PAY_QUERY_BATCH at a time while
+   * the invocation has settleReserveMs left (one batch's sends and its ledger writes); those not asked stay PENDING
+   * for the settler's next run, so this step never outlasts the function. How many orders changed.
+   */
+  const settleWithBill = async (result: StreamReconcileResult, remainingMs: (() => number) | undefined): Promise<number> => {
     let changed = 0;
     if (result.settleable.length > 0) {
       const summary = await options.payments.settleFromBill(result.settleable);
       changed += summary.succeeded + summary.failed;
     }
-    if (result.unresolved.length > 0) {
-      const summary = await options.payments.resolvePending(result.unresolved.map((order) => order.orderNo), StatusSetter.BILL);
+    const unresolved = result.unresolved.map((order) => order.orderNo);
+    for (let at = 0; at < unresolved.length; at += PAY_QUERY_BATCH) {
+      if (remainingMs !== undefined && remainingMs() < settleReserveMs) break;
+      const summary = await options.payments.resolvePending(unresolved.slice(at, at + PAY_QUERY_BATCH), StatusSetter.BILL);
       changed += summary.succeeded + summary.failed;
     }
     return changed;
@@ -160,7 +169,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     try {
       // A failure here (the ledger, pay.query) must not leave the writers open: an unfinished multipart upload, a
       // temporary file, consumers never told.
-      changed = await settleWithBill(result);
+      changed = await settleWithBill(result, input.remainingMs);
       const held = pending.orderNos();
       outcome = await pending.release(held.length > 0 ? await ledger.getMany(held) : new Map());
       await report.flush();

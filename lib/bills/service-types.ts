@@ -19,7 +19,10 @@ export interface BillHooks {
   readonly publishMetric?: MetricPublisher;
   /** Told of a failed archive write (the answer goes on without it). */
   readonly onArchiveFailure?: (error: unknown, context: { billDate: string; billType: string }) => void;
-  /** Milliseconds this invocation has left (an API route: until API Gateway gives up); report consumers stop in time. */
+  /**
+   * Milliseconds this invocation has left (an API route: until API Gateway gives up): report consumers stop in time,
+   * and a download's pay.query settlement starts no batch with less than settleReserveMs left.
+   */
   readonly remainingMs?: () => number;
 }
 
@@ -87,6 +90,11 @@ export interface BillServiceOptions {
    * `reportSinks` in download-pass.ts, the one place the sinks of a pass are composed.
    */
   readonly reportConsumers?: (context: ReportContext) => readonly ReportConsumer[];
+  /**
+   * No pay.query batch of a download's settlement starts with less than this of the invocation left (BillHooks
+   * remainingMs); default lib/timings.ts settleReserveMs of the default platform timeout.
+   */
+  readonly settleReserveMs?: number;
 }
 
 /** The download a report consumer is given entries of. */

@@ -19,7 +19,7 @@ import { chunksOf } from '../../lib/platform/bill-body.js';
 import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
 import { formatBill } from '../../lib/protocol/bill.js';
 import { BusinessError } from '../../lib/protocol/errors.js';
-import { BILL_DOWNLOADS_PER_RUN } from '../../lib/timings.js';
+import { BILL_DOWNLOADS_PER_RUN, DEFAULT_TIMINGS } from '../../lib/timings.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -63,6 +63,8 @@ interface Fixture {
   records: LedgerRecord[];
   /** What pay.query says of an order: its new status. */
   queried: Map<string, 'SUCCESS' | 'FAILED'>;
+  /** The size of each resolvePending batch, when given. */
+  asked?: number[];
 }
 
 async function setup(fixture: Fixture, nowIso: string, consumers?: () => ReportConsumer[]) {
@@ -87,6 +89,7 @@ async function setup(fixture: Fixture, nowIso: string, consumers?: () => ReportC
       return { examined: entries.length, succeeded: entries.length, failed: 0, stillPending: 0, queryErrors: 0 };
     },
     async resolvePending(orderNos: readonly string[]) {
+      fixture.asked?.push(orderNos.length);
       let succeeded = 0;
       let failed = 0;
       for (const orderNo of orderNos) {
@@ -209,6 +212,34 @@ describe('the bills use case, streamed', () => {
     expect(fixture.downloads).toHaveLength(BILL_DOWNLOADS_PER_RUN);
     expect(run).toMatchObject({ count: 1, matched: 1, mismatched: 0, missingRemote: 0 });
     expect((await report('20261126')).filter((f) => f[0] === 'L').map((f) => f[2])).toEqual(['next_day']);
+  });
+
+  it('asks pay.query in batches of 50 only while the invocation has the settle reserve left; the rest stay PENDING', async () => {
+    const pending = (orderNo: string) => {
+      const { outId: _none, ...record } = order(orderNo, '2026-11-26T09:00:00.000+08:00', { status: 'PENDING' });
+      return record as LedgerRecord;
+    };
+    const names = Array.from({ length: 120 }, (_, i) => `P${String(i).padStart(3, '0')}`);
+    const fixture: Fixture = {
+      bills: new Map([['20261126', utf8Bill(names.map((name, i) => row(name, `2026-11-26T10:00:${String(i % 60).padStart(2, '0')}+08:00`, { orderStatus: '77' })))]]),
+      downloads: [],
+      records: names.map(pending),
+      queried: new Map(names.map((name) => [name, 'FAILED'] as const)),
+      asked: [],
+    };
+    const { bills } = await setup(fixture, '2026-11-27T04:00:00+08:00');
+    // 60 s left for the first batch, then 40 s: below DEFAULT_TIMINGS.settleReserveMs (45 s at the default timeout).
+    const left = [60_000];
+    const run = await bills.runDaily({ billDate: '20261126', remainingMs: () => left.shift() ?? 40_000 });
+    expect(DEFAULT_TIMINGS.settleReserveMs).toBe(45_000);
+    expect(fixture.asked).toEqual([50]);
+    expect(run.settled).toBe(50);
+    expect(fixture.records.filter((r) => r.status === 'PENDING')).toHaveLength(70);
+    // Without a bound every batch is asked.
+    fixture.asked = [];
+    await bills.runDaily({ billDate: '20261126' });
+    expect(fixture.asked).toEqual([50, 20]);
+    expect(fixture.records.filter((r) => r.status === 'PENDING')).toHaveLength(0);
   });
 
   it("PENDING orders' lines wait for settlement: settled by the bill, by pay.query, or a status mismatch", async () => {

@@ -60,7 +60,7 @@ describe('timings at the default platform timeout', () => {
   });
 
   it('at the longest timeout the lease outlasts the holder\'s token call (it lapsed mid-call at 15 s before)', () => {
-    // 60 s until down-bill's worst case bounded the timeout (test/timings/limits.test.ts): 13095 ms now (four downloads a run).
+    // 60 s until down-bill's worst case bounded the timeout (test/timings/limits.test.ts): 10217 ms now (three token reads and four downloads a run).
     const t = MAX_PLATFORM_TIMEOUT_MS;
     const atMax = deriveTimings({ platformTimeoutMs: t });
     expect(atMax.tokenLeaseMs).toBe(t + 5_000);

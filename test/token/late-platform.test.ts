@@ -11,7 +11,7 @@ import { createDynamoTokenStore, type TokenStore } from '../../lib/token/store.j
 import { rejection } from '../support/rejection.js';
 import { describeTokenCallLog, TOKEN_METHOD, useTokenRig } from '../support/token-rig.js';
 
-/** 60 s until down-bill's worst case bounded the timeout (lib/timings.ts): 13095 ms now (four downloads a run). */
+/** 60 s until down-bill's worst case bounded the timeout (lib/timings.ts): 10217 ms now (three token reads and four downloads a run). */
 const TIMEOUT_MS = MAX_PLATFORM_TIMEOUT_MS;
 const AT_MAX = deriveTimings({ platformTimeoutMs: TIMEOUT_MS });
 
