@@ -50,7 +50,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
 
   /**
    * Settles PENDING orders the bill proves paid, then asks pay.query about the rest PAY_QUERY_BATCH at a time while
-   * the invocation has settleReserveMs left (one batch's sends and its ledger writes); those not asked stay PENDING
+   * the function has settleReserveMs left (one batch's sends and its ledger writes); those not asked stay PENDING
    * for the settler's next run, so this step never outlasts the function. How many orders changed.
    */
   const settleWithBill = async (result: StreamReconcileResult, remainingMs: (() => number) | undefined): Promise<number> => {
@@ -169,7 +169,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     try {
       // A failure here (the ledger, pay.query) must not leave the writers open: an unfinished multipart upload, a
       // temporary file, consumers never told.
-      changed = await settleWithBill(result, input.remainingMs);
+      changed = await settleWithBill(result, input.functionRemainingMs);
       const held = pending.orderNos();
       outcome = await pending.release(held.length > 0 ? await ledger.getMany(held) : new Map());
       await report.flush();

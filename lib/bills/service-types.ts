@@ -20,10 +20,14 @@ export interface BillHooks {
   /** Told of a failed archive write (the answer goes on without it). */
   readonly onArchiveFailure?: (error: unknown, context: { billDate: string; billType: string }) => void;
   /**
-   * Milliseconds this invocation has left (an API route: until API Gateway gives up): report consumers stop in time,
-   * and a download's pay.query settlement starts no batch with less than settleReserveMs left.
+   * Milliseconds this invocation has left (an API route: until API Gateway gives up); report consumers stop in time.
    */
   readonly remainingMs?: () => number;
+  /**
+   * Milliseconds the function itself has left (on a route it goes on after API Gateway has answered): a download's
+   * pay.query settlement starts no batch with less than settleReserveMs of it left. Absent: no bound (locally).
+   */
+  readonly functionRemainingMs?: () => number;
 }
 
 export interface GetBillInput extends BillHooks {
@@ -91,8 +95,8 @@ export interface BillServiceOptions {
    */
   readonly reportConsumers?: (context: ReportContext) => readonly ReportConsumer[];
   /**
-   * No pay.query batch of a download's settlement starts with less than this of the invocation left (BillHooks
-   * remainingMs); default lib/timings.ts settleReserveMs of the default platform timeout.
+   * No pay.query batch of a download's settlement starts with less than this of the function's time left (BillHooks
+   * functionRemainingMs); default lib/timings.ts settleReserveMs of the default platform timeout.
    */
   readonly settleReserveMs?: number;
 }

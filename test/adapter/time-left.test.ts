@@ -19,4 +19,13 @@ describe('timeLeft', () => {
     expect(timeLeft({ getRemainingTimeInMillis: () => 7_000 }, 'route').remainingMs?.()).toBe(7_000);
     expect(timeLeft(undefined, 'route').remainingMs?.()).toBe(API_GATEWAY_TIMEOUT_MS);
   });
+
+  it('the function\'s own remaining time is given on a route and on a schedule, not cut at API Gateway\'s timeout', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const route = timeLeft({ getRemainingTimeInMillis: () => 250_000 }, 'route');
+    expect(route.functionRemainingMs?.()).toBe(250_000);
+    expect(route.remainingMs?.()).toBe(API_GATEWAY_TIMEOUT_MS);
+    expect(timeLeft({ getRemainingTimeInMillis: () => 123_456 }, 'schedule').functionRemainingMs?.()).toBe(123_456);
+    expect(timeLeft(undefined, 'route').functionRemainingMs).toBeUndefined();
+  });
 });
