@@ -2,7 +2,7 @@
 // archive, row pages, the merge against the ledger, the report and its consumers), PENDING orders it proves settled,
 // then stored: its own report first, its header last (what makes it the day's current download).
 import { StatusSetter } from '../ledger/records.js';
-import { PAY_QUERY_BATCH } from '../ledger/settlement.js';
+import { resolveWhileTimeLeft } from '../ledger/settler.js';
 import { DEFAULT_TIMINGS } from '../timings.js';
 import type { BillRequest, BillRow } from '../platform/types.js';
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
@@ -49,7 +49,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
   const settleReserveMs = options.settleReserveMs ?? DEFAULT_TIMINGS.settleReserveMs;
 
   /**
-   * Settles PENDING orders the bill proves paid, then asks pay.query about the rest PAY_QUERY_BATCH at a time while
+   * Settles PENDING orders the bill proves paid, then asks pay.query about the rest (resolveWhileTimeLeft) while
    * the function has settleReserveMs left (one batch's sends and its ledger writes); those not asked stay PENDING
    * for the settler's next run, so this step never outlasts the function. How many orders changed.
    */
@@ -59,10 +59,12 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
       const summary = await options.payments.settleFromBill(result.settleable);
       changed += summary.succeeded + summary.failed;
     }
-    const unresolved = result.unresolved.map((order) => order.orderNo);
-    for (let at = 0; at < unresolved.length; at += PAY_QUERY_BATCH) {
-      if (remainingMs !== undefined && remainingMs() < settleReserveMs) break;
-      const summary = await options.payments.resolvePending(unresolved.slice(at, at + PAY_QUERY_BATCH), StatusSetter.BILL);
+    if (result.unresolved.length > 0) {
+      const { summary } = await resolveWhileTimeLeft(
+        options.payments,
+        result.unresolved.map((order) => order.orderNo),
+        { reserveMs: settleReserveMs, by: StatusSetter.BILL, ...(remainingMs ? { remainingMs } : {}) },
+      );
       changed += summary.succeeded + summary.failed;
     }
     return changed;

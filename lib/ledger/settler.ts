@@ -75,15 +75,30 @@ export async function settlePendingOrders(options: SettlementOptions): Promise<S
 
 async function sweepPending(options: SettlementOptions, now: () => Date): Promise<{ summary: SettleSummary; complete: boolean }> {
   const cutoff = new Date(now().getTime() - (options.olderThanMs ?? DEFAULT_SETTLE_OLDER_THAN_MS));
-  const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
-  const outOfTime = (): boolean => options.remainingMs !== undefined && options.remainingMs() < reserveMs;
-  let total = NOTHING_SETTLED;
   const orderNos = async function* (): AsyncIterable<string> {
     for await (const record of options.ledger.listPending(cutoff)) yield record.orderNo;
   };
-  for await (const batch of batches(orderNos(), PAY_QUERY_BATCH)) {
-    if (outOfTime()) return { summary: total, complete: false };
-    total = addSettleSummaries(total, await options.payments.resolvePending(batch));
+  return resolveWhileTimeLeft(options.payments, orderNos(), {
+    reserveMs: options.reserveMs ?? DEFAULT_RESERVE_MS,
+    ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
+  });
+}
+
+/**
+ * Resolves PENDING orders with pay.query, PAY_QUERY_BATCH a call, starting no batch with less than `reserveMs` of
+ * `remainingMs` left (no bound without it): the sweep here, and a bill download's settlement (lib/bills). `complete`
+ * is false when it stopped for time; the orders not asked stay PENDING for the next run.
+ */
+export async function resolveWhileTimeLeft(
+  payments: Pick<PaymentService, 'resolvePending'>,
+  orderNos: AsyncIterable<string> | Iterable<string>,
+  options: { readonly reserveMs: number; readonly remainingMs?: () => number; readonly by?: string },
+): Promise<{ summary: SettleSummary; complete: boolean }> {
+  const { remainingMs, reserveMs, by } = options;
+  let total = NOTHING_SETTLED;
+  for await (const batch of batches(orderNos, PAY_QUERY_BATCH)) {
+    if (remainingMs !== undefined && remainingMs() < reserveMs) return { summary: total, complete: false };
+    total = addSettleSummaries(total, await payments.resolvePending(batch, by));
   }
   return { summary: total, complete: true };
 }
