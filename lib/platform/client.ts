@@ -347,11 +347,12 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       return readPayQueryResults(root, items);
     },
 
-    async downloadBillStream(request) {
+    async downloadBillStream(request, streamOptions = {}) {
+      const { bodyTimeLeftMs } = streamOptions;
       const body = { bill_date: request.billDate, bill_type: request.billType, crypt_type: request.cryptType };
       const sendStreaming = async (url: string, form: string): Promise<StreamingResponse> => {
         try {
-          return await streamingTransport({ url, body: form, timeoutMs, idleTimeoutMs: timings.billBodyIdleMs });
+          return await streamingTransport({ url, body: form, timeoutMs, idleTimeoutMs: timings.billBodyIdleMs, ...(bodyTimeLeftMs ? { bodyTimeLeftMs } : {}) });
         } catch (error) {
           throw classifyTransportError(error, timeoutMs);
         }

@@ -15,6 +15,11 @@ export interface TransportRequest {
 /** A streamed request: `idleTimeoutMs` bounds each wait for the next body chunk (lib/timings.ts billBodyIdleMs). */
 export interface StreamingRequest extends TransportRequest {
   readonly idleTimeoutMs: number;
+  /**
+   * Milliseconds the whole body may still take, asked at each wait (a body that trickles in never trips the
+   * idle bound); absent: no bound but the idle one.
+   */
+  readonly bodyTimeLeftMs?: () => number;
 }
 
 export interface TransportResponse {
@@ -57,28 +62,33 @@ export function streamingTransport(open: ResponseOpener): StreamingTransport {
     const { idleTimeoutMs } = request;
     if (!Number.isSafeInteger(idleTimeoutMs) || idleTimeoutMs < 1) throw new RangeError(`idleTimeoutMs must be a positive integer: ${idleTimeoutMs}`);
     const opened = await open(request);
-    return { status: opened.status, body: idleBounded(opened, idleTimeoutMs) };
+    return { status: opened.status, body: idleBounded(opened, idleTimeoutMs, request.bodyTimeLeftMs) };
   };
   return transport as StreamingTransport;
 }
 
 /**
- * The opened body, each wait for a chunk raced against `idleTimeoutMs`: the consumer's own time between chunks
- * does not count. A stall cancels the opener's body and fails even if the opener's cancel does not end the wait.
+ * The opened body, each wait for a chunk raced against `idleTimeoutMs` (the consumer's own time between chunks
+ * does not count), and against `timeLeftMs()` when given (all of it counts). Either cancels the opener's body and
+ * fails even if the opener's cancel does not end the wait.
  */
-async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
+async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number, timeLeftMs?: () => number): AsyncGenerator<Uint8Array> {
   const chunks = opened.body[Symbol.asyncIterator]();
   let finished = false;
   try {
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const left = timeLeftMs ? Math.max(0, Math.floor(timeLeftMs())) : Infinity;
+      const idle = idleTimeoutMs <= left;
+      const waitMs = idle ? idleTimeoutMs : left;
       const stalled = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const error = Object.assign(new Error(`no body bytes in ${idleTimeoutMs} ms`), { name: 'TimeoutError' });
+          const message = idle ? `no body bytes in ${idleTimeoutMs} ms` : 'the body was not complete in the time it had';
+          const error = Object.assign(new Error(message), { name: 'TimeoutError' });
           finished = true; // the body is given up: nothing more to return
           opened.cancel(error);
           reject(error);
-        }, idleTimeoutMs);
+        }, waitMs);
       });
       const next = chunks.next();
       next.catch(() => undefined); // after a stall it rejects (cancelled) with nobody waiting
@@ -87,7 +97,7 @@ async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number): Asyn
         result = await Promise.race([next, stalled]);
       } catch (error) {
         finished = true;
-        throw classifyTransportError(error, idleTimeoutMs);
+        throw classifyTransportError(error, waitMs);
       } finally {
         clearTimeout(timer);
       }

@@ -106,5 +106,13 @@ export interface PlatformClient {
    * down.bill with the body streamed (no whole bill in memory). Refusals (envelope, JSON, platform text) are
    * thrown before it resolves; a corrupt bill surfaces while `plain` is read (GarbledResponseError).
    */
-  downloadBillStream(request: BillRequest): Promise<StreamedBill>;
+  downloadBillStream(request: BillRequest, options?: BillStreamOptions): Promise<StreamedBill>;
+}
+
+export interface BillStreamOptions {
+  /**
+   * Milliseconds the body may still take in all, asked at each wait for a chunk: a body that trickles in, each
+   * gap inside the idle bound, then fails as PlatformTimeoutError (down-bill: its function's time less a reserve).
+   */
+  readonly bodyTimeLeftMs?: () => number;
 }

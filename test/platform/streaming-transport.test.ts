@@ -65,6 +65,50 @@ describe('streamingTransport (the idle bound every streaming transport has)', ()
     expect(cancelled).toEqual([]);
   });
 
+  /** An opener whose body yields a byte every `everyMs` ms, forever (each gap well inside the idle bound). */
+  const tricklingOpener = (everyMs: number, cancelled: Error[]) => async (): Promise<OpenedResponse> => ({
+    status: 200,
+    body: (async function* () {
+      for (;;) {
+        await sleep(everyMs);
+        yield new Uint8Array(1);
+      }
+    })(),
+    cancel: (reason) => void cancelled.push(reason),
+  });
+
+  it('cuts a body that trickles in, every gap inside the idle bound, when the time it was given runs out', async () => {
+    const cancelled: Error[] = [];
+    const deadline = Date.now() + 400;
+    const response = await streamingTransport(tricklingOpener(20, cancelled))({ ...request, bodyTimeLeftMs: () => deadline - Date.now() });
+    let bytes = 0;
+    const error = await rejection(
+      (async () => {
+        for await (const chunk of response.body) bytes += chunk.length;
+      })(),
+    );
+    const late = Date.now() - deadline;
+    expect(error).toBeInstanceOf(PlatformTimeoutError);
+    expect((error as PlatformTimeoutError).delivery).toBe('UNKNOWN');
+    // Cut at the deadline, not one idle bound (150 ms) or a chunk after it; chunks came until then.
+    expect(late).toBeGreaterThanOrEqual(-5);
+    expect(late).toBeLessThan(120);
+    expect(bytes).toBeGreaterThan(3);
+    expect(cancelled.map((reason) => reason.message)).toEqual(['the body was not complete in the time it had']);
+  });
+
+  it('with time left, the idle bound still decides; with none left, the first wait fails', async () => {
+    const cancelled: Error[] = [];
+    const stalled = await streamingTransport(stallingOpener(1, cancelled))({ ...request, bodyTimeLeftMs: () => 60_000 });
+    const error = await rejection(drain(stalled.body));
+    expect((error as PlatformTimeoutError).timeoutMs).toBe(150);
+    expect(cancelled.map((reason) => reason.message)).toEqual(['no body bytes in 150 ms']);
+    const none = await streamingTransport(tricklingOpener(20, cancelled))({ ...request, bodyTimeLeftMs: () => -1_000 });
+    const started = Date.now();
+    expect(await rejection(drain(none.body))).toBeInstanceOf(PlatformTimeoutError);
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+
   it('a failure mid-body is classified; stopping early releases the body', async () => {
     const reset = async (): Promise<OpenedResponse> => ({
       status: 200,
