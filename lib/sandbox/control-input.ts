@@ -10,6 +10,7 @@ const PARAMETERS: Readonly<Record<SandboxFaultType, readonly string[]>> = {
   latency: ['ms'],
   timeout: [],
   stallBody: ['afterBytes'],
+  trickleBody: ['bytes', 'everyMs'],
   dropAfterCommit: [],
   badSignature: [],
   gbkText: ['text'],
@@ -87,6 +88,14 @@ function faultOf(type: SandboxFaultType, input: Record<string, unknown>): Sandbo
       const afterBytes = input.afterBytes;
       if (!Number.isSafeInteger(afterBytes) || (afterBytes as number) < 0) throw new FaultInputError('afterBytes must be an integer >= 0');
       return { type, afterBytes: afterBytes as number };
+    }
+    case 'trickleBody': {
+      const { bytes, everyMs } = input;
+      if (!Number.isSafeInteger(bytes) || (bytes as number) < 1) throw new FaultInputError('bytes must be an integer >= 1');
+      if (!Number.isSafeInteger(everyMs) || (everyMs as number) < 1 || (everyMs as number) > MAX_LATENCY_MS) {
+        throw new FaultInputError(`everyMs must be an integer from 1 to ${MAX_LATENCY_MS}`);
+      }
+      return { type, bytes: bytes as number, everyMs: everyMs as number };
     }
     case 'gbkText': {
       if (input.text === undefined) return { type };

@@ -56,6 +56,29 @@ export function createPlatformEndpoint(deps: PlatformEndpointDeps): PlatformEndp
   const pendingTimers = new Set<NodeJS.Timeout>();
   const held = new Set<ServerResponse>();
 
+  /** Sends `payload` `bytes` at a time every `everyMs` ms, held like a stalled answer until it ends or closes. */
+  const trickle = (response: ServerResponse, payload: Buffer, bytes: number, everyMs: number): void => {
+    held.add(response);
+    let at = 0;
+    const timer = setInterval(() => {
+      if (response.destroyed || response.writableEnded) return stop();
+      const end = Math.min(payload.length, at + bytes);
+      response.write(payload.subarray(at, end));
+      at = end;
+      if (at === payload.length) {
+        response.end();
+        stop();
+      }
+    }, everyMs);
+    const stop = (): void => {
+      clearInterval(timer);
+      pendingTimers.delete(timer);
+      held.delete(response);
+    };
+    pendingTimers.add(timer);
+    response.once('close', stop);
+  };
+
   async function handle(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     if (path !== GATEWAY_PATH && path !== BILL_PATH) return sendText(response, 404, 'not found');
     if (request.method !== 'POST') {
@@ -157,6 +180,10 @@ export function createPlatformEndpoint(deps: PlatformEndpointDeps): PlatformEndp
         response.write(payload.subarray(0, fault.afterBytes));
         held.add(response);
         response.once('close', () => held.delete(response));
+        return;
+      }
+      if (fault?.type === 'trickleBody') {
+        trickle(response, payload, fault.bytes, fault.everyMs);
         return;
       }
       response.end(payload);

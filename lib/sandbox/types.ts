@@ -124,6 +124,11 @@ export type SandboxFault =
   | { readonly type: 'timeout' }
   /** The request is processed; the answer's headers and first `afterBytes` bytes are sent, then the body stalls. */
   | { readonly type: 'stallBody'; readonly afterBytes: number }
+  /**
+   * The request is processed; the answer's body comes `bytes` bytes every `everyMs` ms: each gap under a client's
+   * idle bound, so only a bound on the whole body ends it early.
+   */
+  | { readonly type: 'trickleBody'; readonly bytes: number; readonly everyMs: number }
   /** After the system checks pass, errcode 0 with this business retcode (and errmsg); not processed. */
   | { readonly type: 'retcode'; readonly retcode: string; readonly errmsg?: string }
   /** The live token is killed before handling, so the call gets 40017 (not processed). */
@@ -151,6 +156,7 @@ export const FAULT_PROCESSES_REQUEST: Readonly<Record<SandboxFaultType, boolean>
   dropAfterCommit: true,
   timeout: true,
   stallBody: true,
+  trickleBody: true,
   retcode: false,
   invalidateToken: false,
   plusAsSpace: true,

@@ -241,6 +241,8 @@ describe('control: faults', () => {
     [{ type: 'systemError' }, /errcode must be a system errcode/],
     [{ type: 'emptyRequest', signing: 'both' }, /signing must be "omitted".*or "named"/],
     [{ type: 'gbkText', text: 'a\nb' }, /text must be a text of 1 to 200 characters on one line/],
+    [{ type: 'trickleBody', bytes: 0, everyMs: 10 }, /bytes must be an integer >= 1/],
+    [{ type: 'trickleBody', bytes: 100 }, /everyMs must be an integer from 1 to/],
   ])('refuses %j with a 400 that says why', async (body, message) => {
     const { status, json } = await queue(body);
     expect(status).toBe(400);
