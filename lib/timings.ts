@@ -12,7 +12,8 @@
 // - Everything the ledger and the settler decide from "an order this young may still be in flight"
 //   follows from that longest call.
 // - A streamed bill body may go one T without a byte (a gap is a wait on the platform like its answer); a
-//   stalled one then fails while down-bill's function still has the time to drop the pass's writers.
+//   stalled one then fails while down-bill's function still has the time to drop the pass's writers. One that
+//   trickles in (every gap under T) is cut when its function has only BILL_BODY_RESERVE_MS left, for the same.
 // - down-bill's worst case (downBillWorstCaseMs: a slow token read for each renewal the 2-minute rule allows
 //   in its timeout, each of the BILL_DOWNLOADS_PER_RUN downloads a run may make with its S sends and a body
 //   stalled one idle bound, then MARGIN_MS to drop the writers and answer) must end inside its Lambda timeout;
@@ -33,6 +34,11 @@ export const TOKEN_SPACING_MS = 120_000;
 export const TOKEN_MAX_WAIT_MS = 10_000;
 /** Slack on top of the platform's share: DynamoDB round trips, credentials, signing, clock skew. */
 export const MARGIN_MS = 5_000;
+/**
+ * A bill body still arriving when its function has this little left fails (lib/bills/download-pass.ts): the time
+ * to drop the pass's writers and answer, as the worst case below ends with.
+ */
+export const BILL_BODY_RESERVE_MS = MARGIN_MS;
 /** From this age a PENDING order counts as overdue (the PendingOlderThan15m gauge and alarm). */
 export const OVERDUE_AFTER_MS = 15 * 60_000;
 /**

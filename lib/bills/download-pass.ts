@@ -3,8 +3,8 @@
 // then stored: its own report first, its header last (what makes it the day's current download).
 import { StatusSetter } from '../ledger/records.js';
 import { resolveWhileTimeLeft } from '../ledger/settler.js';
-import { DEFAULT_TIMINGS } from '../timings.js';
-import type { BillRequest, BillRow } from '../platform/types.js';
+import { BILL_BODY_RESERVE_MS, DEFAULT_TIMINGS } from '../timings.js';
+import type { BillRequest, BillRow, BillStreamOptions } from '../platform/types.js';
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
 import { BillEncodingRestart, BusinessError } from '../protocol/errors.js';
 import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
@@ -74,14 +74,14 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
    * The next day's bill so far, read only when reconcileStream asks (a late SUCCESS order is missing): nothing
    * when that day has not begun in China or the platform has no bill for it yet.
    */
-  const nextDayRows = (request: BillRequest) =>
+  const nextDayRows = (request: BillRequest, stream: BillStreamOptions) =>
     async function* (): AsyncGenerator<readonly BillRow[]> {
       const billDate = dayAfter(request.billDate, 1);
       if (billDate > chinaDate(now())) return;
       for (const encoding of [undefined, 'gbk'] as const) {
         let plain: AsyncIterable<Uint8Array>;
         try {
-          plain = (await platform.downloadBillStream({ ...request, billDate })).plain;
+          plain = (await platform.downloadBillStream({ ...request, billDate }, stream)).plain;
         } catch (error) {
           if (error instanceof BusinessError) return; // 60038 no data yet, …
           throw error;
@@ -123,7 +123,10 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     encoding: BillEncoding | undefined,
   ): Promise<Processed> => {
     const { billDate, billType } = request;
-    const { plain } = await platform.downloadBillStream(request);
+    // A body that trickles in is cut while the function can still drop this pass's writers (lib/timings.ts).
+    const left = input.functionRemainingMs;
+    const stream: BillStreamOptions = left ? { bodyTimeLeftMs: () => left() - BILL_BODY_RESERVE_MS } : {};
+    const { plain } = await platform.downloadBillStream(request, stream);
     const fetched = now();
     const id = newDownloadId(fetched);
     const final = isFinalDownload(billDate, fetched, finalAfter);
@@ -152,7 +155,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
         ...(encoding ? { encoding } : {}),
         orders: ledger.listDayOrders(billDate),
         previousDayWindow: ledger.listDayOrders(dayAfter(billDate, -1), { createdFrom: new Date(dayStart.getTime() - BOUNDARY_WINDOW_MS) }),
-        nextDayRows: nextDayRows(request),
+        nextDayRows: nextDayRows(request, stream),
         store: { archive, raw, pages: { billDate, billType, id }, guard },
         sink: pending,
         firstRows: firstLimit,

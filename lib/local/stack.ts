@@ -43,6 +43,8 @@ export interface LocalServerOptions {
   readonly runtime?: Omit<RuntimeOverrides, 'config' | 'credentials' | 'dynamo' | 'archive'>;
   /** Base configuration; default: the environment (lib/config.ts). */
   readonly config?: GatewayConfig;
+  /** The time each invocation's Lambda context gives it (getRemainingTimeInMillis); default API Gateway's 29 s. */
+  readonly invocationTimeoutMs?: number;
 }
 
 export interface LocalServer {
@@ -142,7 +144,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     scope.callers(); // a malformed ONECARD_CALLERS_FILE fails the start, naming the entry and field
 
     const invoke = (functionName: FunctionName, event: unknown): Promise<unknown> =>
-      withLogSink(sink, () => scope.run(() => HANDLERS[functionName](event as never, lambdaContext(functionName))));
+      withLogSink(sink, () => scope.run(() => HANDLERS[functionName](event as never, lambdaContext(functionName, options.invocationTimeoutMs ?? INVOCATION_TIMEOUT_MS))));
 
     const host = options.host ?? '127.0.0.1';
     const gateway = await startHttpGateway({ port: options.port ?? base.port, host, invoke });
@@ -171,8 +173,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   }
 }
 
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + INVOCATION_TIMEOUT_MS;
+function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
   const name = `onecard-${functionName}`;
   return {
     callbackWaitsForEmptyEventLoop: false,

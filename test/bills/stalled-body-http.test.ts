@@ -1,6 +1,7 @@
 // A bill body that stalls mid-stream, through the local server and the sandbox's stallBody fault: the download
 // fails within the idle timeout (one platform timeout) as a platform timeout, nothing of it becomes current and
-// no temporary file is left; the next request downloads the day whole.
+// no temporary file is left; the next request downloads the day whole. One that trickles in (trickleBody: every
+// gap inside the idle bound) fails the same way once the function has only BILL_BODY_RESERVE_MS left.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,21 +9,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { SANDBOX_METHODS } from '../../lib/sandbox/types.js';
+import { BILL_BODY_RESERVE_MS } from '../../lib/timings.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 
 const DAY = '20260105';
+const TRICKLED_DAY = '20260106';
 const ROWS = 3000;
 let sandbox: TestSandbox;
 let server: LocalServer;
+/** Each invocation's Lambda time: BILL_BODY_RESERVE_MS + 2.5 s. */
+const SHORT_MS = BILL_BODY_RESERVE_MS + 2_500;
 let dataRoot: string;
 
 beforeAll(async () => {
   dataRoot = await mkdtemp(join(tmpdir(), 'onecard-bill-stall-'));
   sandbox = await startTestSandbox({ logger: () => undefined });
   server = await startLocalServer({
-    port: 0, sandbox, dataDir: dataRoot, logSink: () => undefined, config: { ...loadConfig({}), platformTimeoutMs: 1_000 },
+    port: 0, sandbox, dataDir: dataRoot, logSink: () => undefined, invocationTimeoutMs: SHORT_MS, config: { ...loadConfig({}), platformTimeoutMs: 1_000 },
   });
   expect(sandbox.seedDay(DAY, ROWS, { seed: 3 }).created).toBe(ROWS);
+  expect(sandbox.seedDay(TRICKLED_DAY, ROWS, { seed: 4 }).created).toBe(ROWS);
 }, 60_000);
 afterAll(async () => {
   await server?.close();
@@ -46,6 +52,25 @@ describe('a stalled bill body', () => {
     expect((await files()).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect((await files()).filter((name) => !before.includes(name) && name.includes(DAY))).toEqual([]);
     const whole = await fetch(`${server.url}/v1/bills/${DAY}`);
+    expect(whole.status).toBe(200);
+    expect(((await whole.json()) as { count: number }).count).toBe(ROWS);
+  }, 30_000);
+
+  it('a body that trickles in, each gap inside the idle bound, fails when the function has the reserve left', async () => {
+    const before = await files();
+    // 2,000 bytes every 200 ms: the day's body would take ~30 s; the idle bound (1 s) never trips.
+    sandbox.faults.inject({ type: 'trickleBody', bytes: 2_000, everyMs: 200 }, { methods: [SANDBOX_METHODS.downBill] });
+    const started = Date.now();
+    const trickled = await fetch(`${server.url}/v1/bills/${TRICKLED_DAY}`);
+    const elapsed = Date.now() - started;
+    expect(trickled.status).toBeGreaterThanOrEqual(500);
+    expect(JSON.stringify(await trickled.json())).toMatch(/TIMEOUT/i);
+    // Cut at SHORT_MS - BILL_BODY_RESERVE_MS (2.5 s) into the invocation: not by the idle bound, not at the end.
+    expect(elapsed).toBeGreaterThanOrEqual(2_000);
+    expect(elapsed).toBeLessThan(SHORT_MS - 1_000);
+    expect((await files()).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect((await files()).filter((name) => !before.includes(name) && name.includes(TRICKLED_DAY))).toEqual([]);
+    const whole = await fetch(`${server.url}/v1/bills/${TRICKLED_DAY}`);
     expect(whole.status).toBe(200);
     expect(((await whole.json()) as { count: number }).count).toBe(ROWS);
   }, 30_000);
