@@ -70,17 +70,18 @@ export function streamingTransport(open: ResponseOpener): StreamingTransport {
 /**
  * The opened body, each wait for a chunk raced against `idleTimeoutMs` (the consumer's own time between chunks
  * does not count), and against `timeLeftMs()` when given (all of it counts). Either cancels the opener's body and
- * fails even if the opener's cancel does not end the wait.
+ * fails even if the opener's cancel does not end the wait; the error names the bound that tripped (the idle bound,
+ * or how long the body had been arriving).
  */
 async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number, timeLeftMs?: () => number): AsyncGenerator<Uint8Array> {
   const chunks = opened.body[Symbol.asyncIterator]();
+  const started = Date.now();
   let finished = false;
   try {
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const left = timeLeftMs ? Math.max(0, Math.floor(timeLeftMs())) : Infinity;
       const idle = idleTimeoutMs <= left;
-      const waitMs = idle ? idleTimeoutMs : left;
       const stalled = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const message = idle ? `no body bytes in ${idleTimeoutMs} ms` : 'the body was not complete in the time it had';
@@ -88,7 +89,7 @@ async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number, timeL
           finished = true; // the body is given up: nothing more to return
           opened.cancel(error);
           reject(error);
-        }, waitMs);
+        }, idle ? idleTimeoutMs : left);
       });
       const next = chunks.next();
       next.catch(() => undefined); // after a stall it rejects (cancelled) with nobody waiting
@@ -97,7 +98,7 @@ async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number, timeL
         result = await Promise.race([next, stalled]);
       } catch (error) {
         finished = true;
-        throw classifyTransportError(error, waitMs);
+        throw classifyTransportError(error, idle ? idleTimeoutMs : Date.now() - started);
       } finally {
         clearTimeout(timer);
       }

@@ -90,6 +90,9 @@ describe('streamingTransport (the idle bound every streaming transport has)', ()
     const late = Date.now() - deadline;
     expect(error).toBeInstanceOf(PlatformTimeoutError);
     expect((error as PlatformTimeoutError).delivery).toBe('UNKNOWN');
+    // It says how long the body had been arriving (~400 ms), not the last wait's remainder.
+    expect((error as PlatformTimeoutError).timeoutMs).toBeGreaterThanOrEqual(390);
+    expect((error as PlatformTimeoutError).message).toMatch(/did not answer within \d{3} ms/);
     // Cut at the deadline, not one idle bound (150 ms) or a chunk after it; chunks came until then.
     expect(late).toBeGreaterThanOrEqual(-5);
     expect(late).toBeLessThan(120);
