@@ -38,6 +38,15 @@ afterAll(async () => {
 
 const files = async (): Promise<string[]> => (await readdir(dataRoot, { recursive: true })).map(String);
 
+/** After a failed download of `day`: no temporary file, nothing of the day new since `before`; the next one is whole. */
+async function expectNothingKeptThenWhole(day: string, before: readonly string[]): Promise<void> {
+  expect((await files()).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  expect((await files()).filter((name) => !before.includes(name) && name.includes(day))).toEqual([]);
+  const whole = await fetch(`${server.url}/v1/bills/${day}`);
+  expect(whole.status).toBe(200);
+  expect(((await whole.json()) as { count: number }).count).toBe(ROWS);
+}
+
 describe('a stalled bill body', () => {
   it('fails within the idle timeout, leaves nothing current and no temporary file; the next download is whole', async () => {
     const before = await files();
@@ -49,11 +58,7 @@ describe('a stalled bill body', () => {
     expect(stalled.status).toBeGreaterThanOrEqual(500);
     expect(JSON.stringify(body)).toMatch(/TIMEOUT/i);
     expect(elapsed).toBeLessThan(8_000);
-    expect((await files()).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-    expect((await files()).filter((name) => !before.includes(name) && name.includes(DAY))).toEqual([]);
-    const whole = await fetch(`${server.url}/v1/bills/${DAY}`);
-    expect(whole.status).toBe(200);
-    expect(((await whole.json()) as { count: number }).count).toBe(ROWS);
+    await expectNothingKeptThenWhole(DAY, before);
   }, 30_000);
 
   it('a body that trickles in, each gap inside the idle bound, fails when the function has the reserve left', async () => {
@@ -70,10 +75,6 @@ describe('a stalled bill body', () => {
     // Cut at SHORT_MS - BILL_BODY_RESERVE_MS (2.5 s) into the invocation: not by the idle bound, not at the end.
     expect(elapsed).toBeGreaterThanOrEqual(2_000);
     expect(elapsed).toBeLessThan(SHORT_MS - 1_000);
-    expect((await files()).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-    expect((await files()).filter((name) => !before.includes(name) && name.includes(TRICKLED_DAY))).toEqual([]);
-    const whole = await fetch(`${server.url}/v1/bills/${TRICKLED_DAY}`);
-    expect(whole.status).toBe(200);
-    expect(((await whole.json()) as { count: number }).count).toBe(ROWS);
+    await expectNothingKeptThenWhole(TRICKLED_DAY, before);
   }, 30_000);
 });
