@@ -80,7 +80,8 @@ async function* idleBounded(opened: OpenedResponse, idleTimeoutMs: number, timeL
   try {
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const left = timeLeftMs ? Math.max(0, Math.floor(timeLeftMs())) : Infinity;
+      const asked = timeLeftMs ? timeLeftMs() : Infinity;
+      const left = Number.isNaN(asked) ? 0 : Math.max(0, Math.floor(asked)); // NaN: no time known to be left
       const idle = idleTimeoutMs <= left;
       const stalled = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
