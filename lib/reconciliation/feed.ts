@@ -163,6 +163,21 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
     return batch.size >= batchSize ? flush() : undefined;
   };
 
+  /**
+   * The differences of the order whose lines are being read (a bill row's lines are consecutive), written once its
+   * lines end: each carries the merchant accounts of all of them, so an order booked on another merchant's account
+   * shows every one of its differences to both merchants, as the bill views show its report lines (report-filter.ts).
+   */
+  let group: { orderNo: string; differences: Difference[]; mercacc: Set<string> } | undefined;
+  const flushGroup = (): Promise<unknown> | undefined => {
+    if (!group) return undefined;
+    const { differences, mercacc } = group;
+    group = undefined;
+    const merchants = [...mercacc];
+    const waits = differences.map((difference) => enqueue({ ...difference, mercacc: merchants })).filter((wait) => wait !== undefined);
+    return waits.length === 0 ? undefined : Promise.all(waits);
+  };
+
   const flagsOf = (orderNo: string): number => {
     const index = known.indexOf(orderNo);
     return index < 0 ? 0 : (flags[index] as number);
@@ -196,18 +211,23 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
           : line.category === 'missing_remote'
             ? ExceptionKind.MISSING_REMOTE
             : ExceptionKind.MISMATCHED;
-      return enqueue({
+      const wait = group && group.orderNo !== line.orderNo ? flushGroup() : undefined;
+      group ??= { orderNo: own(line.orderNo), differences: [], mercacc: new Set() };
+      for (const account of mercacc) group.mercacc.add(account);
+      group.differences.push({
         billDate,
-        orderNo: own(line.orderNo),
+        orderNo: group.orderNo,
         kind,
         ...(kind === ExceptionKind.MISMATCHED ? { field: own(line.field) } : {}),
         ledger: own(line.ledger),
         bill: own(line.bill),
         mercacc,
       });
+      return wait?.then(() => undefined);
     },
 
     async finish(result) {
+      await flushGroup();
       const unresolved = new Set<string>();
       const stillPending = options.pendingNow && result.unresolved.length > 0
         ? await options.pendingNow(result.unresolved.map((order) => order.orderNo))
