@@ -126,8 +126,10 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     // A body that trickles in is cut while the function can still drop this pass's writers (lib/timings.ts).
     const left = input.functionRemainingMs;
     const stream: BillStreamOptions = left ? { bodyTimeLeftMs: () => left() - BILL_BODY_RESERVE_MS } : {};
-    const { plain } = await platform.downloadBillStream(request, stream);
+    // Taken before the bill is asked for: the bill holds the platform's state as of the request, so a slow answer
+    // that arrives after BILL_FINAL_AFTER to a request sent before it is not final (API.md "Bills", Finality).
     const fetched = now();
+    const { plain } = await platform.downloadBillStream(request, stream);
     const id = newDownloadId(fetched);
     const final = isFinalDownload(billDate, fetched, finalAfter);
     const guard = new ArchiveGuard();
