@@ -22,6 +22,7 @@ import { BatchWriteItemCommand, type AttributeValue, type DynamoDBClient, type Q
 import { createDirectoryArchive, rawKey, reportKey } from '../../lib/bills/archive.js';
 import { billRowBatches } from '../../lib/bills/bill-stream.js';
 import { ArchiveGuard, ReportWriterSink, runBillPass } from '../../lib/bills/pipeline.js';
+import { holdDayOrders } from '../../lib/bills/reconcile.js';
 import { HANDLERS } from '../../infra/constructs/handlers.js';
 import { historyEntryItem, newItem } from '../../lib/ledger/items.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
@@ -131,6 +132,13 @@ function* ledgerRecords(rows: number): Generator<LedgerRecord> {
       yield { ...record, orderNo: `${record.orderNo}x` }; // SUCCESS in the ledger, not in the bill → missing_remote
     }
   }
+}
+
+/** How many orders ledgerRecords(rows) yields (one less for each missing_local seed, one more for each missing_remote). */
+function expectedOrders(rows: number): number {
+  let orders = rows;
+  for (let j = 0; j < rows; j += SEEDED_EVERY) orders += [-1, 0, 0, 1][(j / SEEDED_EVERY) % 4]!;
+  return orders;
 }
 
 function expectedCounts(rows: number): string {
@@ -384,6 +392,12 @@ async function child(scenario: string, file: string, keyHex: string, rows: numbe
     });
   } else if (scenario === 'pipeline') {
     result = await measured(() => reconcileScenario(file, key, rows, fakeDynamoStore(rows), dir));
+  } else if (scenario === 'load') {
+    // The pipeline's first half alone: the day's orders through the store into the held orders, table built.
+    result = await measured(async () => {
+      const held = await holdDayOrders(fakeDynamoStore(rows).listDayOrders(DAY));
+      return { rows: held.size, check: held.size === expectedOrders(rows) ? 'every order held' : `WRONG ${held.size} held` };
+    });
   } else if (scenario === 'archived') {
     result = await measured(() => reconcileScenario(file, key, rows, fakeDynamoStore(rows), dir, true));
   } else if (scenario === 'dynalite') {
@@ -460,17 +474,19 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
     const maybe = (name: string, run: () => ChildResult): ChildResult => (skip.has(name) ? none : run());
     // This VM's speed drifts by 10–30% from minute to minute (the 3DES line, untouched code, moved that much
     // between runs): each scenario runs ROUNDS times, interleaved, and its line is the median run.
-    const runs: Record<'raw' | 'parse' | 'ede3' | 'pipeline' | 'archived', ChildResult[]> = { raw: [], parse: [], ede3: [], pipeline: [], archived: [] };
+    const runs: Record<'raw' | 'parse' | 'ede3' | 'load' | 'pipeline' | 'archived', ChildResult[]> = { raw: [], parse: [], ede3: [], load: [], pipeline: [], archived: [] };
     for (let round = 0; round < ROUNDS; round++) {
       runs.raw.push(maybe('raw', () => runChild('raw', file, key, rows, dir, legacyLoads)));
       runs.parse.push(maybe('parse', () => runChild('parse', file, key, rows, dir, legacyLoads)));
       runs.ede3.push(maybe('ede3', () => runChild('parse', file, key, rows, dir, false)));
+      runs.load.push(maybe('load', () => runChild('load', file, key, rows, dir, legacyLoads)));
       runs.pipeline.push(maybe('pipeline', () => runChild('pipeline', file, key, rows, dir, legacyLoads)));
       runs.archived.push(maybe('archived', () => runChild('archived', file, key, rows, dir, legacyLoads)));
     }
     const raw = medianRun(runs.raw);
     const parse = medianRun(runs.parse);
     const parseEde3 = medianRun(runs.ede3);
+    const load = medianRun(runs.load);
     const pipeline = medianRun(runs.pipeline);
     const archived = medianRun(runs.archived);
     const dynalite = maybe('dynalite', () => runChild('dynalite', smallFile, key, small, dir, legacyLoads));
@@ -486,6 +502,7 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
     row(`raw ${raw.desMode} decrypt, bytes in memory (floor)`, raw, '');
     row(`decrypt + parse (${parse.desMode})`, parse, 'target ≥ 500,000 rows/s, RSS ≤ 256 MB');
     row(`decrypt + parse (${parseEde3.desMode}, no legacy provider)`, parseEde3, '(fallback, no target)');
+    row(`ledger load alone (store listDayOrders → held)`, load, '(part of the pipeline, no target)');
     row(`whole pipeline (+ store listDayOrders, reconcile, report)`, pipeline, 'target ≥ 300,000 rows/s');
     row(`as down-bill runs it (+ raw archive, row pages)`, archived, 'RSS ≤ 256 MB (time printed, no target)');
     row(`whole pipeline, ${small.toLocaleString('en-US')} rows on a dynalite ledger`, dynalite, '(printed, no target)');
@@ -493,13 +510,19 @@ export async function runBillsBench(rows = Number(process.env.BILL_BENCH_ROWS ??
       r.gc ? `${label} ${r.gc.minor} scavenges + ${r.gc.major} mark-compacts, ${r.gc.pauseMs} ms paused` : `${label} -`;
     // The median runs': mark-compacts tripling here once meant V8 was pretenuring the parser's rows (lib/protocol/bill-parser.ts ParsedRow).
     console.log(`${'GC in the timed span (median runs)'.padEnd(46)}${[collections('parse', parse), collections('pipeline', pipeline), collections('down-bill', archived)].join('; ')}`);
+    // Where the whole pipeline's time goes, from the median runs (the judging and report are what is left).
+    const part = (ms: number): string => `${ms.toFixed(0)} ms (${Math.round((100 * ms) / pipeline.ms)}%)`;
+    console.log(
+      `${'whole pipeline, by part (median runs)'.padEnd(46)}load ${part(load.ms)}, decrypt + parse ${part(parse.ms)}, ` +
+        `judging + report ${part(pipeline.ms - load.ms - parse.ms)}; ${(pipeline.ms / raw.ms).toFixed(2)}× the raw decrypt`,
+    );
     const ratios = runs.parse.map((r, i) => r.ms / runs.raw[i]!.ms).sort((a, b) => a - b);
     console.log(`${'decrypt + parse ÷ raw decrypt'.padEnd(46)}${ratios[ratios.length >> 1]!.toFixed(2).padStart(7)}×  (aim ≤ 2.5×; median of the ${ROUNDS} rounds' ratios, ${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})`);
     console.log(
       `${'peak RSS above baseline, worst scenario'.padEnd(46)}${String(Math.max(parse.peakRssMb, archived.peakRssMb)).padStart(7)} MB ` +
         `(parse, down-bill; baselines ${parse.baselineRssMb}/${archived.baselineRssMb} MB; down-bill memory is set from this in infra)`,
     );
-    const failed = [parse, pipeline, archived, dynalite].some((r) => !r.check || r.check.startsWith('WRONG'));
+    const failed = [parse, load, pipeline, archived, dynalite].some((r) => !r.check || r.check.startsWith('WRONG'));
     if (failed) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
