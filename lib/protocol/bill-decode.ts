@@ -1,7 +1,6 @@
 // The bill body's bytes → text over chunks: base64 and DES-ECB of a crypt_type 1 body (blocks split across
 // any chunk boundary, NUL padding stripped only at the very end), then UTF-8 or, when not valid UTF-8, GBK.
 import { isAscii } from 'node:buffer';
-import { TextDecoder } from 'node:util';
 import { createDesEcb, type DesEcbMode } from './crypto.js';
 import { BillEncodingRestart, GarbledResponseError } from './errors.js';
 
@@ -117,7 +116,7 @@ export class BillTextDecoder {
    * (ICU) is ~40% faster on CJK text than the one-shot path. The BOM is dropped by decodeUtf8, at the bill's start only.
    */
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  private gbk: TextDecoder | undefined;
+  private gbk: InstanceType<typeof TextDecoder> | undefined;
   private carry: Uint8Array = EMPTY;
   private nonAscii = false;
   private started = false;
