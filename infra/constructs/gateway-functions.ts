@@ -38,6 +38,9 @@ export const NO_EVENT_STREAMS_SHIM = fileURLToPath(new URL('../bundling/no-event
 /** Replaces mnemonist/lru-cache, the DynamoDB client's endpoint cache (see infra/bundling/lru-cache.ts). */
 export const LRU_CACHE_SHIM = fileURLToPath(new URL('../bundling/lru-cache.ts', import.meta.url));
 
+/** Replaces @aws-sdk/checksums/crc, whose CRC32 loads node:zlib at module load (see infra/bundling/crc.ts). */
+export const CRC_SHIM = fileURLToPath(new URL('../bundling/crc.ts', import.meta.url));
+
 /**
  * @aws-sdk/client-s3 with its schemas spelled so that esbuild drops the unused ones (see infra/bundling/s3-client.ts):
  * a copy under .bundling/, made when this module is first loaded after an install.
@@ -50,6 +53,7 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   'node:stream/web': STREAM_WEB_SHIM,
   '@smithy/core/event-streams': NO_EVENT_STREAMS_SHIM,
   'mnemonist/lru-cache': LRU_CACHE_SHIM,
+  '@aws-sdk/checksums/crc': CRC_SHIM,
   '@aws-sdk/client-s3': S3_CLIENT_COPY,
 };
 

@@ -1,9 +1,12 @@
 // The stand-ins the bundles carry for SDK internals (infra/bundling/): the LRU cache answers as mnemonist's
-// does for the calls @aws-sdk/endpoint-cache makes, and the event-stream stand-in builds an S3 client but
-// refuses any event stream.
+// does for the calls @aws-sdk/endpoint-cache makes, the event-stream stand-in builds an S3 client but
+// refuses any event stream, and the CRC classes digest as the package's.
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { S3Client } from '@aws-sdk/client-s3';
+import * as packagedCrc from '@aws-sdk/checksums/crc';
 import mnemonistLruCache from 'mnemonist/lru-cache.js';
 import { describe, expect, it } from 'vitest';
+import * as crcShim from '../../infra/bundling/crc.js';
 import LRUCache from '../../infra/bundling/lru-cache.js';
 import { EventStreamSerde, eventStreamSerdeProvider, resolveEventStreamSerdeConfig } from '../../infra/bundling/no-event-streams.js';
 
@@ -55,5 +58,33 @@ describe('@smithy/core/event-streams stand-in', () => {
     expect(() => marshaller.serialize()).toThrow(/event streams are not bundled/);
     expect(() => marshaller.deserialize()).toThrow(/event streams are not bundled/);
     expect(() => new EventStreamSerde({})).toThrow(/event streams are not bundled/);
+  });
+});
+
+describe('@aws-sdk/checksums/crc stand-in', () => {
+  const chunks = [new TextEncoder().encode('bill row 1,20241130,'), new Uint8Array(0), new Uint8Array(70_000).map((_, index) => index * 31)];
+  const digestOf = async (checksum: { update(data: Uint8Array): void; digest(): Promise<Uint8Array> }): Promise<string> => {
+    for (const chunk of chunks) checksum.update(chunk);
+    return Buffer.from(await checksum.digest()).toString('hex');
+  };
+
+  it("CRC32 digests as the package's Node class does, over several updates and after a reset", async () => {
+    const expected = await digestOf(new packagedCrc.Crc32());
+    expect(expected).toBe(zlibCrc32(Buffer.concat(chunks)).toString(16).padStart(8, '0'));
+    const ours = new crcShim.Crc32();
+    expect(ours.digestLength).toBe(4);
+    expect(await digestOf(ours)).toBe(expected);
+    ours.reset();
+    expect(await digestOf(ours)).toBe(expected);
+    expect(await digestOf(new crcShim.Crc32Js())).toBe(expected);
+    expect(crcShim.Crc32Node).toBe(crcShim.Crc32);
+  });
+
+  it("keeps the package's own CRC32C and CRC64NVME classes (its ES build: Node here loads its CommonJS one)", async () => {
+    expect(crcShim.Crc32cNode).toBe(crcShim.Crc32c);
+    expect(await digestOf(new crcShim.Crc32c())).toBe(await digestOf(new packagedCrc.Crc32c()));
+    expect(await digestOf(new crcShim.Crc64Nvme())).toBe(await digestOf(new packagedCrc.Crc64Nvme()));
+    expect(await digestOf(new crcShim.Crc64NvmeJs())).toBe(await digestOf(new packagedCrc.Crc64NvmeJs()));
+    expect(crcShim.crc64NvmeCrtContainer).toEqual(packagedCrc.crc64NvmeCrtContainer);
   });
 });
