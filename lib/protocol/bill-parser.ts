@@ -34,6 +34,13 @@ export interface BillFooter {
 }
 
 const FIELD_COUNT = 10;
+/**
+ * The longest row the parser takes, its continuation lines joined (characters). The spec's longest row is ~250
+ * bytes (account String(10), acctype String(3), mercacc String(10), order_no String(32), attach String(128), …);
+ * a longer one is not a row of the platform's but a corrupt or hostile bill, refused before it is held whole
+ * (a bill's one line could otherwise grow to the size of the body).
+ */
+export const MAX_ROW_CHARS = 8192;
 const FOOTER_PATTERN = /^(\d{1,9})\s*,\s*(-?)(\d{1,13})(?:\.(\d{1,2}))?$/;
 const COMMA = 0x2c;
 const HASH = 0x23;
@@ -163,13 +170,20 @@ export class BillParser {
       const at = firstBreakEnd(text);
       if (at < 0) {
         this.carry += text + hold;
+        this.checkCarry();
         return out;
       }
       this.lines(normalizeBreaks(this.carry + text.slice(0, at)), out);
       text = text.slice(at);
     }
     this.carry = this.lines(normalizeBreaks(text), out) + hold;
+    this.checkCarry();
     return out;
+  }
+
+  /** The line not yet ended: refused once it is longer than any row may be. */
+  private checkCarry(): void {
+    if (this.carry.length > MAX_ROW_CHARS) throw billCorrupt(`line ${this.lineNumber + 1} is longer than ${MAX_ROW_CHARS} characters`);
   }
 
   /** The last rows and the footer, after checking the rows agree with it. */
@@ -199,6 +213,7 @@ export class BillParser {
         if (match !== null) {
           // What line() and then closePending() do for this line, with nothing to trim or check but the time.
           this.lineNumber += 1;
+          if (usual.lastIndex - start > MAX_ROW_CHARS + 1) throw billCorrupt(`line ${this.lineNumber} is longer than ${MAX_ROW_CHARS} characters`);
           this.closePending(out);
           this.sawContent = true;
           this.usualRow(match, out);
@@ -238,6 +253,7 @@ export class BillParser {
 
   private line(raw: string, out: BillRow[]): void {
     this.lineNumber += 1;
+    if (raw.length > MAX_ROW_CHARS) throw billCorrupt(`line ${this.lineNumber} is longer than ${MAX_ROW_CHARS} characters`);
     if (isBlank(raw)) return;
     if (this.footer) throw billCorrupt(`unexpected content after the footer on line ${this.lineNumber}`);
     if (this.footerMarkerLine) {
@@ -248,6 +264,7 @@ export class BillParser {
     if (first === COMMA) {
       if (this.pending === undefined) throw billCorrupt(`line ${this.lineNumber} continues a row that does not exist`);
       this.pending += raw;
+      if (this.pending.length > MAX_ROW_CHARS) throw billCorrupt(`the row of line ${this.pendingLine} is longer than ${MAX_ROW_CHARS} characters`);
       return;
     }
     this.closePending(out);
