@@ -128,7 +128,8 @@ export const ExceptionResponseSchema = z.object({
     .describe(
       'missing_local: a bill row that moved money (60, 80) with no ledger order; missing_remote: a SUCCESS ledger order the ' +
         'bill lacks; mismatched: a row and an order that differ in `field` (one exception per field); unresolved_pending: a ' +
-        'PENDING order still unresolved after its day\'s final bill (its row unpaid or on other terms)',
+        'PENDING order still unresolved after its day\'s final bill (its row unpaid or on other terms, or absent from the bill: ' +
+          'bill "(none)")',
     ),
   field: z.string().optional().describe('mismatched only: type, account, acctype, mercacc, tranamt, out_id, status, order_no (a duplicate row)'),
   ledger: z.string().optional().describe("the ledger's value (mismatched), its status (missing_remote, unresolved_pending), or (none)"),

@@ -222,7 +222,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     // This download's report read back (only once its header is published), not lines held through the pass: a
     // consumer's memory does not grow with the day.
     const storedReport = guard.active ? { storedReport: () => archive.getStream(reportKeyOf(header)) } : {};
-    for (const consumer of consumers) await consumer.end?.({ unresolved: result.unresolved, reconciliation, ...storedReport });
+    for (const consumer of consumers) await consumer.end?.({ unresolved: result.unresolved, pendingWithoutRow: result.pendingWithoutRow, reconciliation, ...storedReport });
     const archived = guard.active;
     if (!archived) input.onArchiveFailure?.(guard.failure, { billDate, billType });
     if (!archived || readFailed) input.publishMetric?.(CUSTOM_METRICS.billArchiveFailures, 1);

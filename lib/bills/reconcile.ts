@@ -7,7 +7,8 @@
 // Per order_no (API.md "Bills", "What counts as a difference"):
 //   bill row, no ledger order: money moved (60, 80) → missing_local; else no difference (report: matched, ledger "(none)")
 //   ledger SUCCESS, no bill row → missing_remote, or next_day when created in the day's last 5 minutes and the next
-//     day's bill holds it; PENDING/FAILED without a row are expected
+//     day's bill holds it; FAILED without a row is expected; PENDING without a row → pendingWithoutRow (no report
+//     line, no settling work: an unresolved_pending exception after a final bill)
 //   both: terms compared by lib/ledger/settlement-terms.ts compareTerms (type, account, acctype, mercacc, tranamt) →
 //     one mismatched entry per field; bill paid ↔ ledger SUCCESS: out_id compared too; ↔ FAILED: status mismatch;
 //     bill not paid ↔ SUCCESS: status mismatch; ↔ FAILED: agree;
@@ -40,6 +41,17 @@ export interface SettleableOrder {
 export interface UnresolvedOrder {
   readonly orderNo: string;
   readonly billStatus: string;
+}
+
+/**
+ * A PENDING ledger order of the day (not of the previous day's boundary window) that the bill lacks altogether: no
+ * settling work (no row to settle from, and a bill of today or of a day not final must not pay.query in-flight
+ * orders), but after a final bill an unresolved_pending exception (lib/reconciliation/feed.ts), scoped by `mercacc`.
+ */
+export interface PendingWithoutRow {
+  readonly orderNo: string;
+  /** The ledger order's merchant account (there is no report line to take it from). */
+  readonly mercacc: string;
 }
 
 export type ReportCategory = 'matched' | 'settled' | 'missing_local' | 'missing_remote' | 'mismatched' | 'next_day';
@@ -85,6 +97,7 @@ export interface StreamReconcileOptions {
 export interface StreamReconcileResult {
   matched: number;
   settled: number;
+  /** `unresolved` counts the `unresolved` work list only (PENDING orders with a row), not `pendingWithoutRow`. */
   counts: { missingLocal: number; missingRemote: number; mismatched: number; nextDay: number; unresolved: number };
   /** At most listCap entries each, in the order found (bill order, then ascending order_no). */
   missingLocal: string[];
@@ -94,6 +107,11 @@ export interface StreamReconcileResult {
   /** Complete (PENDING orders are few): the settling work lists. */
   settleable: SettleableOrder[];
   unresolved: UnresolvedOrder[];
+  /**
+   * Complete, in ascending order_no: the day's PENDING orders the bill has no row for. Not a settling work list
+   * (download-pass.ts settles `settleable` and `unresolved` only); the exception feed opens unresolved_pending for them.
+   */
+  pendingWithoutRow: PendingWithoutRow[];
   /** Bill rows seen, and the ledger orders of the day held. */
   rows: number;
   orders: number;
@@ -171,6 +189,7 @@ export async function reconcileStream(
     nextDay: [],
     settleable: [],
     unresolved: [],
+    pendingWithoutRow: [],
     rows: 0,
     orders: 0,
   };
@@ -297,9 +316,9 @@ export async function reconcileStream(
   }
   withoutOrder.clear();
 
-  // The ledger's side: orders of the day the bill lacks.
-  const lacking = (at: number): boolean =>
-    !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY) && held.status(at) === OrderStatus.SUCCESS;
+  // The ledger's side: orders of the day the bill lacks (SUCCESS ones are differences, PENDING ones kept apart).
+  const unseen = (at: number): boolean => !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY);
+  const lacking = (at: number): boolean => unseen(at) && held.status(at) === OrderStatus.SUCCESS;
   const late = new Set<string>();
   if (options.nextDayRows) {
     for (let at = 0; at < held.size; at++) if (lacking(at) && held.flag(at, FLAG_LATE)) late.add(held.orderNo(at));
@@ -312,7 +331,15 @@ export async function reconcileStream(
     }
   }
   for (let at = 0; at < held.size; at++) {
-    if (!lacking(at)) continue;
+    if (!unseen(at)) continue;
+    const status = held.status(at);
+    if (status === OrderStatus.PENDING) {
+      // The one allocation of this walk, for PENDING orders only (few).
+      const { orderNo, mercacc } = held.record(at);
+      result.pendingWithoutRow.push({ orderNo, mercacc });
+      continue;
+    }
+    if (status !== OrderStatus.SUCCESS) continue;
     const record = held.record(at);
     const orderNo = record.orderNo;
     const category: ReportCategory = onNextDay.has(orderNo) ? 'next_day' : 'missing_remote';

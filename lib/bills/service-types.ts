@@ -6,7 +6,7 @@ import type { PaymentService } from '../ledger/payments.js';
 import type { MismatchReporter } from '../ledger/settlement-terms.js';
 import type { CustomMetricName } from '../observability/names.js';
 import type { BillArchive } from './archive.js';
-import type { ReportSink, UnresolvedOrder } from './reconcile.js';
+import type { PendingWithoutRow, ReportSink, UnresolvedOrder } from './reconcile.js';
 import type { BillMerchants, BillPage, BillReconciliation, BillType } from './report.js';
 import type { MerchantScope } from './scoped-views.js';
 
@@ -114,12 +114,14 @@ export interface ReportContext {
 
 /**
  * A consumer of a download's report: every ReportEntry in its final category (PENDING orders' lines once they
- * were settled), then `end` with the PENDING orders still unresolved; `abort` when the pass is dropped (a bill
+ * were settled), then `end` with the PENDING orders still unresolved (with a row, and without one); `abort` when the pass is dropped (a bill
  * read again as GBK, a corrupt bill): what it was given so far does not count.
  */
 export interface ReportConsumer extends ReportSink {
   end?(outcome: {
     readonly unresolved: readonly UnresolvedOrder[];
+    /** The day's PENDING orders the bill lacks (complete; never settled by the download: no pay.query for them). */
+    readonly pendingWithoutRow: readonly PendingWithoutRow[];
     readonly reconciliation: BillReconciliation;
     /** This download's stored report, once the download is accepted (absent when the archive failed). */
     readonly storedReport?: () => Promise<AsyncIterable<Uint8Array> | undefined>;

@@ -1,6 +1,6 @@
 // The bill service's report consumer for exceptions: for a final ALL download only. Once the download is accepted
 // its stored report is read back and fed to an exception feed (nothing of the pass is held but a small fallback).
-import type { ReportCategory, ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
+import type { PendingWithoutRow, ReportCategory, ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
 import { csvRecordsOf, type CsvRecord } from '../bills/report-filter.js';
 import { REPORT_COLUMNS } from '../bills/report-csv.js';
 import type { LedgerRecord } from '../ledger/records.js';
@@ -24,6 +24,8 @@ export interface DownloadContext {
 /** How the bill service ends a consumer (lib/bills/service.ts ReportConsumer.end). */
 export interface ConsumerOutcome {
   readonly unresolved: readonly UnresolvedOrder[];
+  /** The day's PENDING orders the bill lacks (feed.ts FeedResult); absent, only orders named by a line resolve. */
+  readonly pendingWithoutRow?: readonly PendingWithoutRow[];
   /** The stored report of this download once it is accepted (absent when it could not be stored). */
   readonly storedReport?: () => Promise<AsyncIterable<Uint8Array> | undefined>;
 }
@@ -108,7 +110,7 @@ export function exceptionConsumers(options: ExceptionConsumerOptions): (context:
           else dropped += 1;
           return undefined;
         },
-        async end({ unresolved, storedReport }) {
+        async end({ unresolved, pendingWithoutRow, storedReport }) {
           if (aborted) return;
           const report = await readBack(storedReport, billDate);
           const feed = await options.startFeed(billDate, pendingNow, {
@@ -129,7 +131,7 @@ export function exceptionConsumers(options: ExceptionConsumerOptions): (context:
               if (wait) await wait;
             }
           }
-          const finished = await feed.finish({ unresolved });
+          const finished = await feed.finish({ unresolved, ...(pendingWithoutRow ? { pendingWithoutRow } : {}) });
           const summary = dropped > 0 && !report ? { ...finished, notKept: finished.notKept + dropped } : finished;
           // Alarmed (infra/constructs/alarms.ts): the day resolves nothing until a re-run keeps the rest.
           if (summary.notKept > 0) publishServiceMetric(CUSTOM_METRICS.exceptionsNotKept, summary.notKept);

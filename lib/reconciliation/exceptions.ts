@@ -8,7 +8,7 @@ export const ExceptionKind = {
   MISSING_REMOTE: 'missing_remote',
   /** One per differing field (`field` names it). */
   MISMATCHED: 'mismatched',
-  /** A PENDING ledger order that the day's final bill did not settle (its row is unpaid or differs in a term). */
+  /** A PENDING ledger order that the day's final bill did not settle (its row is unpaid or differs in a term, or it has none). */
   UNRESOLVED_PENDING: 'unresolved_pending',
 } as const;
 export type ExceptionKind = (typeof ExceptionKind)[keyof typeof ExceptionKind];

@@ -1,7 +1,7 @@
 // The consumer of one final bill's reconciliation: its lines (a ReportSink during the pass, or the stored report read
 // back) open or refresh one exception per difference, in batches; at the end the day's exceptions whose order was
 // found matched are resolved. Memory is bounded: a few batches of differences, and 9 bytes per unresolved exception.
-import type { ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
+import type { PendingWithoutRow, ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
 import { OrderStatus } from '../ledger/records.js';
 import { toChinaIso } from '../protocol/timestamp.js';
 import { OrderDigests } from './digests.js';
@@ -31,7 +31,20 @@ export type FeedLine = Pick<ReportEntry, 'orderNo' | 'category' | 'field' | 'led
 export interface ExceptionFeed {
   write(line: FeedLine): void | Promise<void>;
   /** Waits for the writes, records the unresolved PENDING orders and resolves what this run found matched. */
-  finish(result: { readonly unresolved: readonly UnresolvedOrder[] }): Promise<FeedSummary>;
+  finish(result: FeedResult): Promise<FeedSummary>;
+}
+
+/** What finish is told of the reconciliation (a StreamReconcileResult is one). */
+export interface FeedResult {
+  /** The PENDING orders with a row that did not settle them. */
+  readonly unresolved: readonly UnresolvedOrder[];
+  /**
+   * The day's PENDING orders the bill lacks (complete): each still PENDING opens an unresolved_pending with bill
+   * "(none)". Given, the run knows every PENDING order of the day, so an unresolved_pending exception of the day
+   * that is in neither list (nor still PENDING) is resolved even when no line of this bill names its order (a
+   * FAILED order without a row has none). Absent (a caller that does not know them): only named orders resolve.
+   */
+  readonly pendingWithoutRow?: readonly PendingWithoutRow[];
 }
 
 /** What the bill side may add to a feed it starts (lib/reconciliation/bill-consumer.ts). */
@@ -87,7 +100,12 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
   const batchSize = options.batchSize ?? 100;
   const limit = limiter(options.concurrency ?? 16);
   const known = new OrderDigests();
-  for await (const exception of store.eachUnresolved(billDate)) known.add(exception.orderNo);
+  /** Whether the day has an unresolved_pending exception (one a run may resolve without a line naming its order). */
+  let pendingKnown = false;
+  for await (const exception of store.eachUnresolved(billDate)) {
+    known.add(exception.orderNo);
+    if (exception.kind === ExceptionKind.UNRESOLVED_PENDING) pendingKnown = true;
+  }
   known.seal();
   const flags = new Uint8Array(known.length);
   let flagged = false;
@@ -229,9 +247,9 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
     async finish(result) {
       await flushGroup();
       const unresolved = new Set<string>();
-      const stillPending = options.pendingNow && result.unresolved.length > 0
-        ? await options.pendingNow(result.unresolved.map((order) => order.orderNo))
-        : undefined;
+      const rowless = result.pendingWithoutRow;
+      const asked = [...result.unresolved, ...(rowless ?? [])].map((order) => order.orderNo);
+      const stillPending = options.pendingNow && asked.length > 0 ? await options.pendingNow(asked) : undefined;
       for (const order of result.unresolved) {
         if (stillPending && !stillPending.has(order.orderNo)) continue;
         unresolved.add(order.orderNo);
@@ -244,10 +262,25 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
           mercacc: differing.get(order.orderNo) ?? [],
         });
       }
+      for (const order of rowless ?? []) {
+        // Settled (or failed) since the bill was read, by the settler or this download: nothing to keep.
+        if ((stillPending && !stillPending.has(order.orderNo)) || unresolved.has(order.orderNo)) continue;
+        unresolved.add(order.orderNo);
+        await enqueue({
+          billDate,
+          orderNo: order.orderNo,
+          kind: ExceptionKind.UNRESOLVED_PENDING,
+          ledger: OrderStatus.PENDING,
+          bill: NONE,
+          // No report line: the ledger order's merchant account scopes it.
+          mercacc: [own(order.mercacc)],
+        });
+      }
       await flush();
       while (batches.size > 0) await Promise.all(batches);
       if (failure !== undefined) throw failure;
-      if (!flagged || counts.notKept > 0 || options.resolve === false) return { ...counts };
+      const allPendingKnown = rowless !== undefined;
+      if ((!flagged && !(allPendingKnown && pendingKnown)) || counts.notKept > 0 || options.resolve === false) return { ...counts };
       // The day's unresolved exceptions, a page at a time: resolved when this run found their order accounted for.
       const resolving = new Set<Promise<void>>();
       for await (const exception of store.eachUnresolved(billDate)) {
@@ -257,8 +290,11 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
         const flag = flagsOf(exception.orderNo);
         const settled =
           (flag & SETTLED) !== 0 ||
-          // No longer PENDING-and-unresolved on this bill: the premise of the exception is gone.
-          (exception.kind === ExceptionKind.UNRESOLVED_PENDING && (flag & NAMED) !== 0 && !unresolved.has(exception.orderNo));
+          // No longer PENDING-and-unresolved on this bill: the premise of the exception is gone. Its order is named
+          // by a line, or this run knows every PENDING order of the day (the order is not one, or has been settled).
+          (exception.kind === ExceptionKind.UNRESOLVED_PENDING &&
+            ((flag & NAMED) !== 0 || allPendingKnown) &&
+            !unresolved.has(exception.orderNo));
         if (!settled) continue;
         const work: Promise<void> = limit(() => store.resolve(exception.id, runAt)).then((done) => {
           if (done) counts.resolved += 1;
@@ -295,6 +331,9 @@ function merchantAccounts(line: FeedLine): string[] {
   }
   return [own(line.mercacc)];
 }
+
+/** The side of a difference that has no record (lib/bills/reconcile.ts). */
+const NONE = '(none)';
 
 /** A copy that does not pin the 64 KB chunk a bill row's fields are slices of. */
 export function own(text: string): string {

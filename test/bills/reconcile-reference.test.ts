@@ -24,7 +24,7 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
   for (const order of window) if (!held.has(order.orderNo) && late(order.createdAt)) held.set(order.orderNo, { order, previous: true, seen: false });
   const e: Expected = {
     matched: 0, settled: 0, counts: { missingLocal: 0, missingRemote: 0, mismatched: 0, nextDay: 0, unresolved: 0 },
-    missingLocal: [], missingRemote: [], mismatched: [], nextDay: [], settleable: [], unresolved: [], lines: [],
+    missingLocal: [], missingRemote: [], mismatched: [], nextDay: [], settleable: [], unresolved: [], pendingWithoutRow: [], lines: [],
   };
   const line = (row: BillRow, category: ReportEntry['category'], field = '', ledger = '', bill = ''): ReportEntry => ({
     orderNo: row.orderNo, tradeType: row.tradeType, category, field, ledger, bill, account: row.account, mercacc: row.mercacc,
@@ -81,6 +81,7 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
   }
   const onNext = new Set(nextDay.map((r) => r.orderNo));
   for (const { order: o, previous, seen } of held.values()) {
+    if (!seen && !previous && o.status === 'PENDING') e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
     if (seen || previous || o.status !== 'SUCCESS') continue;
     const next = late(o.createdAt) && onNext.has(o.orderNo);
     if (next) {
