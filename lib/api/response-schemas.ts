@@ -96,7 +96,7 @@ export const BillResponseSchema = z
         tranamt: yuan,
         attach: z.string(),
       }),
-    ).describe('one page (limit rows) of the download'),
+    ).describe('one page of the download: limit rows, or fewer when they would pass 1 MB of JSON (rows far longer than the spec allows); follow next_cursor'),
     next_cursor: z.string().nullable().describe('the cursor of the next page; null on the last page'),
     reconciliation: z.object({
       matched: z.number().int(),

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { BillRow } from '../platform/types.js';
 import type { BillArchive } from './archive.js';
+import { RowBudget, withinBudget } from './answer-budget.js';
 import { encodeCursor } from './cursor.js';
 import { readCurrent, readRows, reportKeyOf, type DownloadHeader } from './downloads.js';
 import { datePath } from './keys.js';
@@ -68,6 +69,7 @@ export async function readScopedRows(
   scope: MerchantScope,
 ): Promise<{ rows: BillRow[]; next: number | null }> {
   const rows: BillRow[] = [];
+  const budget = new RowBudget();
   const end = Math.min(header.rows, offset + Math.max(SCOPED_SCAN_ROWS, limit));
   let position = offset;
   while (position < end) {
@@ -77,6 +79,8 @@ export async function readScopedRows(
     for (let index = 0; index < read.length; index++) {
       const row = read[index] as BillRow;
       if (!scope.includes(row.mercacc)) continue;
+      // Past the byte budget: this row starts the next page.
+      if (!budget.fits(row)) return { rows, next: position + index };
       rows.push(row);
       if (rows.length === limit) {
         const next = position + index + 1;
@@ -185,7 +189,7 @@ export async function scopedBillPage(context: ScopedViewsContext, header: Downlo
     ({ rows, next } = await readScopedRows(context.archive, header, source.offset, source.limit, scope));
     figures = await scopedFigures(context, header, scope);
   } else {
-    rows = (source.firstRows ?? []).filter((row) => scope.includes(row.mercacc)).slice(0, source.limit);
+    rows = withinBudget((source.firstRows ?? []).filter((row) => scope.includes(row.mercacc)).slice(0, source.limit));
     next = null;
     figures = { count: rows.length, totalFen: rows.reduce((sum, row) => sum + row.amountFen, 0), reconciliation: EMPTY_RECONCILIATION };
   }

@@ -4,6 +4,7 @@
 import type { BillRow } from '../platform/types.js';
 import { chinaDate } from '../protocol/timestamp.js';
 import { CUSTOM_METRICS } from '../observability/names.js';
+import { withinBudget } from './answer-budget.js';
 import { cursorNotOurs, decodeCursor, encodeCursor } from './cursor.js';
 import { CursorStaleError } from './errors.js';
 import { readCurrent, readHeader, readRows, reportKeyOf, type DownloadHeader } from './downloads.js';
@@ -47,7 +48,9 @@ export function createBillService(options: BillServiceOptions): BillService {
     return download(input, firstLimit, readFailed);
   };
 
-  const page = (header: DownloadHeader, rows: BillRow[], offset: number, archived: boolean): BillPage => {
+  const page = (header: DownloadHeader, all: BillRow[], offset: number, archived: boolean): BillPage => {
+    // The rows past the byte budget come on the next page (a cursor needs the stored download: archived).
+    const rows = withinBudget(all);
     const next = offset + rows.length;
     return {
       billDate: header.billDate,
