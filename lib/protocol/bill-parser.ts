@@ -41,6 +41,24 @@ const FIELD_COUNT = 10;
  * (a bill's one line could otherwise grow to the size of the body).
  */
 export const MAX_ROW_CHARS = 8192;
+/**
+ * The longest field of a row (characters), attach apart: 4–40 times the spec's byte lengths (account String(10),
+ * order_no String(32), …; a character may be several bytes where the platform stores GBK), and the longest attach
+ * (String(128) in the spec). What a row holds reaches every answer (pages, reconciliation lists, exceptions), so a
+ * longer field is a corrupt bill, refused here rather than carried into an answer past 6 MB.
+ */
+export const MAX_FIELD_CHARS = 128;
+export const MAX_ATTACH_CHARS = 512;
+/** The wire names of a row's fields before attach, in their order. */
+const FIELD_NAMES = ['trade_time', 'account', 'acctype', 'mercacc', 'out_id', 'order_no', 'trade_type', 'order_status', 'tranamt'] as const;
+
+/** Refuses a row whose field (index in FIELD_NAMES) or attach is longer than its limit. */
+function checkLengths(fields: readonly string[], from: number, attach: string, lineNumber: number): void {
+  for (let i = 1; i <= 7; i++) {
+    if (fields[i + from]!.length > MAX_FIELD_CHARS) throw billCorrupt(`line ${lineNumber} has a ${FIELD_NAMES[i]} longer than ${MAX_FIELD_CHARS} characters`);
+  }
+  if (attach.length > MAX_ATTACH_CHARS) throw billCorrupt(`line ${lineNumber} has an attach longer than ${MAX_ATTACH_CHARS} characters`);
+}
 const FOOTER_PATTERN = /^(\d{1,9})\s*,\s*(-?)(\d{1,13})(?:\.(\d{1,2}))?$/;
 const COMMA = 0x2c;
 const HASH = 0x23;
@@ -231,6 +249,8 @@ export class BillParser {
 
   /** A row matched by USUAL_ROW: its fields as matched, the amount's digits read, the time as the last one's when equal. */
   private usualRow(match: RegExpExecArray, out: BillRow[]): void {
+    // match[3..9] are the fields account … order_status (FIELD_NAMES 1..7), match[11] attach.
+    checkLengths(match, 2, match[11]!, this.lineNumber);
     const day = match[1]!;
     const clock = match[2]!;
     let tradeTime = this.usualIso;
@@ -325,13 +345,15 @@ export class BillParser {
       fields[i] = trimmed(line, start, comma);
       start = comma + 1;
     }
+    const attach = line.slice(start);
+    checkLengths(fields, 0, attach, lineNumber);
     let amountFen: number;
     try {
       amountFen = parseAmount(fields[8]!);
     } catch {
       throw billCorrupt(`line ${lineNumber} has a bad amount`);
     }
-    return new ParsedRow(this.tradeTime(fields[0]!, lineNumber), fields[1]!, fields[2]!, fields[3]!, fields[4]!, fields[5]!, fields[6]!, fields[7]!, amountFen, line.slice(start));
+    return new ParsedRow(this.tradeTime(fields[0]!, lineNumber), fields[1]!, fields[2]!, fields[3]!, fields[4]!, fields[5]!, fields[6]!, fields[7]!, amountFen, attach);
   }
 
   private checkFooter(): BillFooter {

@@ -1,12 +1,12 @@
-// Every bill page stays far below 6 MB whatever its rows hold: a bill whose rows are far longer than the spec
-// allows (attach of 7,000 characters, still under the parser's MAX_ROW_CHARS) is paged by bytes as well as by
+// Every bill page stays far below 6 MB whatever its rows hold: a bill whose rows cost far more than the spec's
+// (an attach of 512 control characters, the parser's longest, six JSON bytes each) is paged by bytes as well as by
 // `limit`, each page's rows within ANSWER_ROWS_BYTES, and paging to the end returns every row exactly once, for a
 // caller with every merchant and for one scoped to some.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANSWER_ROWS_BYTES } from '../../lib/bills/answer-budget.js';
+import { ANSWER_ROWS_BYTES, rowBytes } from '../../lib/bills/answer-budget.js';
 import { createDirectoryArchive } from '../../lib/bills/archive.js';
 import { createBillService } from '../../lib/bills/service.js';
 import type { BillService } from '../../lib/bills/service-types.js';
@@ -16,16 +16,17 @@ import type { LedgerStore } from '../../lib/ledger/store.js';
 import { chunksOf } from '../../lib/platform/bill-body.js';
 import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
 import { formatBill } from '../../lib/protocol/bill.js';
+import { MAX_ATTACH_CHARS } from '../../lib/protocol/bill-parser.js';
 
 const DAY = '20261126';
-const ROWS = 600;
+const ROWS = 2000;
 const scope = (...mercacc: string[]): MerchantScope => ({ all: false, mercacc: new Set(mercacc), includes: (m) => mercacc.includes(m) });
 
 const rows: BillRow[] = Array.from({ length: ROWS }, (_, i) => ({
   tradeTime: '2026-11-26T10:00:00+08:00', account: '32718', acctype: '###', mercacc: i % 3 === 0 ? '2001' : '1001',
   outId: `OUT-${i}`, orderNo: `N${String(i).padStart(5, '0')}`, tradeType: '01', orderStatus: '77', amountFen: 100,
-  // Chinese text: three UTF-8 bytes a character, the largest a row's JSON gets without escapes.
-  attach: `食堂${i}`.padEnd(7000, '窗'),
+  // A control character is written \u0001 in JSON: six bytes for one character, the most a character costs.
+  attach: `${i}`.padEnd(MAX_ATTACH_CHARS, '\u0001'),
 }));
 
 let dir: string;
@@ -63,8 +64,10 @@ describe('bill pages within a byte budget', () => {
   it('pages a bill of very long rows by bytes: every page within the budget, every row once, in order', async () => {
     const { orderNos, pages } = await pageThrough();
     expect(orderNos).toEqual(rows.map((row) => row.orderNo));
-    // ~21 KB a row: ~49 rows a page, so the 600 rows take ~13 pages where `limit` alone would give one of 12 MB.
-    expect(pages).toBeGreaterThanOrEqual(Math.ceil((ROWS * 21_000) / ANSWER_ROWS_BYTES));
+    // ~3.3 KB a row: the 2000 rows take at least 6 pages where `limit` alone would give one of ~6.5 MB.
+    const bytes = rows.reduce((sum, row) => sum + rowBytes(row), 0);
+    expect(bytes).toBeGreaterThan(6 * ANSWER_ROWS_BYTES);
+    expect(pages).toBeGreaterThanOrEqual(Math.ceil(bytes / ANSWER_ROWS_BYTES));
   });
 
   it('pages a scoped caller the same way, only its merchants\' rows', async () => {
