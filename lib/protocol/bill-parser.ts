@@ -188,20 +188,20 @@ export class BillParser {
       const at = firstBreakEnd(text);
       if (at < 0) {
         this.carry += text + hold;
-        this.checkCarry();
+        this.checkCarry(hold.length);
         return out;
       }
       this.lines(normalizeBreaks(this.carry + text.slice(0, at)), out);
       text = text.slice(at);
     }
     this.carry = this.lines(normalizeBreaks(text), out) + hold;
-    this.checkCarry();
+    this.checkCarry(hold.length);
     return out;
   }
 
-  /** The line not yet ended: refused once it is longer than any row may be. */
-  private checkCarry(): void {
-    if (this.carry.length > MAX_ROW_CHARS) throw billCorrupt(`line ${this.lineNumber + 1} is longer than ${MAX_ROW_CHARS} characters`);
+  /** The line not yet ended (less the CR held at its end, maybe half a CRLF): refused once longer than any row may be. */
+  private checkCarry(held: number): void {
+    if (this.carry.length - held > MAX_ROW_CHARS) throw billCorrupt(`line ${this.lineNumber + 1} is longer than ${MAX_ROW_CHARS} characters`);
   }
 
   /** The last rows and the footer, after checking the rows agree with it. */

@@ -39,6 +39,13 @@ describe('the longest bill row', () => {
     }
   });
 
+  it('takes a row of exactly MAX_ROW_CHARS whose CRLF is split between chunks (the CR held is not the row\'s)', () => {
+    const parser = new BillParser();
+    expect(parser.push(`${BILL_HEADER}\r\n${rowOf(MAX_ROW_CHARS)}\r`)).toEqual([]);
+    const rows = parser.push(`\n${BILL_FOOTER_HEADER}\r\n1,1.00\r\n`);
+    expect([...rows, ...parser.end().rows]).toHaveLength(1);
+  });
+
   it('refuses a row one character longer, naming its line, on the usual path, the field-by-field path and across chunks', () => {
     for (const size of [Number.MAX_SAFE_INTEGER, 1000, 7]) {
       // A long attach: the usual shape, matched in one go.
