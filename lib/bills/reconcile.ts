@@ -318,10 +318,13 @@ export async function reconcileStream(
 
   // The ledger's side: orders of the day the bill lacks (SUCCESS ones are differences, PENDING ones kept apart).
   const unseen = (at: number): boolean => !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY);
-  const lacking = (at: number): boolean => unseen(at) && held.status(at) === OrderStatus.SUCCESS;
+  // Late orders the bill lacks, SUCCESS or PENDING: the next day's bill may hold them (boundary orders, never a
+  // difference on either day: a PENDING one is judged by that day's run, not kept as unresolved here).
   const late = new Set<string>();
   if (options.nextDayRows) {
-    for (let at = 0; at < held.size; at++) if (lacking(at) && held.flag(at, FLAG_LATE)) late.add(held.orderNo(at));
+    for (let at = 0; at < held.size; at++) {
+      if (unseen(at) && held.flag(at, FLAG_LATE) && (held.status(at) === OrderStatus.SUCCESS || held.status(at) === OrderStatus.PENDING)) late.add(held.orderNo(at));
+    }
   }
   const onNextDay = new Set<string>();
   if (late.size > 0 && options.nextDayRows) {
@@ -336,7 +339,7 @@ export async function reconcileStream(
     if (status === OrderStatus.PENDING) {
       // The one allocation of this walk, for PENDING orders only (few).
       const { orderNo, mercacc } = held.record(at);
-      result.pendingWithoutRow.push({ orderNo, mercacc });
+      if (!onNextDay.has(orderNo)) result.pendingWithoutRow.push({ orderNo, mercacc });
       continue;
     }
     if (status !== OrderStatus.SUCCESS) continue;

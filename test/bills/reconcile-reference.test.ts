@@ -81,7 +81,8 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
   }
   const onNext = new Set(nextDay.map((r) => r.orderNo));
   for (const { order: o, previous, seen } of held.values()) {
-    if (!seen && !previous && o.status === 'PENDING') e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
+    // A late PENDING order the next day's bill holds is a boundary order: that day's to judge, not kept apart here.
+    if (!seen && !previous && o.status === 'PENDING' && !(late(o.createdAt) && onNext.has(o.orderNo))) e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
     if (seen || previous || o.status !== 'SUCCESS') continue;
     const next = late(o.createdAt) && onNext.has(o.orderNo);
     if (next) {

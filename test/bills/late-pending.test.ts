@@ -1,0 +1,41 @@
+// A PENDING order created in the day's last 5 minutes that the bill lacks is a boundary order when the next day's
+// bill holds it: judged by that day's run, never kept as unresolved on this one (API.md "Bills", boundary orders);
+// when the next day's bill lacks it too, it is a PENDING order without a row like any other.
+import { describe, expect, it } from 'vitest';
+import { reconcileStream } from '../../lib/bills/reconcile.js';
+import type { DayOrder } from '../../lib/ledger/records.js';
+import type { BillRow } from '../../lib/platform/types.js';
+
+const order = (orderNo: string, createdAt: string): DayOrder =>
+  ({ orderNo, type: 'PAYMENT', status: 'PENDING', account: '1001', acctype: '###', mercacc: '9001', amountFen: 150, createdAt }) as DayOrder;
+const row = (orderNo: string): BillRow => ({
+  tradeTime: '2026-11-27T00:00:30+08:00', account: '1001', acctype: '###', mercacc: '9001', outId: `OUT-${orderNo}`,
+  orderNo, tradeType: '01', orderStatus: '60', amountFen: 150, attach: '',
+});
+
+describe('late PENDING orders the bill lacks', () => {
+  it('reads the next day\'s bill for them, and keeps apart only those it lacks too (and every early one)', async () => {
+    const orders = [
+      order('A-EARLY', '2026-11-26T12:00:00.000+08:00'),
+      order('B-LATE-HELD', '2026-11-26T23:58:00.000+08:00'),
+      order('C-LATE-LACKED', '2026-11-26T23:59:59.000+08:00'),
+    ];
+    let asked = 0;
+    const result = await reconcileStream([], orders, {
+      nextDayRows: async function* () {
+        asked += 1;
+        yield [row('B-LATE-HELD'), row('A-EARLY')];
+      },
+    });
+    expect(asked).toBe(1);
+    expect(result.pendingWithoutRow.map((o) => o.orderNo)).toEqual(['A-EARLY', 'C-LATE-LACKED']);
+    // Not differences either way, and not settling work of this day.
+    expect(result.counts).toMatchObject({ missingRemote: 0, nextDay: 0, unresolved: 0 });
+    expect(result.unresolved).toEqual([]);
+  });
+
+  it('without the next day\'s bill (none read), every PENDING order the bill lacks is kept apart', async () => {
+    const result = await reconcileStream([], [order('B-LATE', '2026-11-26T23:58:00.000+08:00')]);
+    expect(result.pendingWithoutRow.map((o) => o.orderNo)).toEqual(['B-LATE']);
+  });
+});
