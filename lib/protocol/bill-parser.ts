@@ -249,8 +249,9 @@ export class BillParser {
 
   /** A row matched by USUAL_ROW: its fields as matched, the amount's digits read, the time as the last one's when equal. */
   private usualRow(match: RegExpExecArray, out: BillRow[]): void {
-    // match[3..9] are the fields account … order_status (FIELD_NAMES 1..7), match[11] attach.
-    checkLengths(match, 2, match[11]!, this.lineNumber);
+    // match[3..9] are the fields account … order_status (FIELD_NAMES 1..7), match[11] attach. A line no longer than
+    // the field limit holds no field past it (nearly every row): nothing to look at.
+    if (match[0].length > MAX_FIELD_CHARS) checkLengths(match, 2, match[11]!, this.lineNumber);
     const day = match[1]!;
     const clock = match[2]!;
     let tradeTime = this.usualIso;
@@ -346,7 +347,7 @@ export class BillParser {
       start = comma + 1;
     }
     const attach = line.slice(start);
-    checkLengths(fields, 0, attach, lineNumber);
+    if (line.length > MAX_FIELD_CHARS) checkLengths(fields, 0, attach, lineNumber);
     let amountFen: number;
     try {
       amountFen = parseAmount(fields[8]!);
