@@ -250,32 +250,16 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
       const rowless = result.pendingWithoutRow;
       const asked = [...result.unresolved, ...(rowless ?? [])].map((order) => order.orderNo);
       const stillPending = options.pendingNow && asked.length > 0 ? await options.pendingNow(asked) : undefined;
-      for (const order of result.unresolved) {
-        if (stillPending && !stillPending.has(order.orderNo)) continue;
-        unresolved.add(order.orderNo);
-        await enqueue({
-          billDate,
-          orderNo: order.orderNo,
-          kind: ExceptionKind.UNRESOLVED_PENDING,
-          ledger: OrderStatus.PENDING,
-          bill: order.billStatus,
-          mercacc: differing.get(order.orderNo) ?? [],
-        });
-      }
-      for (const order of rowless ?? []) {
+      /** An unresolved_pending for an order still PENDING now (and not kept already by this run). */
+      const keep = async (orderNo: string, bill: string, mercacc: string[]): Promise<void> => {
         // Settled (or failed) since the bill was read, by the settler or this download: nothing to keep.
-        if ((stillPending && !stillPending.has(order.orderNo)) || unresolved.has(order.orderNo)) continue;
-        unresolved.add(order.orderNo);
-        await enqueue({
-          billDate,
-          orderNo: order.orderNo,
-          kind: ExceptionKind.UNRESOLVED_PENDING,
-          ledger: OrderStatus.PENDING,
-          bill: NONE,
-          // No report line: the ledger order's merchant account scopes it.
-          mercacc: [own(order.mercacc)],
-        });
-      }
+        if ((stillPending && !stillPending.has(orderNo)) || unresolved.has(orderNo)) return;
+        unresolved.add(orderNo);
+        await enqueue({ billDate, orderNo, kind: ExceptionKind.UNRESOLVED_PENDING, ledger: OrderStatus.PENDING, bill, mercacc });
+      };
+      for (const order of result.unresolved) await keep(order.orderNo, order.billStatus, differing.get(order.orderNo) ?? []);
+      // No report line for these: the ledger order's merchant account scopes them.
+      for (const order of rowless ?? []) await keep(order.orderNo, NONE, [own(order.mercacc)]);
       await flush();
       while (batches.size > 0) await Promise.all(batches);
       if (failure !== undefined) throw failure;

@@ -10,6 +10,7 @@ import { loadConfig } from '../../lib/config.js';
 import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
 import { setMetricsOutput } from '../../lib/observability/metrics.js';
 import { manualClock, sandboxCall, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { callerRequest, type CallerAnswer } from '../support/local-http.js';
 
 const CALLERS = {
   callers: [
@@ -28,20 +29,8 @@ let server: LocalServer;
 let dataRoot: string;
 const metrics: string[] = [];
 
-interface Answer {
-  readonly status: number;
-  readonly body: any;
-}
-
-async function http(method: string, path: string, caller: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-onecard-caller': caller },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
+type Answer = CallerAnswer;
+const http = (method: string, path: string, caller: string, body?: unknown): Promise<Answer> => callerRequest(server.url, method, path, caller, body);
 
 const list = (caller: string, query = ''): Promise<Answer> => http('GET', `/v1/reconciliation/exceptions${query}`, caller);
 const acknowledge = (caller: string, id: string, body: unknown): Promise<Answer> =>

@@ -2,13 +2,10 @@
 // through the local server and the sandbox: a bill that is not final opens nothing and pay.queries nothing; the final
 // bill opens one unresolved_pending (bill "(none)") that only its merchant's caller sees; a re-run finds it again
 // without a second; once the settler has made it FAILED, the next run resolves it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
-import { startLocalServer, type LocalServer } from '../../lib/local/stack.js';
-import { manualClock, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
+import { manualClock } from '../support/sandbox.js';
+import { callerRequest, useLocalHttp, type CallerAnswer } from '../support/local-http.js';
 
 const CALLERS = {
   callers: [
@@ -23,52 +20,27 @@ const DAY = '20260309';
 const PAY = 'synjones.onecard.gdccard.pay';
 const PAY_QUERY = 'synjones.onecard.pay.query';
 const clock = manualClock(china('2026-03-09T12:00:00'));
-let sandbox: TestSandbox;
-let server: LocalServer;
-let dataRoot: string;
 
-interface Answer {
-  readonly status: number;
-  readonly body: any;
-}
-
-async function http(method: string, path: string, caller: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-onecard-caller': caller },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
+type Answer = CallerAnswer;
+const http = (method: string, path: string, caller: string, body?: unknown): Promise<Answer> => callerRequest(rig.server.url, method, path, caller, body);
 
 const list = (caller: string, query = ''): Promise<Answer> => http('GET', `/v1/reconciliation/exceptions${query}`, caller);
-const queries = (): number => sandbox.state.calls.filter((call) => call.method === PAY_QUERY).length;
+const queries = (): number => rig.sandbox.state.calls.filter((call) => call.method === PAY_QUERY).length;
 
-beforeAll(async () => {
-  dataRoot = await mkdtemp(join(tmpdir(), 'onecard-pending-without-row-'));
-  const callersFile = join(dataRoot, 'callers.json');
-  await writeFile(callersFile, JSON.stringify(CALLERS));
-  sandbox = await startTestSandbox({ minTokenIntervalMs: 0, now: clock.now, logger: () => undefined });
-  server = await startLocalServer({
-    port: 0,
-    sandbox,
-    dataDir: join(dataRoot, 'data'),
-    logSink: () => undefined,
-    config: { ...loadConfig({}), callersFile, platformTimeoutMs: 1_000 },
-    runtime: { now: clock.now, tokenOptions: { minIssueIntervalMs: 0 } },
-  });
-  expect((await http('POST', '/v1/payments', 'canteen', { order_no: 'pr-ok', account: '32718', tranamt: '1.00', mercacc: '1001' })).status).toBe(200);
-  // Not processed by the platform, and an answer the gateway cannot read: PENDING in the ledger, absent from the bill.
-  sandbox.faults.inject({ type: 'gbkText' }, { methods: [PAY] });
-  const lost = await http('POST', '/v1/payments', 'canteen', { order_no: 'pr-lost', account: '32718', tranamt: '2.00', mercacc: '1001' });
-  expect(lost).toMatchObject({ status: 202, body: { status: 'PENDING' } });
-  expect(sandbox.state.order('pr-lost')).toBeUndefined();
-}, 60_000);
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-  if (dataRoot) await rm(dataRoot, { recursive: true, force: true });
+const rig = useLocalHttp({
+  prefix: 'onecard-pending-without-row-',
+  callers: CALLERS,
+  dataDir: 'data',
+  sandbox: { minTokenIntervalMs: 0, now: clock.now },
+  server: { config: { ...loadConfig({}), platformTimeoutMs: 1_000 }, runtime: { now: clock.now, tokenOptions: { minIssueIntervalMs: 0 } } },
+  async setup() {
+    expect((await http('POST', '/v1/payments', 'canteen', { order_no: 'pr-ok', account: '32718', tranamt: '1.00', mercacc: '1001' })).status).toBe(200);
+    // Not processed by the platform, and an answer the gateway cannot read: PENDING in the ledger, absent from the bill.
+    rig.sandbox.faults.inject({ type: 'gbkText' }, { methods: [PAY] });
+    const lost = await http('POST', '/v1/payments', 'canteen', { order_no: 'pr-lost', account: '32718', tranamt: '2.00', mercacc: '1001' });
+    expect(lost).toMatchObject({ status: 202, body: { status: 'PENDING' } });
+    expect(rig.sandbox.state.order('pr-lost')).toBeUndefined();
+  },
 });
 
 describe('a PENDING order the final bill lacks, over HTTP', () => {
@@ -106,7 +78,7 @@ describe('a PENDING order the final bill lacks, over HTTP', () => {
 
   it('a re-run finds it again without a second; once the settler has made it FAILED, the next run resolves it', async () => {
     clock.set(china('2026-03-10T09:00:00'));
-    await server.invoke('down-bill', { kind: 'daily-bill', bill_date: DAY });
+    await rig.server.invoke('down-bill', { kind: 'daily-bill', bill_date: DAY });
     const [again, ...more] = (await list('finance')).body.exceptions;
     expect(more).toEqual([]);
     expect(again).toMatchObject({ order_no: 'pr-lost', first_seen: '2026-03-10T04:00:00.000+08:00', last_seen: '2026-03-10T09:00:00.000+08:00' });
@@ -116,11 +88,11 @@ describe('a PENDING order the final bill lacks, over HTTP', () => {
 
     // pay.query: the platform has no such order, so the settler makes it FAILED.
     clock.set(china('2026-03-10T09:30:00'));
-    await server.invoke('pay-query', { kind: 'settle-pending' });
+    await rig.server.invoke('pay-query', { kind: 'settle-pending' });
     expect((await http('GET', '/v1/payments/pr-lost', 'canteen')).body).toMatchObject({ status: 'FAILED' });
 
     clock.set(china('2026-03-10T10:00:00'));
-    await server.invoke('down-bill', { kind: 'daily-bill', bill_date: DAY });
+    await rig.server.invoke('down-bill', { kind: 'daily-bill', bill_date: DAY });
     expect((await list('finance')).body.exceptions).toEqual([]);
     expect((await list('finance', '?status=acknowledged')).body.exceptions).toEqual([]);
     const resolved = (await list('canteen', '?status=resolved')).body.exceptions;

@@ -91,3 +91,21 @@ export async function payPastGateway(sandbox: TestSandbox, order: { readonly ord
   const answer = await sandboxCall(sandbox, 'pay', { account: '32718', acctype: '###', remark: '', attach: '', ...order }, { accessToken: token });
   if (answer.root?.retcode !== '0') throw new Error(`the payment past the gateway was refused: ${JSON.stringify(answer.root ?? answer.envelope)}`);
 }
+
+/** An answer of the local server: its status and JSON body (undefined when empty). */
+export interface CallerAnswer {
+  readonly status: number;
+  /** Read freely by the tests (any: an answer's shape is what they assert). */
+  readonly body: any;
+}
+
+/** `method path` on the local server at `baseUrl` as the named caller (x-onecard-caller), with a JSON body if given. */
+export async function callerRequest(baseUrl: string, method: string, path: string, caller: string, body?: unknown): Promise<CallerAnswer> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-onecard-caller': caller },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+}
