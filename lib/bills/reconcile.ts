@@ -323,7 +323,7 @@ export async function reconcileStream(
   const late = new Set<string>();
   if (options.nextDayRows) {
     for (let at = 0; at < held.size; at++) {
-      if (unseen(at) && held.flag(at, FLAG_LATE) && (held.status(at) === OrderStatus.SUCCESS || held.status(at) === OrderStatus.PENDING)) late.add(held.orderNo(at));
+      if (unseen(at) && held.flag(at, FLAG_LATE) && held.status(at) !== OrderStatus.FAILED) late.add(held.orderNo(at));
     }
   }
   const onNextDay = new Set<string>();

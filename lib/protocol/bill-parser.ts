@@ -67,6 +67,9 @@ export function billCorrupt(reason: string): GarbledResponseError {
   return new GarbledResponseError(`bill is corrupt: ${reason}`);
 }
 
+/** A line or row past MAX_ROW_CHARS (`what`: "line 7", "the row of line 7"). */
+const tooLong = (what: string): GarbledResponseError => billCorrupt(`${what} is longer than ${MAX_ROW_CHARS} characters`);
+
 /** A line that trim() empties; the common first characters are answered without trimming. */
 function isBlank(line: string): boolean {
   if (line.length === 0) return true;
@@ -201,7 +204,7 @@ export class BillParser {
 
   /** The line not yet ended (less the CR held at its end, maybe half a CRLF): refused once longer than any row may be. */
   private checkCarry(held: number): void {
-    if (this.carry.length - held > MAX_ROW_CHARS) throw billCorrupt(`line ${this.lineNumber + 1} is longer than ${MAX_ROW_CHARS} characters`);
+    if (this.carry.length - held > MAX_ROW_CHARS) throw tooLong(`line ${this.lineNumber + 1}`);
   }
 
   /** The last rows and the footer, after checking the rows agree with it. */
@@ -231,7 +234,7 @@ export class BillParser {
         if (match !== null) {
           // What line() and then closePending() do for this line, with nothing to trim or check but the time.
           this.lineNumber += 1;
-          if (usual.lastIndex - start > MAX_ROW_CHARS + 1) throw billCorrupt(`line ${this.lineNumber} is longer than ${MAX_ROW_CHARS} characters`);
+          if (usual.lastIndex - start > MAX_ROW_CHARS + 1) throw tooLong(`line ${this.lineNumber}`);
           this.closePending(out);
           this.sawContent = true;
           this.usualRow(match, out);
@@ -274,7 +277,7 @@ export class BillParser {
 
   private line(raw: string, out: BillRow[]): void {
     this.lineNumber += 1;
-    if (raw.length > MAX_ROW_CHARS) throw billCorrupt(`line ${this.lineNumber} is longer than ${MAX_ROW_CHARS} characters`);
+    if (raw.length > MAX_ROW_CHARS) throw tooLong(`line ${this.lineNumber}`);
     if (isBlank(raw)) return;
     if (this.footer) throw billCorrupt(`unexpected content after the footer on line ${this.lineNumber}`);
     if (this.footerMarkerLine) {
@@ -285,7 +288,7 @@ export class BillParser {
     if (first === COMMA) {
       if (this.pending === undefined) throw billCorrupt(`line ${this.lineNumber} continues a row that does not exist`);
       this.pending += raw;
-      if (this.pending.length > MAX_ROW_CHARS) throw billCorrupt(`the row of line ${this.pendingLine} is longer than ${MAX_ROW_CHARS} characters`);
+      if (this.pending.length > MAX_ROW_CHARS) throw tooLong(`the row of line ${this.pendingLine}`);
       return;
     }
     this.closePending(out);
