@@ -201,10 +201,11 @@ function fakeDynamoStore(rows: number): Pick<LedgerStore, 'listDayOrders'> {
           served += 1;
           if (items.length === (input.Limit ?? 1000)) break;
         }
-        // Flat strings, as the SDK's JSON.parse makes them: a template literal's string is flattened by its first read.
-        for (const item of items) for (const key in item) item[key]!.S?.charCodeAt(0);
-        const last = items[items.length - 1];
-        return next.done || !last ? { Items: items } : { Items: items, LastEvaluatedKey: { order_no: last.order_no!, n: { N: String(served) } } };
+        // Through JSON, as the SDK hands a page over: its strings are JSON.parse's sequential ones (a template
+        // literal's string stays a cons string even once flattened, each read of it one indirection more).
+        const page = JSON.parse(JSON.stringify(items)) as Record<string, AttributeValue>[];
+        const last = page[page.length - 1];
+        return next.done || !last ? { Items: page } : { Items: page, LastEvaluatedKey: { order_no: last.order_no!, n: { N: String(served) } } };
       } finally {
         const cpu = process.cpuUsage(cpuStart);
         harness.ms += performance.now() - start;
