@@ -243,10 +243,9 @@ export async function reconcileStream(
     write(line(row, 'mismatched', entry.field, entry.ledger, entry.bill));
   };
 
-  const judge = (row: BillRow): void => {
+  const judge = (row: BillRow, at: number): void => {
     result.rows += 1;
     const orderNo = row.orderNo;
-    const at = held.slot(orderNo);
     const paid = isPaid(row.orderStatus);
     if (at < 0) {
       if (withoutOrder.has(orderNo)) {
@@ -309,9 +308,15 @@ export async function reconcileStream(
     }
   };
 
+  // A batch's slots are looked up together (held.slotsOf: their memory reads overlap), then its rows judged.
+  let slots = new Int32Array(1024);
   for await (const item of rows as AsyncIterable<BillRow | readonly BillRow[]>) {
-    if (Array.isArray(item)) for (const row of item as readonly BillRow[]) judge(row);
-    else judge(item as BillRow);
+    if (Array.isArray(item)) {
+      const batch = item as readonly BillRow[];
+      if (slots.length < batch.length) slots = new Int32Array(batch.length);
+      held.slotsOf(batch, slots);
+      for (let i = 0; i < batch.length; i++) judge(batch[i]!, slots[i]!);
+    } else judge(item as BillRow, held.slot((item as BillRow).orderNo));
     if (waits.length > 0) await settle();
   }
   withoutOrder.clear();

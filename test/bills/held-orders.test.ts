@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBoundaryOrder } from '../../lib/bills/boundary.js';
 import { FLAG_LATE, FLAG_PREVIOUS_DAY, HeldOrders } from '../../lib/bills/held-orders.js';
+import { hashOf } from '../../lib/bills/order-hash.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 
 const record = (orderNo: string, over: Partial<LedgerRecord> = {}): LedgerRecord =>
@@ -32,6 +33,47 @@ describe('HeldOrders', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('property: slotsOf answers for a batch what slot answers row by row (added, repeated and unknown order_nos)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 24, unit: 'binary' }), { minLength: 0, maxLength: 2000 }),
+        fc.array(fc.oneof(fc.nat(), fc.string({ minLength: 1, maxLength: 25 })), { maxLength: 1500 }),
+        (orderNos, picks) => {
+          const held = new HeldOrders();
+          orderNos.forEach((orderNo) => held.add(record(orderNo), false));
+          const rows = picks.map((pick) => ({ orderNo: typeof pick === 'number' && orderNos.length > 0 ? orderNos[pick % orderNos.length]! : String(pick) }));
+          const out = new Int32Array(rows.length);
+          held.slotsOf(rows, out);
+          expect([...out]).toEqual(rows.map((row) => held.slot(row.orderNo)));
+          for (let i = 0; i < rows.length; i++) expect(out[i]).toBe(orderNos.indexOf(rows[i]!.orderNo));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('slotsOf tells apart two order_nos of one hash: the first candidate is checked, the other looked up in full', () => {
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const orderNo = `C${i}`;
+      const hash = hashOf(orderNo);
+      const before = seen.get(hash);
+      if (before !== undefined) pair = [before, orderNo];
+      else seen.set(hash, orderNo);
+    }
+    const [first, second] = pair;
+    expect(hashOf(first)).toBe(hashOf(second));
+    const held = new HeldOrders();
+    held.add(record(first), false);
+    const out = new Int32Array(2);
+    held.slotsOf([{ orderNo: second }, { orderNo: first }], out);
+    expect([...out]).toEqual([-1, 0]);
+    held.add(record(second), false);
+    held.slotsOf([{ orderNo: second }, { orderNo: first }], out);
+    expect([...out]).toEqual([1, 0]);
   });
 
   it('property: terms read back and compared alike inline (up to 52 bytes), past it, and two bytes a unit', () => {
