@@ -26,11 +26,19 @@ const pairAt = (text: string, at: number): boolean => isDigit(text, at) && isDig
  * as the start of a comment, so after "2026-11-(6T" the time of day is not part of Date.parse's instant.
  */
 function isLedgerTime(text: string): boolean {
+  return text.length === 29 && isLedgerDate(text) && isLedgerClock(text);
+}
+
+/** "yyyy-MM-ddT", the first 11 characters of the ledger's form. */
+function isLedgerDate(text: string): boolean {
+  return pairAt(text, 0) && pairAt(text, 2) && text.charCodeAt(4) === 45 && pairAt(text, 5) && text.charCodeAt(7) === 45 && pairAt(text, 8) && text.charCodeAt(10) === 84;
+}
+
+/** "HH:mm:ss.SSS+08:00", the last 18 characters of the ledger's form. */
+function isLedgerClock(text: string): boolean {
   return (
-    text.length === 29 && pairAt(text, 0) && pairAt(text, 2) && text.charCodeAt(4) === 45 && pairAt(text, 5) &&
-    text.charCodeAt(7) === 45 && pairAt(text, 8) && text.charCodeAt(10) === 84 && pairAt(text, 11) &&
-    text.charCodeAt(13) === 58 && pairAt(text, 14) && text.charCodeAt(16) === 58 && pairAt(text, 17) && text.charCodeAt(19) === 46 && pairAt(text, 20) && isDigit(text, 22) &&
-    text.endsWith('+08:00')
+    pairAt(text, 11) && text.charCodeAt(13) === 58 && pairAt(text, 14) && text.charCodeAt(16) === 58 && pairAt(text, 17) &&
+    text.charCodeAt(19) === 46 && pairAt(text, 20) && isDigit(text, 22) && text.endsWith('+08:00')
   );
 }
 
@@ -41,9 +49,12 @@ function isLedgerTime(text: string): boolean {
  * month 13, a second 60, hour 24, another form) is Date.parse's to answer.
  */
 export function instantOf(text: string): number {
-  if (!isLedgerTime(text)) return Date.parse(text);
-  // A day's orders share their date ("yyyy-MM-ddT"): its midnight is worked out once.
-  if (!text.startsWith(lastDate)) {
+  // A day's orders share their date ("yyyy-MM-ddT"): it is checked and its midnight worked out once (lastDate is
+  // only ever a date that passed isLedgerDate), then only the time of day is checked.
+  if (text.length === 29 && text.startsWith(lastDate)) {
+    if (!isLedgerClock(text)) return Date.parse(text);
+  } else {
+    if (!isLedgerTime(text)) return Date.parse(text);
     lastDate = text.slice(0, 11);
     lastMidnight = Date.parse(`${lastDate}00:00:00.000+08:00`);
   }

@@ -212,6 +212,17 @@ describe('instantOf', () => {
       }),
       { numRuns: 2000 },
     );
+    // One date for every text of a run (the date checked once, then only the time of day): its clocks mutated.
+    const clock = fc
+      .tuple(two, sep(':'), two, sep(':'), two, sep('.'), fc.constantFrom('000', '999', '5a0', '12/'), fc.constantFrom('+08:00', '+08:0x', 'Z00000', '+09:00'))
+      .map((parts) => parts.join(''));
+    const date = fc.tuple(fc.constantFrom('2026', '2024', '2o26'), sep('-'), two, sep('-'), two, sep('T')).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(date, fc.array(clock, { minLength: 1, maxLength: 6 }), (day, clocks) => {
+        for (const text of [`${day}10:00:00.000+08:00`, ...clocks.map((c) => `${day}${c}`)]) expect(Object.is(instantOf(text), Date.parse(text)), text).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
     for (const text of ['2026-13-01T00:00:00.000+08:00', '2026-11-26T10:00:60.000+08:00', '2026-11-26T1/:00:00.000+08:00', '2026-11-26T10x00y00.000+08:00']) {
       expect(instantOf(text), text).toBeNaN();
     }
