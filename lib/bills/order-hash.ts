@@ -1,10 +1,16 @@
 // The held orders' hash table helpers (held-orders.ts): the order_no hash, and (hash, slot) pairs sorted by their
 // home entry so that a day's orders are placed in the table in one sweep.
 
-/** FNV-1a, then murmur3's finaliser: order_nos differ in their last digits, and the table uses the low bits. */
+/**
+ * FNV-1a over pairs of code units (one multiply per two: the multiplies chain, so this halves the hash's latency),
+ * then murmur3's finaliser: order_nos differ in their last digits, and the table uses the low bits.
+ */
 export function hashOf(text: string): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  const length = text.length;
+  let i = 0;
+  for (; i + 1 < length; i += 2) hash = Math.imul(hash ^ (text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)), 0x01000193);
+  if (i < length) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;
