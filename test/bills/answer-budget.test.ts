@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER_ROWS_BYTES, rowBytes } from '../../lib/bills/answer-budget.js';
 import { createDirectoryArchive } from '../../lib/bills/archive.js';
@@ -15,6 +16,7 @@ import type { PaymentService } from '../../lib/ledger/payments.js';
 import type { LedgerStore } from '../../lib/ledger/store.js';
 import { chunksOf } from '../../lib/platform/bill-body.js';
 import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
+import { billRowJson } from '../../lib/presenters/bill.js';
 import { formatBill } from '../../lib/protocol/bill.js';
 import { MAX_ATTACH_CHARS } from '../../lib/protocol/bill-parser.js';
 
@@ -61,6 +63,16 @@ async function pageThrough(viewScope?: MerchantScope): Promise<{ orderNos: strin
 }
 
 describe('bill pages within a byte budget', () => {
+  it('property: a row is counted as the bytes it takes in the answer (billRowJson), a comma included', () => {
+    const text = fc.string({ maxLength: 40, unit: fc.constantFrom('a', '\u0001', '"', '\\', 'é', '食', '\ud83d\ude00', '\ud800') });
+    fc.assert(
+      fc.property(fc.record({ tradeTime: text, account: text, acctype: text, mercacc: text, outId: text, orderNo: text, tradeType: text, orderStatus: text, amountFen: fc.integer({ min: -1e12, max: 1e12 }), attach: text }), (row) => {
+        expect(rowBytes(row)).toBe(Buffer.byteLength(JSON.stringify(billRowJson(row))) + 1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('pages a bill of very long rows by bytes: every page within the budget, every row once, in order', async () => {
     const { orderNos, pages } = await pageThrough();
     expect(orderNos).toEqual(rows.map((row) => row.orderNo));
