@@ -10,7 +10,8 @@ const COMMA = 44;
 const QUOTE = 34;
 const CR = 13;
 const LF = 10;
-const MATCHED = ',matched,,,,';
+/** What a matched line holds between trade_type and account, as bytes (read from a typed array, not a string). */
+const MATCHED = Uint8Array.from(',matched,,,,', (c) => c.charCodeAt(0));
 /** Room kept free after each field copied: the separators and line end written between copies without a check. */
 const SLACK = 32;
 
@@ -48,7 +49,7 @@ export class ReportText {
       if (this.copy(row.tradeType, true)) {
         const bytes = this.bytes;
         let at = this.at;
-        for (let i = 0; i < MATCHED.length; i++) bytes[at++] = MATCHED.charCodeAt(i);
+        for (let i = 0; i < MATCHED.length; i++) bytes[at++] = MATCHED[i]!;
         this.at = at;
         if (this.copy(row.account, true)) {
           this.bytes[this.at++] = COMMA;
@@ -110,7 +111,10 @@ export class ReportText {
     let at = this.at;
     for (let i = 0; i < length; i++) {
       const c = text.charCodeAt(i);
-      if (c > 0xff || (field && (c === COMMA || c === QUOTE || c === CR || c === LF))) return false;
+      // Nearly every character is above '"', not a comma and at most U+00FF: only the others are looked at again.
+      if (c <= QUOTE || c === COMMA || c > 0xff) {
+        if (c > 0xff || (field && (c === COMMA || c === QUOTE || c === CR || c === LF))) return false;
+      }
       bytes[at++] = c;
     }
     this.at = at;
