@@ -1,8 +1,8 @@
 // The ledger's side of a day held for the bill's merge, compact: no JS object or string per order. Each order is
 // one 80-byte record (type/status/flags, text lengths, creation second, amount) with its text inline: order_no,
 // out_id, account, acctype and mercacc as Latin-1 bytes (UTF-16 pairs when a character is wider), or, past 52
-// bytes, in 1 MB overflow chunks. An open-addressing table of (hash, slot) pairs finds it, built at the first
-// lookup in one sorted sweep (index()). The bill's rows come in time order, so each lookup lands anywhere; on a VM
+// bytes, in 1 MB overflow chunks. An open-addressing table of tagged slots (4 bytes an entry) finds it, built at the
+// first lookup in one sorted sweep (index()). The bill's rows come in time order, so each lookup lands anywhere; on a VM
 // every random page costs a TLB walk, so a lookup touches two places (its table entry, its record) and nothing
 // else. Record chunks, not doubled arrays, so growing never copies them.
 import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
@@ -37,6 +37,15 @@ const TEXT_CHUNK = 1 << TEXT_BITS;
 /** Longest order_no, out_id or account held (16 bits of the record), and acctype or mercacc (8 bits). */
 const MAX_TEXT = 0xffff;
 const MAX_SHORT = 0xff;
+/** A table entry's parts: the slot + 1 (24 bits), and the hash's top 8 bits (a tag: 255 of 256 other order_nos
+ * met on a probe are passed over without reading their record). */
+const SLOT = 0x00ffffff;
+const TAG = ~SLOT;
+/**
+ * The last slot an entry can name (16,777,214): more orders than that in a day are refused. Unreachable in
+ * practice: at 80 bytes a record they would take 1.3 GB, past down-bill's memory.
+ */
+const MAX_SLOT = SLOT - 1;
 
 const typeIndex = (type: string): number => (type === OrderType.PAYMENT ? 0 : type === OrderType.REFUND ? 1 : -1);
 const statusIndex = (status: string): number =>
@@ -61,10 +70,12 @@ export class HeldOrders {
   private readonly bytes: Uint8Array[] = []; // views of the records' buffers (the inline text)
   private readonly overflow: Uint8Array[] = [];
   private overflowEnd = TEXT_CHUNK; // free offset in the last overflow chunk (none yet)
-  private table: Int32Array = new Int32Array(2 * 4096); // (hash, slot + 1) pairs, slot + 1 = 0: empty
-  /** Slots below this are in the table; the hashes of those from it to size wait in `hashes` (see index()). */
+  /** One int32 an entry: slot + 1 in the low 24 bits (0: empty), the top 8 bits of its hash as a tag. */
+  private table: Int32Array = new Int32Array(4096);
+  /** Slots below this are in the table (see index()). */
   private indexed = 0;
-  private hashes: Int32Array = new Int32Array(4096);
+  /** Each slot's order_no hash, read only when the table is built or grown. */
+  private slotHashes: Int32Array = new Int32Array(4096);
   /** Where text() found a record's text: its bytes and the offset of unit 0 in them. */
   private textBytes: Uint8Array = new Uint8Array(0);
   private textStart = 0;
@@ -75,11 +86,11 @@ export class HeldOrders {
     if (this.indexed !== this.size) this.index();
     const hash = hashOf(orderNo);
     const table = this.table;
-    const mask = (table.length >>> 1) - 1;
+    const mask = table.length - 1;
     for (let at = hash & mask; ; at = (at + 1) & mask) {
-      const entry = table[2 * at + 1]!;
+      const entry = table[at]!;
       if (entry === 0) return -1;
-      if (table[2 * at] === hash && this.isOrderNo(entry - 1, orderNo)) return entry - 1;
+      if (((entry ^ hash) & TAG) === 0 && this.isOrderNo((entry & SLOT) - 1, orderNo)) return (entry & SLOT) - 1;
     }
   }
 
@@ -97,21 +108,21 @@ export class HeldOrders {
     if (this.batchHashes.length < n) this.batchHashes = new Int32Array(Math.max(n, 2 * this.batchHashes.length));
     const hashes = this.batchHashes;
     const table = this.table;
-    const mask = (table.length >>> 1) - 1;
+    const mask = table.length - 1;
     let touched = 0;
     for (let i = 0; i < n; i++) {
       const hash = hashOf(rows[i]!.orderNo);
       hashes[i] = hash;
-      touched |= table[2 * (hash & mask) + 1]!;
+      touched |= table[hash & mask]!;
     }
     for (let i = 0; i < n; i++) {
       const hash = hashes[i]!;
       let candidate = -1;
       for (let at = hash & mask; ; at = (at + 1) & mask) {
-        const entry = table[2 * at + 1]!;
+        const entry = table[at]!;
         if (entry === 0) break;
-        if (table[2 * at] === hash) {
-          candidate = entry - 1;
+        if (((entry ^ hash) & TAG) === 0) {
+          candidate = (entry & SLOT) - 1;
           break;
         }
       }
@@ -122,7 +133,7 @@ export class HeldOrders {
         touched |= ints[base + 1]! | ints[base + RECORD_INTS - 1]!;
       }
     }
-    // A candidate whose order_no differs (another order_no of the same hash) is looked up in full.
+    // A candidate whose order_no differs (another order_no of the same tag) is looked up in full.
     for (let i = 0; i < n; i++) {
       const candidate = out[i]!;
       if (candidate >= 0 && !this.isOrderNo(candidate, rows[i]!.orderNo)) out[i] = this.slot(rows[i]!.orderNo);
@@ -164,9 +175,10 @@ export class HeldOrders {
       throw new Error(`ledger order ${orderNo.slice(0, 64)}… has an order_no, out_id or account over ${MAX_TEXT} characters, or an acctype or mercacc over ${MAX_SHORT}`);
     }
     const at = this.size;
+    if (at > MAX_SLOT) throw new Error(`a day holds at most ${MAX_SLOT + 1} ledger orders`);
     const chunk = at >>> RECORD_BITS;
     if (chunk === this.ints.length) this.newChunk();
-    if (at - this.indexed === this.hashes.length) this.hashes = grown(this.hashes);
+    if (at === this.slotHashes.length) this.slotHashes = grown(this.slotHashes);
     const ints = this.ints[chunk]!;
     const base = (at & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
     const units = orderNo.length + out.length + account.length + acctype.length + mercacc.length;
@@ -179,7 +191,7 @@ export class HeldOrders {
     ints[base + 2] = account.length | (acctype.length << 16) | (mercacc.length << 24);
     ints[base + 3] = Number.isNaN(ms) || ms < 1000 ? NO_TIME : Math.floor(ms / 1000);
     this.amounts[chunk]![(base >>> 1) + 2] = amountFen;
-    this.hashes[at - this.indexed] = hashOf(orderNo);
+    this.slotHashes[at] = hashOf(orderNo);
     this.size += 1;
   }
 
@@ -388,42 +400,24 @@ export class HeldOrders {
    * sorted by home entry first (an LSD radix sort, 8 bits a pass), the writes sweep the table once, in order.
    */
   private index(): void {
-    let entries = this.table.length >>> 1;
+    let entries = this.table.length;
     while (this.size * 2 > entries) entries *= 2;
-    let keys: Int32Array;
-    let slots: Int32Array;
-    const pending = this.size - this.indexed;
-    if (entries !== this.table.length >>> 1) {
-      const old = this.table;
-      this.table = new Int32Array(2 * entries);
-      keys = new Int32Array(this.size);
-      slots = new Int32Array(this.size);
-      let n = 0;
-      for (let index = 0; index < old.length; index += 2) {
-        if (old[index + 1] === 0) continue;
-        keys[n] = old[index]!;
-        slots[n++] = old[index + 1]! - 1;
-      }
-      keys.set(this.hashes.subarray(0, pending), n);
-      for (let i = 0; i < pending; i++) slots[n + i] = this.indexed + i;
-    } else {
-      keys = this.hashes.subarray(0, pending);
-      slots = new Int32Array(pending);
-      for (let i = 0; i < pending; i++) slots[i] = this.indexed + i;
-    }
-    const mask = entries - 1;
-    if (keys.length > 4096) [keys, slots] = sortedByHome(keys, slots, mask);
+    // Grown: every slot placed again in the larger table; else only those added since the last index().
+    const from = entries === this.table.length ? this.indexed : 0;
+    if (from === 0) this.table = new Int32Array(entries);
+    let keys: Int32Array = this.slotHashes.slice(from, this.size);
+    let slots: Int32Array = new Int32Array(keys.length);
+    for (let i = 0; i < slots.length; i++) slots[i] = from + i;
+    if (keys.length > 4096) [keys, slots] = sortedByHome(keys, slots, entries - 1);
     for (let i = 0; i < keys.length; i++) this.place(keys[i]!, slots[i]!);
     this.indexed = this.size;
-    if (this.hashes.length > 4096) this.hashes = new Int32Array(4096);
   }
 
   private place(hash: number, at: number): void {
     const table = this.table;
-    const mask = (table.length >>> 1) - 1;
+    const mask = table.length - 1;
     let index = hash & mask;
-    while (table[2 * index + 1] !== 0) index = (index + 1) & mask;
-    table[2 * index] = hash;
-    table[2 * index + 1] = at + 1;
+    while (table[index] !== 0) index = (index + 1) & mask;
+    table[index] = (hash & TAG) | (at + 1);
   }
 }
