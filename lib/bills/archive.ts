@@ -10,6 +10,13 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConfigurationError } from '../errors.js';
 import { createS3Writer } from './s3-writer.js';
 
+/**
+ * What a local writer takes before its write() waits for the disk. Node's default (16 KB) is less than one of the
+ * pipeline's 64 KB report pieces, so every piece waited for its file write (~0.3 s of a million-row pass spent
+ * waiting); like the S3 writer, which fills a part while the one before uploads, it goes on while the disk catches up.
+ */
+export const DIRECTORY_WRITE_BUFFER = 1 << 20;
+
 export interface PutOptions {
   readonly contentType: string;
   /** Locally, keep what the key held before beside it (`<name>.<stamp>.<ext>`); S3 versioning does this deployed. */
@@ -229,7 +236,7 @@ export function createDirectoryArchive(root: string): BillArchive {
         (opening ??= (async () => {
           await mkdir(dirname(path), { recursive: true });
           if (aborted) throw new Error(`archive writer of ${key} was aborted`);
-          out = createWriteStream(temporary);
+          out = createWriteStream(temporary, { highWaterMark: DIRECTORY_WRITE_BUFFER });
           out.on('error', (error) => {
             failure ??= error;
           });

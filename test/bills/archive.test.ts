@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createDirectoryArchive, createS3Archive, rawKey } from '../../lib/bills/archive.js';
+import { createDirectoryArchive, createS3Archive, DIRECTORY_WRITE_BUFFER, rawKey } from '../../lib/bills/archive.js';
 import { currentKey, DOWNLOAD_FORMAT, publishHeader, readCurrent, type DownloadHeader } from '../../lib/bills/downloads.js';
 
 const dirs: string[] = [];
@@ -102,6 +102,27 @@ describe('directory archive writers', () => {
     for await (const chunk of (await archive.getStream(key))!) streamed += Buffer.from(chunk).toString('latin1');
     expect(Buffer.from(streamed, 'latin1').toString('utf8')).toBe(text);
     expect(await archive.getStream('raw/2026/01/03/ALL.txt')).toBeUndefined();
+  });
+});
+
+describe('directory archive writers, buffered', () => {
+  it('takes pieces of 64 KB up to its buffer without waiting for the disk, then waits', async () => {
+    const archive = createDirectoryArchive(await tempRoot());
+    const writer = archive.openWriter(rawKey('20260104', 'ALL'), { contentType: 'text/plain' });
+    await writer.write('opened\n');
+    const piece = 'x'.repeat(1 << 16);
+    // A write that must wait for the file's write callback loses the race with setImmediate.
+    const waited = async (): Promise<boolean> =>
+      Promise.race([writer.write(piece).then(() => false), new Promise<boolean>((resolve) => setImmediate(() => resolve(true)))]);
+    const pieces = DIRECTORY_WRITE_BUFFER / piece.length - 1;
+    const results: boolean[] = [];
+    for (let i = 0; i < pieces; i++) results.push(await waited());
+    expect(results).toEqual(Array.from({ length: pieces }, () => false));
+    // Past the buffer, writes wait for the disk again (backpressure): at least one of the next few.
+    const later: boolean[] = [];
+    for (let i = 0; i < 4; i++) later.push(await waited());
+    expect(later).toContain(true);
+    await writer.close();
   });
 });
 
