@@ -15,11 +15,10 @@ import type { BillService } from '../../lib/bills/service-types.js';
 import type { DayOrder } from '../../lib/ledger/records.js';
 import type { PaymentService } from '../../lib/ledger/payments.js';
 import type { LedgerStore } from '../../lib/ledger/store.js';
-import { chunksOf } from '../../lib/platform/bill-body.js';
-import type { BillRow, PlatformClient } from '../../lib/platform/types.js';
+import type { BillRow } from '../../lib/platform/types.js';
 import { billJson } from '../../lib/presenters/bill.js';
-import { formatBill } from '../../lib/protocol/bill.js';
 import { MAX_ATTACH_CHARS, MAX_FIELD_CHARS } from '../../lib/protocol/bill-parser.js';
+import { billBody, billRow, platformAnswering } from '../support/bill-fakes.js';
 
 const DAY = '20261126';
 const LIST = RECONCILIATION_LIST_CAP;
@@ -29,10 +28,7 @@ const costly = (i: number, length: number): string => `${i}`.padEnd(length, '\u0
 /** A ledger order_no at the API's limit (32 characters). */
 const ledgerNo = (prefix: string, i: number): string => `${prefix}${String(i).padStart(31, '0')}`;
 
-const row = (over: Partial<BillRow>): BillRow => ({
-  tradeTime: '2026-11-26T10:00:00+08:00', account: '32718', acctype: '###', mercacc: '1001', outId: 'OUT',
-  orderNo: 'X', tradeType: '01', orderStatus: '60', amountFen: 100, attach: '', ...over,
-});
+const row = (over: Partial<BillRow> & Pick<BillRow, 'orderNo'>): BillRow => billRow(over.orderNo, { outId: 'OUT', amountFen: 100, ...over });
 
 const rows: BillRow[] = [];
 // Money moved, no ledger order: missing_local, each order_no 128 costly characters.
@@ -57,8 +53,7 @@ let bills: BillService;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'answer-worst-'));
-  const body = Buffer.from(formatBill(rows), 'utf8');
-  const platform = { downloadBillStream: async () => ({ plain: chunksOf(body, 65536) }) } as unknown as PlatformClient;
+  const platform = platformAnswering([billBody(rows)], 65536);
   const ledger = {
     async *listDayOrders(day: string) {
       if (day === DAY) yield* orders;
