@@ -8,7 +8,7 @@
 import { OrderStatus, OrderType, type DayOrder, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 import { CHINA_OFFSET_MS, instantOf, isBoundaryInstant } from './boundary.js';
-import { grown, hashOf, sortedByHome } from './order-hash.js';
+import { grown, hashOf, indexSlots, SLOT, TAG } from './order-hash.js';
 
 export type HeldRecord = Pick<LedgerRecord, 'orderNo' | 'type' | 'status' | 'account' | 'acctype' | 'mercacc' | 'amountFen' | 'outId'>;
 
@@ -37,10 +37,6 @@ const TEXT_CHUNK = 1 << TEXT_BITS;
 /** Longest order_no, out_id or account held (16 bits of the record), and acctype or mercacc (8 bits). */
 const MAX_TEXT = 0xffff;
 const MAX_SHORT = 0xff;
-/** A table entry's parts: the slot + 1 (24 bits), and the hash's top 8 bits (a tag: 255 of 256 other order_nos
- * met on a probe are passed over without reading their record). */
-const SLOT = 0x00ffffff;
-const TAG = ~SLOT;
 /**
  * The last slot an entry can name (16,777,214): more orders than that in a day are refused. Unreachable in
  * practice: at 80 bytes a record they would take 1.3 GB, past down-bill's memory.
@@ -394,30 +390,9 @@ export class HeldOrders {
     this.bytes.push(new Uint8Array(ints.buffer));
   }
 
-  /**
-   * Puts the slots added since the last lookup into the table, growing it to stay at most half full. Placed one by
-   * one as they come, a day's million orders would each write a random page of the table (a TLB walk on this VM);
-   * sorted by home entry first (an LSD radix sort, 8 bits a pass), the writes sweep the table once, in order.
-   */
+  /** Puts the slots added since the last lookup into the table (indexSlots), grown to stay at most half full. */
   private index(): void {
-    let entries = this.table.length;
-    while (this.size * 2 > entries) entries *= 2;
-    // Grown: every slot placed again in the larger table; else only those added since the last index().
-    const from = entries === this.table.length ? this.indexed : 0;
-    if (from === 0) this.table = new Int32Array(entries);
-    let keys: Int32Array = this.slotHashes.slice(from, this.size);
-    let slots: Int32Array = new Int32Array(keys.length);
-    for (let i = 0; i < slots.length; i++) slots[i] = from + i;
-    if (keys.length > 4096) [keys, slots] = sortedByHome(keys, slots, entries - 1);
-    for (let i = 0; i < keys.length; i++) this.place(keys[i]!, slots[i]!);
+    this.table = indexSlots(this.table, this.slotHashes, this.indexed, this.size);
     this.indexed = this.size;
-  }
-
-  private place(hash: number, at: number): void {
-    const table = this.table;
-    const mask = table.length - 1;
-    let index = hash & mask;
-    while (table[index] !== 0) index = (index + 1) & mask;
-    table[index] = (hash & TAG) | (at + 1);
   }
 }

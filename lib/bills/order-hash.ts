@@ -1,5 +1,10 @@
-// The held orders' hash table helpers (held-orders.ts): the order_no hash, and (hash, slot) pairs sorted by their
-// home entry so that a day's orders are placed in the table in one sweep.
+// The held orders' hash table (held-orders.ts) apart from its lookups: the order_no hash, the entry's form, and the
+// building of the table, (hash, slot) pairs sorted by their home entry so that a day's orders are placed in one sweep.
+
+/** A table entry's parts: the slot + 1 (24 bits; 0: empty), and the hash's top 8 bits (a tag: 255 of 256 other
+ * order_nos met on a probe are passed over without reading their record). */
+export const SLOT = 0x00ffffff;
+export const TAG = ~SLOT;
 
 /**
  * FNV-1a over pairs of code units (one multiply per two: the multiplies chain, so this halves the hash's latency),
@@ -48,4 +53,30 @@ export function sortedByHome(keys: Int32Array, slots: Int32Array, mask: number):
     [fromSlots, toSlots] = [toSlots, fromSlots];
   }
   return [fromKeys, fromSlots];
+}
+
+/**
+ * The table with slots `from` to `size` placed (their hashes in `hashes`), grown first to stay at most half full
+ * (then every slot is placed again). Placed one by one as they come, a day's million orders would each write a
+ * random page of the table (a TLB walk on this VM); sorted by home entry first (an LSD radix sort, 8 bits a pass),
+ * the writes sweep the table once, in order. Returns the table (a new one when grown).
+ */
+export function indexSlots(current: Int32Array, hashes: Int32Array, from: number, size: number): Int32Array {
+  let entries = current.length;
+  while (size * 2 > entries) entries *= 2;
+  // Grown: every slot placed again in the larger table; else only those added since the last time.
+  const first = entries === current.length ? from : 0;
+  const table = first === 0 ? new Int32Array(entries) : current;
+  let keys: Int32Array = hashes.slice(first, size);
+  let slots: Int32Array = new Int32Array(keys.length);
+  for (let i = 0; i < slots.length; i++) slots[i] = first + i;
+  if (keys.length > 4096) [keys, slots] = sortedByHome(keys, slots, entries - 1);
+  const mask = entries - 1;
+  for (let i = 0; i < keys.length; i++) {
+    const hash = keys[i]!;
+    let index = hash & mask;
+    while (table[index] !== 0) index = (index + 1) & mask;
+    table[index] = (hash & TAG) | (slots[i]! + 1);
+  }
+  return table;
 }
