@@ -91,12 +91,15 @@ export class HeldOrders {
   }
 
   /**
-   * slot() for each of a batch of rows, into `out`: the same answers, found in three sweeps so that the batch's
-   * memory reads overlap. Each lookup reads two random places (its table entry, its record), a cache and TLB miss
-   * each; one by one, every miss waits for the one before. Here the first sweep reads every row's table entry, the
-   * second every candidate record, each read independent of the others so the CPU keeps many in flight (a hash
-   * join's group prefetching); the third checks the order_no in what is now cached. The rows' judging then finds
-   * their records cached too.
+   * slot() for each of a batch of rows, into `out`: the same answers, found in sweeps so that the batch's memory
+   * reads overlap. Each lookup reads two random places (its table entry, its record), a cache and TLB miss each;
+   * one by one, every miss waits for the one before. Here every row's hash is worked out first; then one tight
+   * sweep reads every table entry, the probes find each candidate in what is now cached, and another tight sweep
+   * reads every candidate record. In those two sweeps each read is independent of the others and little else
+   * runs between them, so the CPU keeps many in flight (a hash join's group prefetching). With the hashing in
+   * the table's sweep, a million lookups took ~1.4× as long: its instructions fill the reorder window, so fewer
+   * misses overlap. The last sweep checks the order_no in what is cached, and the rows' judging finds their
+   * records cached too.
    */
   slotsOf(rows: readonly { readonly orderNo: string }[], out: Int32Array): void {
     if (this.indexed !== this.size) this.index();
@@ -106,11 +109,8 @@ export class HeldOrders {
     const table = this.table;
     const mask = table.length - 1;
     let touched = 0;
-    for (let i = 0; i < n; i++) {
-      const hash = hashOf(rows[i]!.orderNo);
-      hashes[i] = hash;
-      touched |= table[hash & mask]!;
-    }
+    for (let i = 0; i < n; i++) hashes[i] = hashOf(rows[i]!.orderNo);
+    for (let i = 0; i < n; i++) touched |= table[hashes[i]! & mask]!;
     for (let i = 0; i < n; i++) {
       const hash = hashes[i]!;
       let candidate = -1;
@@ -123,8 +123,12 @@ export class HeldOrders {
         }
       }
       out[i] = candidate;
+    }
+    const chunks = this.ints;
+    for (let i = 0; i < n; i++) {
+      const candidate = out[i]!;
       if (candidate >= 0) {
-        const ints = this.ints[candidate >>> RECORD_BITS]!;
+        const ints = chunks[candidate >>> RECORD_BITS]!;
         const base = (candidate & (RECORDS_PER_CHUNK - 1)) * RECORD_INTS;
         touched |= ints[base + 1]! | ints[base + RECORD_INTS - 1]!;
       }
