@@ -229,6 +229,11 @@ interface ChildResult {
   readonly desMode: DesEcbMode;
   /** Collections in the timed span (scavenges and mark-compacts) and their pauses: a GC regression shows here first. */
   readonly gc?: GcCounts;
+  /**
+   * CPU time the hypervisor gave other guests while this run was timed, both cores together (/proc/stat's steal
+   * column): on this shared VM a run that lost much of it is slow for reasons outside the code. Absent off Linux.
+   */
+  readonly stealMs?: number;
 }
 
 interface GcCounts {
@@ -256,6 +261,16 @@ function gcCounter(): { stop(): Promise<GcCounts> } {
       };
     },
   };
+}
+
+/** The machine's steal time so far in ms (/proc/stat's `cpu` line, 8th value, in USER_HZ ticks of 10 ms), or undefined. */
+function stealMs(): number | undefined {
+  try {
+    const ticks = Number(readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/)[8]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -295,6 +310,7 @@ async function measured(run: () => Promise<{ rows: number; check?: string }>): P
     : setInterval(() => {
         peak = Math.max(peak, process.memoryUsage.rss());
       }, 2);
+  const stealStart = stealMs();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   harness.ms = 0;
@@ -304,11 +320,13 @@ async function measured(run: () => Promise<{ rows: number; check?: string }>): P
   const cpu = process.cpuUsage(cpuStart);
   const ms = performance.now() - start - harness.ms;
   const cpuMs = (cpu.user + cpu.system) / 1000 - harness.cpuMs;
+  const stealEnd = stealMs();
+  const stolen = stealStart === undefined || stealEnd === undefined ? undefined : stealEnd - stealStart;
   if (sampler) clearInterval(sampler);
   const counts = await collections.stop();
   peak = Math.max(peak, process.memoryUsage.rss(), sampler ? 0 : (kernel.read() ?? 0));
   const mb = (bytes: number): number => Math.round(bytes / (1 << 20));
-  return { ms, cpuMs, rows: outcome.rows, peakRssMb: mb(peak - baseline), baselineRssMb: mb(baseline), desMode: desEcbMode(), gc: counts, ...(outcome.check ? { check: outcome.check } : {}) };
+  return { ms, cpuMs, rows: outcome.rows, peakRssMb: mb(peak - baseline), baselineRssMb: mb(baseline), desMode: desEcbMode(), gc: counts, ...(stolen === undefined ? {} : { stealMs: stolen }), ...(outcome.check ? { check: outcome.check } : {}) };
 }
 
 /**
@@ -419,7 +437,7 @@ const ROUNDS = Math.max(1, Number(process.env.BILL_BENCH_ROUNDS ?? 3));
 
 /**
  * The run of median wall time, its peak RSS the largest of all runs (memory is sized from the worst), its check
- * the first failed one if any, and the spread of the wall times.
+ * the first failed one if any, and the spread of the wall times (with the host steal of each run).
  */
 function medianRun(runs: readonly ChildResult[]): ChildResult & { spread?: string } {
   const sorted = [...runs].sort((a, b) => a.ms - b.ms);
@@ -431,7 +449,9 @@ function medianRun(runs: readonly ChildResult[]): ChildResult & { spread?: strin
     ...median,
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
     ...(failed ? { check: failed.check ?? 'no check' } : {}),
-    spread: `median of ${runs.length}: ${sorted.map((r) => r.ms.toFixed(0)).join(' / ')} ms`,
+    spread:
+      `median of ${runs.length}: ${sorted.map((r) => r.ms.toFixed(0)).join(' / ')} ms` +
+      (sorted.every((r) => r.stealMs !== undefined) ? `; host steal ${sorted.map((r) => r.stealMs).join(' / ')} ms` : ''),
   };
 }
 
