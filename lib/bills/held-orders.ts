@@ -92,14 +92,10 @@ export class HeldOrders {
 
   /**
    * slot() for each of a batch of rows, into `out`: the same answers, found in sweeps so that the batch's memory
-   * reads overlap. Each lookup reads two random places (its table entry, its record), a cache and TLB miss each;
-   * one by one, every miss waits for the one before. Here every row's hash is worked out first; then one tight
-   * sweep reads every table entry, the probes find each candidate in what is now cached, and another tight sweep
-   * reads every candidate record. In those two sweeps each read is independent of the others and little else
-   * runs between them, so the CPU keeps many in flight (a hash join's group prefetching). With the hashing in
-   * the table's sweep, a million lookups took ~1.4× as long: its instructions fill the reorder window, so fewer
-   * misses overlap. The last sweep checks the order_no in what is cached, and the rows' judging finds their
-   * records cached too.
+   * reads overlap. Each lookup reads two random places (its table entry, its record), a cache and TLB miss each.
+   * The hashes come first; then one tight sweep reads every table entry and another every candidate record, each
+   * read independent of the rest, so the CPU keeps many in flight (a hash join's group prefetching; hashing inside
+   * the table's sweep filled the reorder window: ~1.4× slower). The last sweep checks each order_no in cache.
    */
   slotsOf(rows: readonly { readonly orderNo: string }[], out: Int32Array): void {
     if (this.indexed !== this.size) this.index();
