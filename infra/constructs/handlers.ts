@@ -116,8 +116,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     timeoutSeconds: 40,
     sizingReason: 'same shape as pay (money call + ledger writes on the refund and its original payment)',
     tokenTable: 'read-write',
-    // createPending of the refund, reserve/complete/release on the original payment, settle, withdraw.
-    ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    // The refund and its original read in one BatchGetItem (lib/ledger/refunds.ts), createPending of the refund,
+    // reserve/complete/release on the original payment, settle, withdraw.
+    ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     ledgerIndexes: [],
     bucketPrefixes: [],
     bucketReads: [],
