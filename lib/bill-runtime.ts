@@ -23,7 +23,7 @@ export function getBillService(defaultArchive: (config: GatewayConfig) => BillAr
       finalAfterMinutes: runtime.config.billFinalAfterMinutes,
       now: runtime.now,
       onMismatch: runtime.reportMismatch,
-      settleReserveMs: runtime.timings.settleReserveMs,
+      settleReserveMs: runtime.timings.billSettleReserveMs,
       // A final bill's reconciliation keeps its differences as exceptions (lib/reconciliation).
       reportConsumers: exceptionConsumers({
         startFeed: async (billDate, pendingNow, run) => (await getReconciliationService(scope)).startFeed(billDate, pendingNow, run),

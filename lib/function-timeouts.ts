@@ -5,6 +5,14 @@
 export const BILL_FUNCTION_TIMEOUT_SECONDS = 300;
 
 /**
+ * pay's and refund's Lambda timeout (infra/constructs/handlers.ts): one money call at its longest (lib/timings.ts
+ * callMs, a slow token read included: 71 s at the largest platform timeout) and its ledger writes. API Gateway
+ * answers at 29 s; the function goes on to record the outcome, or to withdraw an order the platform never saw.
+ * test/timings/functions.test.ts holds it above callMs + MARGIN_MS at the default and the largest platform timeout.
+ */
+export const MONEY_FUNCTION_TIMEOUT_SECONDS = 80;
+
+/**
  * How long API Gateway waits for a function's answer on a route (the REST API's integration timeout, 29 s
  * unless a quota raise), whatever the function's own timeout: a route's work must end before it.
  */

@@ -18,7 +18,8 @@
 //   in its timeout, each of the BILL_DOWNLOADS_PER_RUN downloads a run may make with its S sends and a body
 //   stalled one idle bound, then MARGIN_MS to drop the writers and answer) must end inside its Lambda timeout;
 //   that bounds T from above (MAX_PLATFORM_TIMEOUT_MS, found from these same formulas, so the bound follows any
-//   change to them). Its settlement asks pay.query only while settleReserveMs is left, so it adds no time.
+//   change to them). Its settlement starts a pay.query batch only while billSettleReserveMs is left (one whole
+//   call, a slow token read included, and MARGIN_MS to store the download), so it adds no time.
 import { ConfigurationError } from './errors.js';
 import { BILL_FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
 import { MAX_SENDS_PER_CALL, TOKEN_CALL_SENDS } from './platform/sends.js';
@@ -73,6 +74,12 @@ export interface Timings {
    */
   readonly settleReserveMs: number;
   /**
+   * down-bill's settlement (lib/bills/download-pass.ts) starts no pay.query batch with less than this left: one
+   * whole call (callMs, a slow token read included) and MARGIN_MS to store the download. Unlike the settler's run,
+   * a down-bill run cut off mid-batch loses more than its orders' settling: the download it was about to store.
+   */
+  readonly billSettleReserveMs: number;
+  /**
    * The longest a streamed bill body may go without a byte (each wait for the next chunk): one T. Every
    * streaming transport fails a longer wait as PlatformTimeoutError (lib/platform/transport.ts), so the bill
    * service drops its writers while the function still runs.
@@ -119,6 +126,7 @@ function formulas(t: number, s: number): Timings {
     notFoundGraceMs: callMs + t + MARGIN_MS,
     settleOlderThanMs: callMs,
     settleReserveMs: s * t + MARGIN_MS,
+    billSettleReserveMs: callMs + MARGIN_MS,
     billBodyIdleMs: t,
   };
 }
@@ -185,6 +193,8 @@ const RELATIONS: readonly Relation[] = [
   { name: 'notFoundGraceMs < OVERDUE_AFTER_MS', holds: (x) => x.notFoundGraceMs < OVERDUE_AFTER_MS },
   { name: 'settleOlderThanMs >= inFlightWindowMs', holds: (x) => x.settleOlderThanMs >= x.inFlightWindowMs },
   { name: 'settleReserveMs > sendsPerCall x platformTimeoutMs', holds: (x) => x.settleReserveMs > x.sendsPerCall * x.platformTimeoutMs },
+  // The last batch down-bill starts ends, at its longest, with MARGIN_MS left to store the download.
+  { name: 'billSettleReserveMs >= callMs + MARGIN_MS', holds: (x) => x.billSettleReserveMs >= x.callMs + MARGIN_MS },
   // A gap in the body is a wait on the platform like the wait for its answer: a shorter bound would fail a
   // platform slow enough to be answering the other calls.
   { name: 'billBodyIdleMs >= platformTimeoutMs', holds: (x) => x.billBodyIdleMs >= x.platformTimeoutMs },

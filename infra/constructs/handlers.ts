@@ -1,6 +1,6 @@
 // The six Lambda handlers as data: entry file, sizing (with the reason), and exactly which
 // tables, index reads, bucket prefixes and secret each one may touch. GatewayFunctions turns it into IAM.
-import { BILL_FUNCTION_TIMEOUT_SECONDS } from '../../lib/function-timeouts.js';
+import { BILL_FUNCTION_TIMEOUT_SECONDS, MONEY_FUNCTION_TIMEOUT_SECONDS } from '../../lib/function-timeouts.js';
 
 export type HandlerName = 'access-token' | 'query-card' | 'pay' | 'refund' | 'pay-query' | 'down-bill';
 
@@ -95,8 +95,8 @@ export const HANDLERS: readonly HandlerSpec[] = [
     id: 'PayFunction',
     description: 'POST /v1/payments (synjones.onecard.gdccard.pay)',
     memoryMb: 512,
-    timeoutSeconds: 40,
-    sizingReason: 'money call: 10 s per platform send, sent again only after a REJECTED answer (40017 up to twice, 40004 once: lib/platform/client.ts), ledger writes before and after; outlives API Gateway\'s 29 s so the outcome is recorded, and a run killed mid-call stays PENDING for the settler',
+    timeoutSeconds: MONEY_FUNCTION_TIMEOUT_SECONDS,
+    sizingReason: 'money call: 10 s per platform send, sent again only after a REJECTED answer (40017 up to twice, 40004 once: lib/platform/client.ts), and one slow token read (lib/timings.ts callMs, 70 s at the default timeout), ledger writes before and after; outlives API Gateway\'s 29 s so the outcome is recorded (or the order withdrawn), and a run killed anyway stays PENDING for the settler',
     tokenTable: 'read-write',
     // createPending (conditional Put), settle / notePending (conditional Update), replays (Get),
     // withdraw (conditional Delete while PENDING with attempts 0: the platform never saw the call).
@@ -113,7 +113,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     id: 'RefundFunction',
     description: 'POST /v1/refunds (synjones.onecard.gdccard.refund)',
     memoryMb: 512,
-    timeoutSeconds: 40,
+    timeoutSeconds: MONEY_FUNCTION_TIMEOUT_SECONDS,
     sizingReason: 'same shape as pay (money call + ledger writes on the refund and its original payment)',
     tokenTable: 'read-write',
     // The refund and its original read in one BatchGetItem (lib/ledger/refunds.ts), createPending of the refund,

@@ -46,11 +46,11 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
   const { now } = options;
   const finalAfter = options.finalAfterMinutes ?? 180;
   const { archive, ledger, platform } = options;
-  const settleReserveMs = options.settleReserveMs ?? DEFAULT_TIMINGS.settleReserveMs;
+  const settleReserveMs = options.settleReserveMs ?? DEFAULT_TIMINGS.billSettleReserveMs;
 
   /**
    * Settles PENDING orders the bill proves paid, then asks pay.query about the rest (resolveWhileTimeLeft) while
-   * the function has settleReserveMs left (one batch's sends and its ledger writes); those not asked stay PENDING
+   * the function has settleReserveMs left (one whole call and the time to store the download); those not asked stay PENDING
    * for the settler's next run, so this step never outlasts the function. How many orders changed.
    */
   const settleWithBill = async (result: StreamReconcileResult, remainingMs: (() => number) | undefined): Promise<number> => {

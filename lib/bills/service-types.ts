@@ -96,7 +96,7 @@ export interface BillServiceOptions {
   readonly reportConsumers?: (context: ReportContext) => readonly ReportConsumer[];
   /**
    * No pay.query batch of a download's settlement starts with less than this of the function's time left (BillHooks
-   * functionRemainingMs); default lib/timings.ts settleReserveMs of the default platform timeout.
+   * functionRemainingMs); default lib/timings.ts billSettleReserveMs of the default platform timeout.
    */
   readonly settleReserveMs?: number;
 }

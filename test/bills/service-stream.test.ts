@@ -228,10 +228,11 @@ describe('the bills use case, streamed', () => {
       asked: [],
     };
     const { bills } = await setup(fixture, '2026-11-27T04:00:00+08:00');
-    // 60 s left for the first batch, then 40 s: below DEFAULT_TIMINGS.settleReserveMs (45 s at the default timeout).
-    const left = [60_000];
-    const run = await bills.runDaily({ billDate: '20261126', functionRemainingMs: () => left.shift() ?? 40_000 });
-    expect(DEFAULT_TIMINGS.settleReserveMs).toBe(45_000);
+    // 80 s left for the first batch, then 70 s: below DEFAULT_TIMINGS.billSettleReserveMs (75 s at the default
+    // timeout: one whole pay.query call, a slow token read included, and the time to store the download).
+    const left = [80_000];
+    const run = await bills.runDaily({ billDate: '20261126', functionRemainingMs: () => left.shift() ?? 70_000 });
+    expect(DEFAULT_TIMINGS.billSettleReserveMs).toBe(75_000);
     expect(fixture.asked).toEqual([50]);
     expect(run.settled).toBe(50);
     expect(fixture.records.filter((r) => r.status === 'PENDING')).toHaveLength(70);

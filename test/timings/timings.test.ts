@@ -48,6 +48,7 @@ describe('timings at the default platform timeout', () => {
       notFoundGraceMs: 85_000,
       settleOlderThanMs: 70_000,
       settleReserveMs: 45_000,
+      billSettleReserveMs: 75_000,
     });
   });
 
@@ -87,6 +88,7 @@ describe('timings for any timeout and sends per call', () => {
         expect(x.notFoundGraceMs).toBeGreaterThan(x.callMs + t);
         expect(x.settleOlderThanMs).toBeGreaterThanOrEqual(x.inFlightWindowMs);
         expect(x.settleReserveMs).toBeGreaterThan(s * t);
+        expect(x.billSettleReserveMs).toBeGreaterThanOrEqual(x.callMs + MARGIN_MS);
         expect(Object.isFrozen(x)).toBe(true);
       }),
       { numRuns: 2_000 },
@@ -123,6 +125,7 @@ describe('checkTimings', () => {
     [{ notFoundGraceMs: OVERDUE_AFTER_MS }, 'notFoundGraceMs < OVERDUE_AFTER_MS'],
     [{ settleOlderThanMs: 60_000 }, 'settleOlderThanMs >= inFlightWindowMs'],
     [{ settleReserveMs: 30_000 }, 'settleReserveMs > sendsPerCall x platformTimeoutMs'],
+    [{ billSettleReserveMs: 70_000 }, 'billSettleReserveMs >= callMs + MARGIN_MS'],
   ];
 
   it.each(broken)('names the broken relation: %o', async (change, relation) => {
