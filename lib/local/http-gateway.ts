@@ -49,6 +49,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       writeJson(response, mapped.statusCode, mapped.body, { ...mapped.headers, 'x-request-id': randomUUID() });
     });
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // Above the keep-alive timeout, as Node advises, so an idle connection is never cut as a slow request.
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
@@ -227,6 +228,35 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * A request Node could not read as HTTP (a head over its 16 KB, a malformed request line, a head not sent in
+ * time): answered in the API's error shape with a request id, like every other answer, then the connection closed.
+ * Without this Node writes a bare 400/431/408 with no body.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request head is too large: the limit is 16 KB']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request head did not arrive in time']
+        : [400, 'Bad Request', 'the request is not valid HTTP/1.1'];
+  const { body } = errorResponse(status, 'VALIDATION', message);
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  const head = [
+    `HTTP/1.1 ${status} ${reason}`,
+    'content-type: application/json; charset=utf-8',
+    'cache-control: no-store',
+    `x-request-id: ${randomUUID()}`,
+    'connection: close',
+    `content-length: ${payload.length}`,
+  ];
+  socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), payload]));
 }
 
 function writeJson(response: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string>): void {

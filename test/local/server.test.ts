@@ -159,6 +159,28 @@ describe('every route over HTTP', () => {
     expect(huge.status).toBe(400);
   });
 
+  it('a request Node cannot read (a head over 16 KB, a malformed request line) has the error shape and a request id', async () => {
+    const raw = (request: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(rig.server.port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write(request);
+      });
+    for (const [request, status] of [
+      [`GET /v1/bills/20261202?cursor=${'A'.repeat(20_000)} HTTP/1.1\r\nhost: x\r\n\r\n`, 431],
+      ['GET /v1/health HTTP/1.1\r\nhost: x\r\nbad header\r\n\r\n', 400],
+    ] as const) {
+      const answer = await raw(request);
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head, answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/);
+      expect(JSON.parse(body!)).toEqual({ error: { code: 'VALIDATION', message: expect.any(String), retryable: false } });
+    }
+  });
+
   it('503 with Retry-After when the platform is busy for a card query', async () => {
     rig.sandbox.faults.inject({ type: 'busy' }, { methods: ['synjones.onecard.query.card'] });
     const answer = await http('POST', '/v1/cards/query', { idtype: 'sno', id: '2015032719' });
