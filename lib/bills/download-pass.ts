@@ -14,7 +14,7 @@ import { downloadReportKey, rawKey } from './keys.js';
 import { BOUNDARY_WINDOW_MS } from './boundary.js';
 import type { ReconcileMismatch, ReportSink, StreamReconcileResult } from './reconcile.js';
 import { chinaDayStart, isFinalDownload } from './finality.js';
-import { DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, reportKeyOf, type DownloadHeader } from './downloads.js';
+import { DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, reportKeyOf, type DownloadHeader } from './downloads.js';
 import { PendingLines, type PendingOutcome } from './pending-lines.js';
 import { ArchiveGuard, fanOut, ReportWriterSink, runBillPass, type PassResult } from './pipeline.js';
 import { RECONCILIATION_LIST_CAP, type BillReconciliation, type BillType } from './report.js';
@@ -147,6 +147,10 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     const pending = new PendingLines(fanOut(reportSinks));
     const pendingDifferences = new Map<string, readonly ReconcileMismatch[]>();
     const dayStart = chinaDayStart(billDate)!;
+    // The day before's late orders its own bill held (its current download): a row here for one is booked twice.
+    const dayBefore = dayAfter(billDate, -1);
+    const before = await readCurrent(archive, dayBefore, billType);
+    const previousDayBilled = before?.lateBilled ? { previousDayBilled: { billDate: dayBefore, orderNos: new Set(before.lateBilled) } } : {};
 
     /** The pass is dropped (read again, corrupt, or failed before it was stored): nothing of it is kept. */
     const drop = () => Promise.allSettled([raw.abort(), reportOut.abort(), ...consumers.map(async (consumer) => consumer.abort?.())]);
@@ -156,7 +160,8 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
         plain,
         ...(encoding ? { encoding } : {}),
         orders: ledger.listDayOrders(billDate),
-        previousDayWindow: ledger.listDayOrders(dayAfter(billDate, -1), { createdFrom: new Date(dayStart.getTime() - BOUNDARY_WINDOW_MS) }),
+        previousDayWindow: ledger.listDayOrders(dayBefore, { createdFrom: new Date(dayStart.getTime() - BOUNDARY_WINDOW_MS) }),
+        ...previousDayBilled,
         nextDayRows: nextDayRows(request, stream),
         store: { archive, raw, pages: { billDate, billType, id }, guard },
         sink: pending,
@@ -207,6 +212,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
       merchants: pass.totals.merchants(),
       cursorKey: newCursorKey(),
       report: reportAt,
+      lateBilled: result.lateBilled,
     };
     await guard.run(() => raw.close());
     let reportStored = false;

@@ -32,6 +32,12 @@ export interface DownloadHeader extends BillHeader {
    * Absent in headers stored before reports were per download: read it with reportKeyOf.
    */
   readonly report?: string;
+  /**
+   * The day's orders created in its last BOUNDARY_WINDOW_MS that this bill holds (boundary.ts): the next day's
+   * reconciliation takes a row of its bill for one of them as a second booking, not a boundary order. Absent in
+   * headers stored before it was kept (then not known).
+   */
+  readonly lateBilled?: readonly string[];
 }
 
 /** The format written: pages of row arrays (ROW_FIELDS). */
@@ -64,7 +70,8 @@ function decodeHeader(text: string | undefined): DownloadHeader | undefined {
   const parsed = JSON.parse(text) as Partial<DownloadHeader>;
   const report = parsed.report === undefined || typeof parsed.report === 'string';
   const format = parsed.format === DOWNLOAD_FORMAT || parsed.format === OBJECT_ROWS_FORMAT;
-  return format && typeof parsed.id === 'string' && report ? (parsed as DownloadHeader) : undefined;
+  const late = parsed.lateBilled === undefined || (Array.isArray(parsed.lateBilled) && parsed.lateBilled.every((orderNo) => typeof orderNo === 'string'));
+  return format && typeof parsed.id === 'string' && report && late ? (parsed as DownloadHeader) : undefined;
 }
 
 /**

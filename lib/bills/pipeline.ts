@@ -8,7 +8,7 @@ import type { BillRow } from '../platform/types.js';
 import type { ArchiveWriter, BillArchive } from './archive.js';
 import { billRowBatches, type BillEncoding, type BillFooter } from './bill-stream.js';
 import { PageWriter } from './downloads.js';
-import { reconcileStream, type ReconcileMismatch, type ReportEntry, type ReportSink, type StreamReconcileResult } from './reconcile.js';
+import { reconcileStream, type ReconcileMismatch, type ReportEntry, type ReportSink, type StreamReconcileOptions, type StreamReconcileResult } from './reconcile.js';
 import { matchedEntry, REPORT_CSV_HEADER, reportCsvLine } from './report-csv.js';
 import { ReportText } from './report-text.js';
 import { BillTotals } from './report.js';
@@ -53,6 +53,8 @@ export interface PassInput {
   /** The day's ledger orders, ascending order_no (LedgerStore.listDayOrders). */
   readonly orders: AsyncIterable<DayOrder> | Iterable<DayOrder>;
   readonly previousDayWindow?: AsyncIterable<DayOrder> | Iterable<DayOrder>;
+  /** Of that window, what the day before's own bill held (reconcile.ts StreamReconcileOptions.previousDayBilled). */
+  readonly previousDayBilled?: StreamReconcileOptions['previousDayBilled'];
   readonly nextDayRows?: () => AsyncIterable<readonly BillRow[]>;
   /** Where the raw text and the row pages go; absent: nothing stored (the bench's reconcile-only runs). */
   readonly store?: {
@@ -159,6 +161,7 @@ export async function runBillPass(input: PassInput): Promise<PassResult> {
   }
   const result = await reconcileStream(tapped(), input.orders, {
     ...(input.previousDayWindow ? { previousDayWindow: input.previousDayWindow } : {}),
+    ...(input.previousDayBilled ? { previousDayBilled: input.previousDayBilled } : {}),
     ...(input.nextDayRows ? { nextDayRows: input.nextDayRows } : {}),
     ...(input.sink ? { sink: input.sink } : {}),
     ...(input.onPending ? { onPending: input.onPending } : {}),

@@ -16,6 +16,7 @@
 //   a second row for one order_no → mismatched, field order_no
 // A previous-day boundary window (orders created in the last 5 minutes of the day before) joins the map: a row of
 // this bill for one of them is judged against it (matched here, never missing_local); its leftovers are not ours.
+// One the day before's bill already held was booked there: a row here for it is a second booking (mismatched).
 import type { BillRow } from '../platform/types.js';
 import { hasDayOrderPages, OrderStatus, OrderType, type DayOrder, type DayOrderSink, type LedgerRecord } from '../ledger/records.js';
 import { isBoundaryOrder } from './boundary.js';
@@ -92,6 +93,8 @@ export interface StreamReconcileOptions {
   readonly listCap?: number;
   /** Told of each PENDING order judged against a row, with the row's differing terms (none: equal terms). */
   readonly onPending?: (orderNo: string, differences: readonly ReconcileMismatch[]) => void;
+  /** Of the previous day's window, the order_nos its own bill held (its download's lateBilled; absent: not known). */
+  readonly previousDayBilled?: { readonly billDate: string; readonly orderNos: ReadonlySet<string> };
 }
 
 export interface StreamReconcileResult {
@@ -112,6 +115,8 @@ export interface StreamReconcileResult {
    * (download-pass.ts settles `settleable` and `unresolved` only); the exception feed opens unresolved_pending for them.
    */
   pendingWithoutRow: PendingWithoutRow[];
+  /** Complete: the day's orders created in its last BOUNDARY_WINDOW_MS that this bill holds (DownloadHeader.lateBilled). */
+  lateBilled: string[];
   /** Bill rows seen, and the ledger orders of the day held. */
   rows: number;
   orders: number;
@@ -190,16 +195,21 @@ export async function reconcileStream(
     settleable: [],
     unresolved: [],
     pendingWithoutRow: [],
+    lateBilled: [],
     rows: 0,
     orders: 0,
   };
 
   const held = await holdDayOrders(ledger);
   result.orders = held.size;
+  // Window orders the day before's bill already held (few: its last minutes): a row for one is a second booking.
+  const billedBefore = new Set<string>();
   if (options.previousDayWindow) {
+    const before = options.previousDayBilled?.orderNos;
     for await (const record of options.previousDayWindow) {
       if (held.has(record.orderNo) || !isBoundaryOrder(record)) continue;
       held.add(record, true);
+      if (before?.has(record.orderNo)) billedBefore.add(record.orderNo);
     }
   }
   /** order_nos of rows without an order, to tell a duplicate row among them. */
@@ -264,6 +274,10 @@ export async function reconcileStream(
     }
     if (held.markSeen(at)) {
       mismatch(row, { orderNo, field: 'order_no', ledger: 'one row', bill: 'duplicate row' });
+      return;
+    }
+    if (billedBefore.size > 0 && held.flag(at, FLAG_PREVIOUS_DAY) && billedBefore.has(orderNo)) {
+      mismatch(row, { orderNo, field: 'order_no', ledger: `one row (bill of ${options.previousDayBilled!.billDate})`, bill: 'duplicate row' });
       return;
     }
 
@@ -339,7 +353,11 @@ export async function reconcileStream(
     }
   }
   for (let at = 0; at < held.size; at++) {
-    if (!unseen(at)) continue;
+    if (!unseen(at)) {
+      // Seen: a late order of the day this bill holds is kept for the next day's run (lateBilled).
+      if (held.flag(at, FLAG_LATE) && !held.flag(at, FLAG_PREVIOUS_DAY)) result.lateBilled.push(held.orderNo(at));
+      continue;
+    }
     const status = held.status(at);
     if (status === OrderStatus.PENDING) {
       // The one allocation of this walk, for PENDING orders only (few).

@@ -18,13 +18,13 @@ const late = (createdAt: string): boolean => createdAt.slice(11, 16) >= '23:55';
 /** What reconcileStream answers (without the rows/orders tallies), and every report line in order. */
 type Expected = Omit<StreamReconcileResult, 'rows' | 'orders'> & { lines: ReportEntry[] };
 
-function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: readonly DayOrder[], nextDay: readonly BillRow[]): Expected {
+function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: readonly DayOrder[], nextDay: readonly BillRow[], billedBefore: ReadonlySet<string> = new Set()): Expected {
   const held = new Map<string, { order: DayOrder; previous: boolean; seen: boolean }>();
   for (const order of day) held.set(order.orderNo, { order, previous: false, seen: false });
   for (const order of window) if (!held.has(order.orderNo) && late(order.createdAt)) held.set(order.orderNo, { order, previous: true, seen: false });
   const e: Expected = {
     matched: 0, settled: 0, counts: { missingLocal: 0, missingRemote: 0, mismatched: 0, nextDay: 0, unresolved: 0 },
-    missingLocal: [], missingRemote: [], mismatched: [], nextDay: [], settleable: [], unresolved: [], pendingWithoutRow: [], lines: [],
+    missingLocal: [], missingRemote: [], mismatched: [], nextDay: [], settleable: [], unresolved: [], pendingWithoutRow: [], lateBilled: [], lines: [],
   };
   const line = (row: BillRow, category: ReportEntry['category'], field = '', ledger = '', bill = ''): ReportEntry => ({
     orderNo: row.orderNo, tradeType: row.tradeType, category, field, ledger, bill, account: row.account, mercacc: row.mercacc,
@@ -56,6 +56,11 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
       continue;
     }
     entry.seen = true;
+    // A window order the day before's bill already held: this row books it a second time.
+    if (entry.previous && billedBefore.has(row.orderNo)) {
+      mismatch(row, { orderNo: row.orderNo, field: 'order_no', ledger: 'one row (bill of 20261125)', bill: 'duplicate row' });
+      continue;
+    }
     const o = entry.order;
     const terms = { orderNo: row.orderNo, type: Object.hasOwn(TYPES, row.tradeType) ? TYPES[row.tradeType]! : row.tradeType, account: row.account, acctype: row.acctype, mercacc: row.mercacc, amountFen: row.amountFen };
     const differences: ReconcileMismatch[] = compareTerms(o as LedgerRecord, terms, BILL_TERMS).map((d) => ({ orderNo: row.orderNo, field: d.field, ledger: d.ledger, bill: d.source }));
@@ -81,6 +86,7 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
   }
   const onNext = new Set(nextDay.map((r) => r.orderNo));
   for (const { order: o, previous, seen } of held.values()) {
+    if (seen && !previous && late(o.createdAt)) e.lateBilled.push(o.orderNo);
     // A late PENDING order the next day's bill holds is a boundary order: that day's to judge, not kept apart here.
     if (!seen && !previous && o.status === 'PENDING' && !(late(o.createdAt) && onNext.has(o.orderNo))) e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
     if (seen || previous || o.status !== 'SUCCESS') continue;
@@ -135,7 +141,8 @@ describe('reconcileStream against a plain reference', () => {
         fc.array(fc.oneof(billRow, fc.tuple(fc.nat(20), fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: billRow.map((r) => ({ outId: r.outId, account: r.account, amountFen: r.amountFen })), weight: 1 }), fc.constantFrom('60', '60', '80', '10'), fc.constantFrom('2026-11-26T10:00:01+08:00', '2026-11-26T10:00:02+08:00', '2026-11-26T10:00:0中+08:00', '2026-11-26T11:00:01+08:00'))), { maxLength: 24 }),
         fc.array(billRow, { maxLength: 4 }),
         fc.integer({ min: 1, max: 5 }),
-        async (unsorted, window, made, nextDay, size) => {
+        fc.array(fc.boolean(), { maxLength: 6 }),
+        async (unsorted, window, made, nextDay, size, billedFlags) => {
           const day = [...unsorted].sort((a, b) => (a.orderNo < b.orderNo ? -1 : 1));
           const pool = [...day, ...window];
           const rows = made.map((m) => {
@@ -143,7 +150,9 @@ describe('reconcileStream against a plain reference', () => {
             const [pick, over, status, tradeTime] = m as [number, Partial<BillRow> | null, string, string];
             return pool.length === 0 ? rowOf({ orderNo: 'A', type: 'PAYMENT', status: 'SUCCESS', account: '1', acctype: '#', mercacc: '2', amountFen: 1, outId: 'o', createdAt: '' }, {}) : rowOf(pool[pick % pool.length]!, { ...(over ?? {}), orderStatus: status, tradeTime });
           });
-          const expected = reference(rows, day, window, nextDay);
+          // Some of the window's orders the day before's bill held (its download's lateBilled).
+          const billedBefore = new Set(window.filter((_, i) => billedFlags[i]).map((o) => o.orderNo));
+          const expected = reference(rows, day, window, nextDay, billedBefore);
           const lines: ReportEntry[] = [];
           let csv = '';
           const writer = new ReportWriterSink(async (t) => void (csv += t));
@@ -159,6 +168,7 @@ describe('reconcileStream against a plain reference', () => {
           };
           const result = await reconcileStream(batches(rows, size), day, {
             previousDayWindow: window, nextDayRows: () => batches(nextDay, 2), sink, listCap: 1000,
+            previousDayBilled: { billDate: '20261125', orderNos: billedBefore },
           });
           await writer.flush();
           expect(lines).toEqual(expected.lines);
