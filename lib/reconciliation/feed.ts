@@ -11,7 +11,7 @@ import type { ExceptionState, ExceptionStore, RecordOutcome } from './store.js';
 /** What one final reconciliation did to the day's exceptions. */
 export interface FeedSummary {
   readonly opened: number;
-  /** Found again: last_seen updated. */
+  /** Found again: last_seen, ledger, bill and mercacc updated. */
   readonly seen: number;
   /** Resolved before, found again: open again. */
   readonly reopened: number;

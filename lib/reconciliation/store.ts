@@ -57,8 +57,9 @@ export interface ExceptionStore {
    */
   openAll(differences: readonly Difference[], at: Date): Promise<void>;
   /**
-   * Opens `difference` (first_seen = last_seen = at), or, when its id exists, sets last_seen only; a resolved one
-   * is opened again (status open, resolved_at removed; first_seen and note kept). `known`: the stored state, when
+   * Opens `difference` (first_seen = last_seen = at), or, when its id exists, sets last_seen and what was found
+   * (ledger, bill, mercacc) in that one write; a resolved one is opened again (status open, resolved_at removed;
+   * first_seen and note kept), an open or acknowledged one keeps its status and note. `known`: the stored state, when
    * the caller has it (one write instead of two). Nothing is written when its last_seen already is `at`.
    */
   record(difference: Difference, at: Date, known?: Pick<ExceptionState, 'status'>): Promise<RecordOutcome>;
@@ -90,34 +91,56 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
   const key = (id: string): Item => ({ [partitionKey]: { S: id } });
   const table = { client, tableName };
 
-  /** last_seen of an existing, not resolved exception; false when it is absent or resolved. */
-  const touch = async (id: string, at: string): Promise<{ ok: boolean; stored: Item | undefined }> => {
+  /**
+   * What a run that finds a stored difference again writes: last_seen and what it found (ledger, bill, mercacc: the
+   * dedupe identity leaves them free to change), a side absent now removed; `set`/`remove` are the extra clauses.
+   */
+  const found = (difference: Difference, at: string, set: readonly string[], remove: readonly string[]): { expression: string; values: Item } => {
+    const values: Item = { ':at': { S: at }, ':mercacc': { L: difference.mercacc.map((value) => ({ S: value })) } };
+    const sets = ['last_seen = :at', 'mercacc = :mercacc', ...set];
+    const removes = [...remove];
+    for (const side of ['ledger', 'bill'] as const) {
+      const value = difference[side];
+      if (value === undefined) removes.push(side);
+      else {
+        sets.push(`${side} = :${side}`);
+        values[`:${side}`] = { S: value };
+      }
+    }
+    return { expression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`, values };
+  };
+
+  /** Refreshes an existing, not resolved exception (found); status, note and first_seen stay. Not ok when absent or resolved. */
+  const touch = async (difference: Difference, id: string, at: string): Promise<{ ok: boolean; stored: Item | undefined }> => {
+    const { expression, values } = found(difference, at, [], []);
     const result = await writeIf(client, {
       update: {
         TableName: tableName,
         Key: key(id),
-        UpdateExpression: 'SET last_seen = :at',
+        UpdateExpression: expression,
         ConditionExpression: 'attribute_exists(#id) AND #status <> :resolved',
         ExpressionAttributeNames: { '#id': partitionKey, '#status': STATUS_NAMES['#status'] },
-        ExpressionAttributeValues: { ':at': { S: at }, ':resolved': { S: ExceptionStatus.RESOLVED } },
+        ExpressionAttributeValues: { ...values, ':resolved': { S: ExceptionStatus.RESOLVED } },
       },
     });
     return result.written ? { ok: true, stored: undefined } : { ok: false, stored: result.stored };
   };
 
-  const reopen = async (id: string, billDate: string, at: string): Promise<{ ok: boolean; stored: Item | undefined }> => {
+  /** Opens a resolved exception again, refreshed as touch does; first_seen and note stay. Not ok when not resolved. */
+  const reopen = async (difference: Difference, id: string, at: string): Promise<{ ok: boolean; stored: Item | undefined }> => {
+    const { expression, values } = found(difference, at, ['#status = :open', '#day_status = :day_status'], ['resolved_at']);
     const result = await writeIf(client, {
       update: {
         TableName: tableName,
         Key: key(id),
-        UpdateExpression: 'SET last_seen = :at, #status = :open, #day_status = :day_status REMOVE resolved_at',
+        UpdateExpression: expression,
         ConditionExpression: '#status = :resolved',
         ExpressionAttributeNames: STATUS_NAMES,
         ExpressionAttributeValues: {
-          ':at': { S: at },
+          ...values,
           ':open': { S: ExceptionStatus.OPEN },
           ':resolved': { S: ExceptionStatus.RESOLVED },
-          ':day_status': { S: dayStatusKey(billDate, ExceptionStatus.OPEN) },
+          ':day_status': { S: dayStatusKey(difference.billDate, ExceptionStatus.OPEN) },
         },
       },
     });
@@ -164,10 +187,10 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
           return created.ok ? { outcome: 'opened' } : { stored: created.stored };
         }
         if (state === 'resolved') {
-          const reopened = await reopen(id, difference.billDate, when);
+          const reopened = await reopen(difference, id, when);
           return reopened.ok ? { outcome: 'reopened' } : { stored: reopened.stored };
         }
-        const touched = await touch(id, when);
+        const touched = await touch(difference, id, when);
         return touched.ok ? { outcome: 'seen' } : { stored: touched.stored };
       };
       let attempt = await write(known === undefined ? 'absent' : known.status === ExceptionStatus.RESOLVED ? 'resolved' : 'open');

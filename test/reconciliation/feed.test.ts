@@ -12,7 +12,7 @@ import { exceptionId, ExceptionKind } from '../../lib/reconciliation/exceptions.
 import { createReconciliationService, type ReconciliationService } from '../../lib/reconciliation/service.js';
 import { createExceptionStore, type ExceptionStore } from '../../lib/reconciliation/store.js';
 import { ensureTables } from '../../lib/tables.js';
-import { countDynamoCalls } from '../support/dynamo-calls.js';
+import { countDynamoCalls, type DynamoCallLog } from '../support/dynamo-calls.js';
 import { startDynalite, type TestDynamo } from '../support/dynalite.js';
 
 const DAY = '20261126';
@@ -58,8 +58,11 @@ async function run(rows: BillRow[], ledger: LedgerRecord[], billDate = DAY) {
   return { result, summary: await feed.finish(result) };
 }
 
+let calls: DynamoCallLog;
+
 beforeAll(async () => {
   dynamo = await startDynalite();
+  calls = countDynamoCalls(dynamo.client);
 });
 afterAll(async () => {
   await dynamo?.close();
@@ -133,7 +136,6 @@ describe('exception feed', () => {
     await freshTable();
     const rows = Array.from({ length: 300 }, (_, i) => row(`OK${String(i).padStart(4, '0')}`));
     const ledger = rows.map((r) => order(r.orderNo));
-    const calls = countDynamoCalls(dynamo.client);
     calls.reset();
     await run([...rows, row('X')], ledger);
     // Two day queries (open, acknowledged) and one conditional put for missing_local X.
@@ -157,6 +159,7 @@ describe('exception feed', () => {
     expect(all[0]!.resolvedAt).toBeUndefined();
     expect(all[0]!.firstSeen < all[0]!.lastSeen).toBe(true);
   });
+
 
   it('lists newest first_seen first in pages, by day, and only within the caller merchant accounts', async () => {
     await freshTable();
@@ -234,5 +237,63 @@ describe('exception feed', () => {
     const open = (await service.list({ scope: ALL })).exceptions.map((e) => `${e.orderNo}:${e.kind}`).sort();
     expect(open).toEqual(['P1:unresolved_pending', 'R:missing_remote']);
   });
-});
 
+  it('a difference found again with another value shows what the latest run found (one small batch)', async () => {
+    await freshTable();
+    for (const amountFen of [151, 200]) {
+      await run([row('B', { amountFen })], [order('B')]);
+      clock += 3600_000;
+    }
+    const [exception, ...others] = (await service.list({ scope: ALL })).exceptions;
+    expect(others).toEqual([]);
+    expect(exception).toMatchObject({ field: 'tranamt', ledger: '1.50', bill: '2.00', status: 'open' });
+  });
+
+  it('a batch found again refreshes ledger, bill and mercacc in its one UpdateItem each; acknowledged stays so', async () => {
+    await freshTable();
+    const orders = ['B1', 'B2', 'B3'];
+    await run(orders.map((no) => row(no, { amountFen: 151 })), orders.map((no) => order(no)));
+    const first = (await service.list({ scope: ALL })).exceptions;
+    const b1 = first.find((e) => e.orderNo === 'B1')!;
+    await service.acknowledge({ scope: ALL, id: b1.id, note: 'asked the canteen' });
+    clock += 3600_000;
+    calls.reset();
+    const ledger = orders.map((no) => order(no, { mercacc: '9002' }));
+    const { summary } = await run(orders.map((no) => row(no, { amountFen: 200, mercacc: '9002' })), ledger);
+    expect(summary).toEqual({ opened: 0, seen: 3, reopened: 0, resolved: 0, notKept: 0 });
+    // The day load and the resolution pass (two queries each), one BatchGetItem, one UpdateItem per exception:
+    // nothing more for the refreshed values.
+    expect(calls.calls.filter((name) => name !== 'QueryCommand')).toEqual(['BatchGetItemCommand', 'UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
+    expect(calls.calls.filter((name) => name === 'QueryCommand')).toHaveLength(4);
+    const again = await store.get(b1.id);
+    expect(again).toMatchObject({ status: 'acknowledged', note: 'asked the canteen', firstSeen: b1.firstSeen, ledger: '1.50', bill: '2.00', mercacc: ['9002'] });
+    expect(again!.lastSeen > b1.lastSeen).toBe(true);
+    for (const e of (await service.list({ scope: ALL })).exceptions) expect(e).toMatchObject({ bill: '2.00', mercacc: ['9002'], firstSeen: b1.firstSeen });
+  });
+
+  it('a resolved difference that comes back with other values is opened again showing them', async () => {
+    await freshTable();
+    await run([row('B', { amountFen: 151 })], [order('B')]);
+    clock += 60_000;
+    await run([row('B')], [order('B')]);
+    clock += 60_000;
+    const { summary } = await run([row('B', { amountFen: 200, mercacc: '9002' })], [order('B', { mercacc: '9002' })]);
+    expect(summary).toMatchObject({ opened: 0, reopened: 1 });
+    const [reopened, ...others] = (await service.list({ scope: ALL })).exceptions;
+    expect(others).toEqual([]);
+    expect(reopened).toMatchObject({ field: 'tranamt', ledger: '1.50', bill: '2.00', mercacc: ['9002'], status: 'open' });
+    expect(reopened!.resolvedAt).toBeUndefined();
+  });
+
+  it('store.record: a side the latest difference lacks is removed, not kept from before', async () => {
+    await freshTable();
+    const difference = { billDate: DAY, orderNo: 'S', kind: ExceptionKind.MISMATCHED, field: 'status', ledger: 'SUCCESS', bill: '20', mercacc: ['9001'] };
+    expect(await store.record(difference, new Date(clock))).toBe('opened');
+    const { bill: _bill, ...withoutBill } = difference;
+    expect(await store.record({ ...withoutBill, ledger: 'FAILED' }, new Date(clock + 1000), { status: 'open' })).toBe('seen');
+    const stored = await store.get(exceptionId(difference));
+    expect(stored).toMatchObject({ ledger: 'FAILED', status: 'open' });
+    expect(stored!.lastSeen > stored!.firstSeen).toBe(true);
+    expect(stored!.bill).toBeUndefined();
+  });
+});
