@@ -1,8 +1,8 @@
 // GET /v1/bills/{bill_date} (a page of the day's bill with its reconciliation), …/merchants, …/report.csv, the
 // reconciliation exceptions (list, acknowledge), and the daily schedule ({"kind":"daily-bill"}) that downloads
 // yesterday's (China date) bill afresh, reconciles it, settles the PENDING orders it proves and publishes
-// ReconciliationMismatches and OpenReconciliationExceptions ("bill_date" re-runs another day). A caller with a
-// list of merchant accounts sees only theirs.
+// ReconciliationMismatches, and OpenReconciliationExceptions also when it fails ("bill_date" re-runs another day).
+// A caller with a list of merchant accounts sees only theirs.
 import { S3Client } from '@aws-sdk/client-s3';
 import { apiAndScheduled } from '../lib/adapter/dispatch.js';
 import { httpHandler } from '../lib/adapter/http-handler.js';
@@ -23,6 +23,7 @@ import { exceptionJson, exceptionListJson } from '../lib/presenters/exception.js
 import { createEventBridgeSink } from '../lib/events/eventbridge-sink.js';
 import { useEventBus } from '../lib/runtime.js';
 import { timeLeft } from '../lib/adapter/time-left.js';
+import { describeError } from '../lib/adapter/describe-error.js';
 
 // Settles orders (reconciled ones here): their Order Settled events go to the stack's bus.
 useEventBus(createEventBridgeSink);
@@ -114,6 +115,11 @@ const api = httpHandler({
   },
 });
 
+/** The gauge of open exceptions, once this run has opened and resolved its day's (alarmed in infra/constructs/alarms.ts). */
+async function publishOpenExceptions(): Promise<void> {
+  publishServiceMetric(CUSTOM_METRICS.openReconciliationExceptions, await (await getReconciliationService()).countOpen());
+}
+
 const daily = scheduledHandler({
   name: 'down-bill',
   handle: async (event: DailyBillEvent, context) => {
@@ -123,10 +129,17 @@ const daily = scheduledHandler({
       if (!parsed.success) throw new ValidationError('bill_date of the scheduled run must be a date yyyyMMdd', 'bill_date');
       billDate = parsed.data.bill_date;
     }
-    const bills = await getBillService(archiveFor);
-    const result = await bills.runDaily({ ...hooks, ...timeLeft(context, 'schedule'), ...(billDate ? { billDate } : {}) });
-    // The gauge of open exceptions once this run has opened and resolved its day's (alarmed in infra/).
-    publishServiceMetric(CUSTOM_METRICS.openReconciliationExceptions, await (await getReconciliationService()).countOpen());
+    const result = await getBillService(archiveFor)
+      .then((bills) => bills.runDaily({ ...hooks, ...timeLeft(context, 'schedule'), ...(billDate ? { billDate } : {}) }))
+      .catch(async (error: unknown) => {
+        // Failed (the platform down, …): the exceptions still open are counted all the same, so the alarm sees them
+        // stay open through an outage; a count that fails too is logged, and the run fails with its own error.
+        await publishOpenExceptions().catch((countError: unknown) =>
+          getLogger().error('OpenReconciliationExceptions not published after a failed daily run', { error: describeError(countError, false) }),
+        );
+        throw error;
+      });
+    await publishOpenExceptions();
     return result;
   },
   summarize: (result) => ({ ...result }),

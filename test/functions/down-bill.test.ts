@@ -6,6 +6,9 @@ import { handler } from '../../functions/down-bill.js';
 import { handler as payHandler } from '../../functions/pay.js';
 import { setMetricsOutput } from '../../lib/observability/metrics.js';
 import { ValidationError } from '../../lib/errors.js';
+import { ExceptionKind } from '../../lib/reconciliation/exceptions.js';
+import { getReconciliationService } from '../../lib/reconciliation-runtime.js';
+import { createExceptionStore } from '../../lib/reconciliation/store.js';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { getRuntime } from '../../lib/runtime.js';
 import { sandboxCall } from '../support/sandbox.js';
@@ -139,5 +142,69 @@ describe('scheduled daily bill: settling and ReconciliationMismatches', () => {
   it('rejects a malformed bill_date in the scheduled payload', async () => {
     await expect(handler({ kind: 'daily-bill', bill_date: '2026-11-26' }, lambdaContext())).rejects.toThrow(ValidationError);
     expect(harness.logs.some((line) => line.includes('scheduled run failed') && line.includes('bill_date'))).toBe(true);
+  });
+});
+
+describe('scheduled daily bill: the OpenReconciliationExceptions gauge, whatever the download did', () => {
+  const emf: string[] = [];
+  beforeAll(() => setMetricsOutput((line) => emf.push(line)));
+  afterAll(() => setMetricsOutput(undefined));
+  const gauge = (): number[] =>
+    emf.flatMap((line) => {
+      const doc = JSON.parse(line) as Record<string, unknown>;
+      return typeof doc.OpenReconciliationExceptions === 'number' ? [doc.OpenReconciliationExceptions] : [];
+    });
+  const DAY = '20260301';
+
+  beforeAll(async () => {
+    // An exception left open by an earlier day's run.
+    const store = createExceptionStore({ client: harness.dynamo.client, tableName: harness.dynamo.tables.exceptionsTable });
+    await store.record({ billDate: '20260228', orderNo: 'fn-open-1', kind: ExceptionKind.MISSING_REMOTE, ledger: 'SUCCESS', bill: '(none)', mercacc: ['1001'] }, new Date());
+  });
+
+  it('a run whose download fails (the platform down) still publishes the count, and fails with its own error', async () => {
+    const open = await (await getReconciliationService(harness.scope)).countOpen();
+    expect(open).toBeGreaterThanOrEqual(1);
+    emf.length = 0;
+    harness.sandbox.faults.inject({ type: 'busy' }, { methods: ['synjones.onecard.down.bill'], times: 50 });
+    try {
+      await expect(handler({ kind: 'daily-bill', bill_date: DAY }, lambdaContext())).rejects.toThrow();
+    } finally {
+      harness.sandbox.faults.clear();
+    }
+    expect(gauge()).toEqual([open]);
+  });
+
+  it('a count that fails too does not hide the download\'s error (logged, the run\'s error thrown)', async () => {
+    emf.length = 0;
+    const failCount = 'failOpenCount';
+    harness.dynamo.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { IndexName?: string; Select?: string };
+        if (context.commandName === 'QueryCommand' && input.Select === 'COUNT') throw new Error('count unavailable');
+        return next(args);
+      },
+      { step: 'initialize', name: failCount },
+    );
+    harness.sandbox.faults.inject({ type: 'busy' }, { methods: ['synjones.onecard.down.bill'], times: 50 });
+    let thrown: unknown;
+    try {
+      await handler({ kind: 'daily-bill', bill_date: DAY }, lambdaContext());
+    } catch (error) {
+      thrown = error;
+    } finally {
+      harness.sandbox.faults.clear();
+      harness.dynamo.client.middlewareStack.remove(failCount);
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).message).not.toContain('count unavailable');
+    expect(gauge()).toEqual([]);
+    expect(harness.logs.some((line) => line.includes('OpenReconciliationExceptions not published') && line.includes('count unavailable'))).toBe(true);
+  });
+
+  it('a run that succeeds publishes the count once', async () => {
+    emf.length = 0;
+    await handler({ kind: 'daily-bill', bill_date: DAY }, lambdaContext());
+    expect(gauge()).toEqual([await (await getReconciliationService(harness.scope)).countOpen()]);
   });
 });
