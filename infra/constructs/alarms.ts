@@ -29,6 +29,8 @@ interface AlarmSpec {
   readonly threshold?: number;
   /** Default 1. */
   readonly evaluationPeriods?: number;
+  /** Default NOT_BREACHING: most metrics are published only when something happened. */
+  readonly treatMissingData?: cloudwatch.TreatMissingData;
   readonly description: string;
 }
 
@@ -38,14 +40,14 @@ const custom =
   ({ period, statistic }) =>
     new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
 
-/** Every alarm of the gateway is made here: quiet without data. */
+/** Every alarm of the gateway is made here: quiet without data unless its spec says otherwise. */
 function alarm(scope: Construct, spec: AlarmSpec): cloudwatch.Alarm {
   return spec.metric({ period: spec.period ?? FIVE_MINUTES, statistic: spec.statistic }).createAlarm(scope, spec.id, {
     alarmDescription: spec.description,
     threshold: spec.threshold ?? 1,
     evaluationPeriods: spec.evaluationPeriods ?? 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    treatMissingData: spec.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
   });
 }
 
@@ -115,15 +117,19 @@ export class GatewayAlarms extends StackLayer {
         description:
           'A downloaded bill could not be stored in S3 (answered and counted without it): old cursors and report.csv of that day are not current until the next download',
       },
-      // The gauge comes once a day (each daily bill run): its daily minimum at or above 1 on two days running means
-      // an exception stayed open from one run to the next, a whole day without anyone acknowledging it.
+      // The gauge comes once a day (each daily bill run, also a failed one): its daily minimum at or above 1 on two
+      // days running means an exception stayed open from one run to the next, a whole day without anyone
+      // acknowledging it. A day without the gauge is no news that they are gone (not OK, as notBreaching would
+      // say): MISSING judges on the days measured, and with none in the range the alarm is INSUFFICIENT_DATA.
       {
         id: 'OpenReconciliationExceptionsAlarm',
         metric: custom(CUSTOM_METRICS.openReconciliationExceptions),
         statistic: 'Minimum',
         period: Duration.days(1),
         evaluationPeriods: 2,
-        description: 'Reconciliation exceptions stayed open for a day: GET /v1/reconciliation/exceptions lists them; acknowledge each with a note once looked at',
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        description:
+          'Reconciliation exceptions stayed open for a day: GET /v1/reconciliation/exceptions lists them; acknowledge each with a note once looked at. INSUFFICIENT_DATA: no daily bill run has counted them for two days (see the down-bill schedule and its logs)',
       },
       // Published by a final bill's run that ran out of time (lib/reconciliation/bill-consumer.ts): that day's
       // exceptions are incomplete and none is resolved until a re-run of the day keeps the rest.

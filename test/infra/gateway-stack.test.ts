@@ -399,8 +399,13 @@ describe('GatewayStack (default context)', () => {
       EvaluationPeriods: 2,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
+      // A day without the gauge is not taken for "none open": judged on the measured days, INSUFFICIENT_DATA without any.
+      TreatMissingData: 'missing',
     });
+    // Only this gauge: the event-like metrics stay quiet without data.
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const missing = alarms.filter((each) => each.Properties?.TreatMissingData !== 'notBreaching');
+    expect(missing.map((each) => each.Properties?.MetricName)).toEqual(['OpenReconciliationExceptions']);
   });
 
   it('alarms on the first final bill run that could not keep every difference (ExceptionsNotKept, hourly sum ≥ 1)', () => {
