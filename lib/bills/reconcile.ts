@@ -6,9 +6,9 @@
 //
 // Per order_no (API.md "Bills", "What counts as a difference"):
 //   bill row, no ledger order: money moved (60, 80) → missing_local; else no difference (report: matched, ledger "(none)")
-//   ledger SUCCESS, no bill row → missing_remote, or next_day when created in the day's last 5 minutes and the next
-//     day's bill holds it; FAILED without a row is expected; PENDING without a row → pendingWithoutRow (no report
-//     line, no settling work: an unresolved_pending exception after a final bill)
+//   ledger SUCCESS or PENDING, no bill row, created in the day's last 5 minutes and the next day's bill holds it →
+//     next_day; else SUCCESS → missing_remote; FAILED without a row is expected; PENDING → pendingWithoutRow (no
+//     report line, no settling work: an unresolved_pending exception after a final bill)
 //   both: terms compared by lib/ledger/settlement-terms.ts compareTerms (type, account, acctype, mercacc, tranamt) →
 //     one mismatched entry per field; bill paid ↔ ledger SUCCESS: out_id compared too; ↔ FAILED: status mismatch;
 //     bill not paid ↔ SUCCESS: status mismatch; ↔ FAILED: agree;
@@ -86,7 +86,7 @@ export interface ReportSink {
 export interface StreamReconcileOptions {
   /** The day before's orders (only those created in its last BOUNDARY_WINDOW_MS are used). */
   readonly previousDayWindow?: AsyncIterable<DayOrder> | Iterable<DayOrder>;
-  /** The next day's bill so far; read only when a late SUCCESS order of this day is missing from this bill. */
+  /** The next day's bill so far; read only when a late SUCCESS or PENDING order of this day is missing from this bill. */
   readonly nextDayRows?: () => AsyncIterable<BillRow | readonly BillRow[]>;
   readonly sink?: ReportSink;
   /** The most entries each list keeps (counts stay complete); default 1000 (API.md). */
@@ -337,8 +337,8 @@ export async function reconcileStream(
 
   // The ledger's side: orders of the day the bill lacks (SUCCESS ones are differences, PENDING ones kept apart).
   const unseen = (at: number): boolean => !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY);
-  // Late orders the bill lacks, SUCCESS or PENDING: the next day's bill may hold them (boundary orders, never a
-  // difference on either day: a PENDING one is judged by that day's run, not kept as unresolved here).
+  // Late orders the bill lacks, SUCCESS or PENDING: the next day's bill may hold them (boundary orders: a next_day
+  // line, never a difference on either day; a PENDING one is settled by that day's run, no settling work here).
   const late = new Set<string>();
   if (options.nextDayRows) {
     for (let at = 0; at < held.size; at++) {
@@ -359,15 +359,13 @@ export async function reconcileStream(
       continue;
     }
     const status = held.status(at);
-    if (status === OrderStatus.PENDING) {
-      // The one allocation of this walk, for PENDING orders only (few).
-      const { orderNo, mercacc } = held.record(at);
-      if (!onNextDay.has(orderNo)) result.pendingWithoutRow.push({ orderNo, mercacc });
-      continue;
-    }
-    if (status !== OrderStatus.SUCCESS) continue;
+    if (status !== OrderStatus.SUCCESS && status !== OrderStatus.PENDING) continue;
     const record = held.record(at);
     const orderNo = record.orderNo;
+    if (status === OrderStatus.PENDING && !onNextDay.has(orderNo)) {
+      result.pendingWithoutRow.push({ orderNo, mercacc: record.mercacc });
+      continue;
+    }
     const category: ReportCategory = onNextDay.has(orderNo) ? 'next_day' : 'missing_remote';
     if (category === 'next_day') {
       result.counts.nextDay += 1;

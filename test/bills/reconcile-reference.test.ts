@@ -87,10 +87,13 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
   const onNext = new Set(nextDay.map((r) => r.orderNo));
   for (const { order: o, previous, seen } of held.values()) {
     if (seen && !previous && late(o.createdAt)) e.lateBilled.push(o.orderNo);
-    // A late PENDING order the next day's bill holds is a boundary order: that day's to judge, not kept apart here.
-    if (!seen && !previous && o.status === 'PENDING' && !(late(o.createdAt) && onNext.has(o.orderNo))) e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
-    if (seen || previous || o.status !== 'SUCCESS') continue;
+    if (seen || previous || (o.status !== 'SUCCESS' && o.status !== 'PENDING')) continue;
+    // A late order the next day's bill holds is a boundary order, SUCCESS or PENDING: next_day, not kept apart here.
     const next = late(o.createdAt) && onNext.has(o.orderNo);
+    if (o.status === 'PENDING' && !next) {
+      e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
+      continue;
+    }
     if (next) {
       e.counts.nextDay += 1;
       e.nextDay.push(o.orderNo);
