@@ -18,6 +18,15 @@ export interface PendingOutcome {
   readonly mismatched: readonly ReconcileMismatch[];
 }
 
+/**
+ * A report line that is no difference though its category is `mismatched`: a PENDING order's status line that
+ * settlement left PENDING (`release` below; the order is in `unresolved`, an unresolved_pending exception), so
+ * it is not in the reconciliation's mismatched count or list (report-filter.ts reads report.csv by this rule).
+ */
+export function isStillPendingLine(category: string, field: string, ledger: string): boolean {
+  return category === 'mismatched' && field === 'status' && ledger === OrderStatus.PENDING;
+}
+
 /** A sink in front of `next` that holds the PENDING orders' status lines until `release`. */
 export class PendingLines implements ReportSink {
   private readonly held: ReportEntry[] = [];

@@ -1,5 +1,6 @@
 // The stored report.csv read back record by record as it streams from the archive (RFC 4180), kept to a
 // set of merchant accounts, and the reconciliation those lines make (lib/bills/scoped-views.ts uses both).
+import { isStillPendingLine } from './pending-lines.js';
 import { REPORT_COLUMNS } from './report-csv.js';
 import { RECONCILIATION_LIST_CAP, type BillReconciliation } from './report.js';
 import type { ReconcileMismatch } from './reconcile.js';
@@ -142,7 +143,8 @@ export async function filterReport(source: AsyncIterable<Uint8Array> | Iterable<
 
 /**
  * The reconciliation of the scope's report lines: counts complete, lists capped as unscoped. `matched`
- * counts every matched line; `onMatched` is told each one's order_no (see scopedFigures).
+ * counts every matched line; `onMatched` is told each one's order_no (see scopedFigures). A PENDING order's
+ * status line still PENDING after settlement is no mismatch (isStillPendingLine), as unscoped.
  */
 export async function reportReconciliation(
   source: AsyncIterable<Uint8Array> | Iterable<string>,
@@ -176,11 +178,13 @@ export async function reportReconciliation(
       case 'missing_remote':
         if (counts.missingRemote++ < RECONCILIATION_LIST_CAP) missingRemote.push(orderNo);
         break;
-      case 'mismatched':
-        if (counts.mismatched++ < RECONCILIATION_LIST_CAP) {
-          mismatched.push({ orderNo, field: fields[COLUMN.field] ?? '', ledger: fields[COLUMN.ledger] ?? '', bill: fields[COLUMN.bill] ?? '' });
-        }
+      case 'mismatched': {
+        const field = fields[COLUMN.field] ?? '';
+        const ledger = fields[COLUMN.ledger] ?? '';
+        if (isStillPendingLine('mismatched', field, ledger)) break;
+        if (counts.mismatched++ < RECONCILIATION_LIST_CAP) mismatched.push({ orderNo, field, ledger, bill: fields[COLUMN.bill] ?? '' });
         break;
+      }
       default:
         break;
     }

@@ -22,8 +22,11 @@ export interface MerchantScope {
 /** Rows one scoped page request reads at most (stored pages of PAGE_ROWS): the page then ends early. */
 export const SCOPED_SCAN_ROWS = 20_000;
 
-/** A stored scoped view's layout; another reads as absent (computed again). */
-const VIEW_FORMAT = 1;
+/**
+ * A stored scoped view's layout and rule; another reads as absent (computed again). 2: a PENDING order's status
+ * line still PENDING after settlement is no mismatch (format 1 views counted it).
+ */
+const VIEW_FORMAT = 2;
 
 /** True when `scope` filters (a caller with a list of merchant accounts). */
 export function isScoped(scope: MerchantScope | undefined): scope is MerchantScope {
