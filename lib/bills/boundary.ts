@@ -1,6 +1,8 @@
 // The day's boundary for the bill's merge (API.md "Bills", boundary orders): an order created in the last minutes
 // of its China day may be booked on the next day's bill; created_at read fast, as a million orders are held.
 import type { LedgerRecord } from '../ledger/records.js';
+import { chinaDate } from '../protocol/timestamp.js';
+import { chinaDayStart } from './finality.js';
 
 /** Orders created this close to the end of their China day may be booked on the next day's bill. */
 export const BOUNDARY_WINDOW_MS = 5 * 60 * 1000;
@@ -10,6 +12,28 @@ const DAY_MS = 24 * 3600 * 1000;
 /** True when the order was created in the last BOUNDARY_WINDOW_MS of its China day. */
 export function isBoundaryOrder(record: Pick<LedgerRecord, 'createdAt'>): boolean {
   return isBoundaryInstant(instantOf(record.createdAt));
+}
+
+/**
+ * The day before's orders a day's reconciliation holds beside its own (download-pass.ts reads them from the ledger):
+ * the orders of `day` created from `from` on, the last BOUNDARY_WINDOW_MS of the day before `billDate`.
+ * @throws RangeError when `billDate` is not a calendar day yyyyMMdd.
+ */
+export function previousDayWindow(billDate: string): { readonly day: string; readonly from: Date } {
+  const start = chinaDayStart(billDate);
+  if (!start) throw new RangeError(`bill date must be a calendar day yyyyMMdd: ${billDate}`);
+  return { day: chinaDate(new Date(start.getTime() - DAY_MS / 2)), from: new Date(start.getTime() - BOUNDARY_WINDOW_MS) };
+}
+
+/**
+ * True when the reconciliation of `billDate` holds the order (reconcile.ts): one of the day's, or one of the
+ * previous day's window that is a boundary order. A bill row of any other order_no is judged as one without an order.
+ */
+export function isHeldOn(record: Pick<LedgerRecord, 'tradeDay' | 'createdAt'>, billDate: string): boolean {
+  if (record.tradeDay === billDate) return true;
+  const window = previousDayWindow(billDate);
+  const at = instantOf(record.createdAt);
+  return record.tradeDay === window.day && at >= window.from.getTime() && isBoundaryInstant(at);
 }
 
 const digit = (text: string, at: number): number => text.charCodeAt(at) - 48;

@@ -11,7 +11,7 @@ import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
 import { CUSTOM_METRICS } from '../observability/names.js';
 import { billRowBatches, type BillEncoding } from './bill-stream.js';
 import { downloadReportKey, rawKey } from './keys.js';
-import { BOUNDARY_WINDOW_MS } from './boundary.js';
+import { previousDayWindow } from './boundary.js';
 import type { ReconcileMismatch, ReportSink, StreamReconcileResult } from './reconcile.js';
 import { chinaDayStart, isFinalDownload } from './finality.js';
 import { DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, reportKeyOf, type DownloadHeader } from './downloads.js';
@@ -146,11 +146,10 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     const reportSinks: ReportSink[] = [report, ...consumers];
     const pending = new PendingLines(fanOut(reportSinks));
     const pendingDifferences = new Map<string, readonly ReconcileMismatch[]>();
-    const dayStart = chinaDayStart(billDate)!;
+    const window = previousDayWindow(billDate);
     // The day before's late orders its own bill held (its current download): a row here for one is booked twice.
-    const dayBefore = dayAfter(billDate, -1);
-    const before = await readCurrent(archive, dayBefore, billType);
-    const previousDayBilled = before?.lateBilled ? { previousDayBilled: { billDate: dayBefore, orderNos: new Set(before.lateBilled) } } : {};
+    const before = await readCurrent(archive, window.day, billType);
+    const previousDayBilled = before?.lateBilled ? { previousDayBilled: { billDate: window.day, orderNos: new Set(before.lateBilled) } } : {};
 
     /** The pass is dropped (read again, corrupt, or failed before it was stored): nothing of it is kept. */
     const drop = () => Promise.allSettled([raw.abort(), reportOut.abort(), ...consumers.map(async (consumer) => consumer.abort?.())]);
@@ -160,7 +159,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
         plain,
         ...(encoding ? { encoding } : {}),
         orders: ledger.listDayOrders(billDate),
-        previousDayWindow: ledger.listDayOrders(dayBefore, { createdFrom: new Date(dayStart.getTime() - BOUNDARY_WINDOW_MS) }),
+        previousDayWindow: ledger.listDayOrders(window.day, { createdFrom: window.from }),
         ...previousDayBilled,
         nextDayRows: nextDayRows(request, stream),
         store: { archive, raw, pages: { billDate, billType, id }, guard },

@@ -24,9 +24,10 @@ export const SCOPED_SCAN_ROWS = 20_000;
 
 /**
  * A stored scoped view's layout and rule; another reads as absent (computed again). 2: a PENDING order's status
- * line still PENDING after settlement is no mismatch (format 1 views counted it).
+ * line still PENDING after settlement is no mismatch (format 1 views counted it). 3: an unmoved row's matched
+ * line counts only when the day's reconciliation held its order (format 2 took any ledger order).
  */
-const VIEW_FORMAT = 2;
+const VIEW_FORMAT = 3;
 
 /** True when `scope` filters (a caller with a list of merchant accounts). */
 export function isScoped(scope: MerchantScope | undefined): scope is MerchantScope {
@@ -108,11 +109,14 @@ interface StoredView extends ScopedFigures {
   readonly downloadId: string;
 }
 
-/** What the scoped views read: the archive, and which order_nos the ledger holds. */
+/** What the scoped views read: the archive, and which order_nos the day's reconciliation held an order of. */
 export interface ScopedViewsContext {
   readonly archive: BillArchive;
-  /** The order_nos among `orderNos` that the ledger holds (the service gives ledger.getMany). */
-  readonly ledgerHolds: (orderNos: readonly string[]) => Promise<ReadonlySet<string>>;
+  /**
+   * The order_nos among `orderNos` whose ledger order the reconciliation of `billDate` held: the day's, and the
+   * day before's boundary window (boundary.ts isHeldOn; the service reads them with ledger.getMany).
+   */
+  readonly ledgerHolds: (orderNos: readonly string[], billDate: string) => Promise<ReadonlySet<string>>;
 }
 
 const EMPTY_RECONCILIATION: BillReconciliation = {
@@ -124,8 +128,9 @@ const EMPTY_RECONCILIATION: BillReconciliation = {
  * stored page, the stored report) and stored for the next request of this download and scope.
  * `matched` counts, as unscoped, orders in both the bill and the ledger that agree: the report writes a
  * row that moved no money and has no ledger order as `matched` too (it is no difference), so the report's
- * matched lines of such rows are looked up in the ledger (rows of status 60/80 need no look-up: without
- * an order they are missing_local).
+ * matched lines of such rows are looked up among the orders the day's reconciliation held (not any order of
+ * the ledger: another day's order is not the day's; rows of status 60/80 need no look-up: without an order
+ * they are missing_local).
  */
 export async function scopedFigures(context: ScopedViewsContext, header: DownloadHeader, scope: MerchantScope): Promise<ScopedFigures> {
   const { archive } = context;
@@ -155,7 +160,7 @@ export async function scopedFigures(context: ScopedViewsContext, header: Downloa
   const reconciliation = await reportReconciliation(report, scope, (orderNo) => {
     if (unmoved.has(orderNo)) unmovedMatched.push(orderNo);
   });
-  const withOrder = unmovedMatched.length > 0 ? await context.ledgerHolds(unmovedMatched) : new Set<string>();
+  const withOrder = unmovedMatched.length > 0 ? await context.ledgerHolds(unmovedMatched, header.billDate) : new Set<string>();
   const withoutOrder = unmovedMatched.filter((orderNo) => !withOrder.has(orderNo)).length;
   const figures: ScopedFigures = { count, totalFen, reconciliation: { ...reconciliation, matched: reconciliation.matched - withoutOrder } };
   // Stored only when the report read is still this download's (a header stored before reports were per

@@ -5,6 +5,7 @@ import type { BillRow } from '../platform/types.js';
 import { chinaDate } from '../protocol/timestamp.js';
 import { CUSTOM_METRICS } from '../observability/names.js';
 import { withinBudget } from './answer-budget.js';
+import { isHeldOn } from './boundary.js';
 import { cursorNotOurs, decodeCursor, encodeCursor } from './cursor.js';
 import { CursorStaleError } from './errors.js';
 import { readCurrent, readHeader, readRows, reportKeyOf, type DownloadHeader } from './downloads.js';
@@ -30,7 +31,11 @@ export function createBillService(options: BillServiceOptions): BillService {
   const now = options.now ?? (() => new Date());
   const { archive, ledger } = options;
   const download = createDownloader({ ...options, now });
-  const scoped: ScopedViewsContext = { archive, ledgerHolds: async (orderNos) => new Set((await ledger.getMany(orderNos)).keys()) };
+  const scoped: ScopedViewsContext = {
+    archive,
+    ledgerHolds: async (orderNos, billDate) =>
+      new Set([...(await ledger.getMany(orderNos))].filter(([, record]) => isHeldOn(record, billDate)).map(([orderNo]) => orderNo)),
+  };
 
   /** The stored download to serve without a cursor: the final one, else a fresh download. */
   const current = async (input: DayInput, firstLimit: number): Promise<{ header: DownloadHeader; firstRows?: BillRow[]; archived: boolean }> => {
