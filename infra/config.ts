@@ -1,6 +1,7 @@
 // Deployment settings read once from CDK context (`-c name=value` or cdk.json "context"), validated,
 // and handed to GatewayStack as one typed object. Every switch is optional: a bare `cdk synth` works offline.
 import type { Node } from 'constructs';
+import { BILL_FINAL_AFTER_FORMAT, DEFAULT_BILL_FINAL_AFTER, parseFinalAfter } from '../lib/bill-final-after.js';
 import { readCallersContext, type DeployedCallers } from './callers.js';
 
 /** Where the functions run when the platform sits on a campus intranet (VPN) or allow-lists callers. */
@@ -30,8 +31,10 @@ export interface GatewaySettings {
   readonly secretArn?: string;
   /** Token renewal schedule period in minutes (see infra/constructs/schedules.ts for the reasoning). */
   readonly tokenRenewalMinutes: number;
-  /** Daily bill download time, China time, "HH:MM". */
+  /** Daily bill download time, China time, "HH:MM": always after billFinalAfter, so the run's bill is final. */
   readonly dailyBillAt: { readonly hour: number; readonly minute: number };
+  /** BILL_FINAL_AFTER of the bill function, China time "HH:mm" (API.md "Bills", Finality; default 03:00). */
+  readonly billFinalAfter: string;
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
   readonly stageName: string;
@@ -116,6 +119,9 @@ export function readGatewaySettings(node: Node): GatewaySettings {
   const billAt = text('dailyBillAt') ?? '03:30';
   const billMatch = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(billAt);
   if (!billMatch) throw new ContextError('context dailyBillAt must be HH:MM (China time)');
+  const dailyBillAt = { hour: Number(billMatch[1]), minute: Number(billMatch[2]) };
+  const billFinalAfter = text('billFinalAfter') ?? DEFAULT_BILL_FINAL_AFTER;
+  checkDailyRunIsFinal(billAt, dailyBillAt.hour * 60 + dailyBillAt.minute, billFinalAfter);
 
   const logLevel = (text('logLevel') ?? 'INFO').toUpperCase();
   if (logLevel !== 'DEBUG' && logLevel !== 'INFO' && logLevel !== 'WARN' && logLevel !== 'ERROR') {
@@ -157,7 +163,8 @@ export function readGatewaySettings(node: Node): GatewaySettings {
     ...(secretName ? { secretName } : {}),
     ...(secretArn ? { secretArn } : {}),
     tokenRenewalMinutes,
-    dailyBillAt: { hour: Number(billMatch[1]), minute: Number(billMatch[2]) },
+    dailyBillAt,
+    billFinalAfter,
     throttleRateLimit: integer('throttleRateLimit', 50, 1, 10_000),
     throttleBurstLimit: integer('throttleBurstLimit', 100, 1, 5_000),
     stageName: text('stageName') ?? 'prod',
@@ -172,4 +179,25 @@ export function readGatewaySettings(node: Node): GatewaySettings {
     apiGatewayCloudWatchRole: text('apiGatewayCloudWatchRole') === 'true',
     ...(callers ? { callers } : {}),
   };
+}
+
+/**
+ * The daily run downloads the previous China day's bill, which is final only when downloaded at or after
+ * BILL_FINAL_AFTER (API.md "Bills", Finality), and only a final bill's reconciliation opens exceptions. A run
+ * scheduled at or before it would reconcile a bill that is not final every night and never open one: refused.
+ * At BILL_FINAL_AFTER exactly is refused too, as a download requested a moment early is not final.
+ * @throws ContextError naming both values.
+ */
+function checkDailyRunIsFinal(billAt: string, billAtMinutes: number, billFinalAfter: string): void {
+  const finalAfterMinutes = parseFinalAfter(billFinalAfter);
+  if (finalAfterMinutes === undefined) {
+    throw new ContextError(`context billFinalAfter must be ${BILL_FINAL_AFTER_FORMAT}, not ${billFinalAfter}`);
+  }
+  if (billAtMinutes <= finalAfterMinutes) {
+    throw new ContextError(
+      `context dailyBillAt ${billAt} is not after billFinalAfter ${billFinalAfter} (China time): the daily run would ` +
+        'download a bill that is not final yet, every night, and open no reconciliation exceptions; schedule dailyBillAt ' +
+        'after billFinalAfter (or set billFinalAfter earlier, once the platform closes its day by then)',
+    );
+  }
 }

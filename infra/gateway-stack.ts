@@ -74,6 +74,7 @@ export class GatewayStack extends Stack {
       projectRoot,
       handlersDir: props.handlersDir ?? path.join(projectRoot, 'functions'),
       environment,
+      billFinalAfter: settings.billFinalAfter,
       tokenTable: data.tokenTable,
       ledgerTable: data.ledgerTable,
       exceptionsTable: data.exceptionsTable,

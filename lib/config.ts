@@ -1,5 +1,6 @@
 // The gateway's configuration: read from the environment once, validated, and handed down as a
 // typed object. Nothing else in lib/ reads process.env.
+import { BILL_FINAL_AFTER_FORMAT, DEFAULT_BILL_FINAL_AFTER, parseFinalAfter } from './bill-final-after.js';
 import { ConfigurationError } from './errors.js';
 import * as z from './protocol/zod.js';
 import { DEFAULT_PLATFORM_TIMEOUT_MS, MAX_PLATFORM_TIMEOUT_MS, MAX_PLATFORM_TIMEOUT_REASON, MIN_PLATFORM_TIMEOUT_MS } from './timings.js';
@@ -27,7 +28,13 @@ const EnvironmentSchema = z.lazy(() =>
     SYNJONES_SECRET_FILE: optionalText(),
     SYNJONES_TIMEOUT_MS: optionalTextAs(z.coerce.number<string>().check(z.int(), z.minimum(MIN_PLATFORM_TIMEOUT_MS), z.maximum(MAX_PLATFORM_TIMEOUT_MS))),
     BILL_CRYPT_TYPE: optionalTextAs(z.enum(['0', '1'])),
-    BILL_FINAL_AFTER: optionalTextAs(z.string().check(z.regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, { error: 'must be a China time of day HH:mm (00:00–23:59)' }))),
+    BILL_FINAL_AFTER: optionalTextAs(
+      z.pipe(
+        z.string().check(z.refine((text) => parseFinalAfter(text) !== undefined, { error: `must be ${BILL_FINAL_AFTER_FORMAT}` })),
+        // The refine admitted only times parseFinalAfter reads.
+        z.transform((text: string) => parseFinalAfter(text) as number),
+      ),
+    ),
     TOKEN_TABLE: optionalText(),
     LEDGER_TABLE: optionalText(),
     EXCEPTIONS_TABLE: optionalText(),
@@ -63,7 +70,7 @@ export interface GatewayConfig {
   readonly platformTimeoutMs: number;
   /** Default crypt_type of bill downloads. */
   readonly billCryptType: '0' | '1';
-  /** BILL_FINAL_AFTER as minutes after China midnight of the day after a bill's day (default 03:00 = 180). */
+  /** BILL_FINAL_AFTER as minutes after China midnight of the day after a bill's day (default 03:00 = 180; lib/bill-final-after.ts). */
   readonly billFinalAfterMinutes: number;
   readonly tokenTable: string;
   readonly ledgerTable: string;
@@ -126,7 +133,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     secretFile: e.SYNJONES_SECRET_FILE,
     platformTimeoutMs: e.SYNJONES_TIMEOUT_MS ?? DEFAULT_PLATFORM_TIMEOUT_MS,
     billCryptType: e.BILL_CRYPT_TYPE ?? '1',
-    billFinalAfterMinutes: minutesOfDay(e.BILL_FINAL_AFTER ?? '03:00'),
+    billFinalAfterMinutes: e.BILL_FINAL_AFTER ?? (parseFinalAfter(DEFAULT_BILL_FINAL_AFTER) as number),
     tokenTable: e.TOKEN_TABLE ?? DEFAULT_TOKEN_TABLE,
     ledgerTable: e.LEDGER_TABLE ?? DEFAULT_LEDGER_TABLE,
     exceptionsTable: e.EXCEPTIONS_TABLE ?? DEFAULT_EXCEPTIONS_TABLE,
@@ -153,10 +160,4 @@ let cached: GatewayConfig | undefined;
 export function getConfig(): GatewayConfig {
   cached ??= loadConfig();
   return cached;
-}
-
-/** "HH:mm" (already validated) as minutes after midnight. */
-function minutesOfDay(text: string): number {
-  const [hours, minutes] = text.split(':').map(Number) as [number, number];
-  return hours * 60 + minutes;
 }

@@ -124,6 +124,8 @@ export interface GatewayFunctionsProps {
   /** Directory with access-token.ts, query-card.ts, ... (each `export const handler`). */
   readonly handlersDir: string;
   readonly environment: Readonly<Record<string, string>>;
+  /** BILL_FINAL_AFTER ("HH:mm", China time), set on the functions whose spec decidesBillFinality. */
+  readonly billFinalAfter: string;
   readonly tokenTable: dynamodb.ITable;
   readonly ledgerTable: dynamodb.ITable;
   readonly exceptionsTable: dynamodb.ITable;
@@ -193,6 +195,7 @@ export class GatewayFunctions extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         ...props.environment,
+        ...(spec.decidesBillFinality ? { BILL_FINAL_AFTER: props.billFinalAfter } : {}),
         // A function's own Node flags join the common ones (source maps) rather than replace them.
         ...(spec.nodeOptions ? { NODE_OPTIONS: [props.environment.NODE_OPTIONS, spec.nodeOptions].filter(Boolean).join(' ') } : {}),
       },

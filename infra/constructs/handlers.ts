@@ -41,6 +41,8 @@ export interface HandlerSpec {
   /** Key patterns of the bill bucket this function may delete (DeleteObject; absent: none): within bucketPrefixes. */
   readonly bucketDeletes?: readonly string[];
   readonly readsSecret: boolean;
+  /** Decides whether a bill download is final (lib/bills/finality.ts): gets BILL_FINAL_AFTER from the stack. */
+  readonly decidesBillFinality?: boolean;
   /** Invoked by EventBridge Scheduler (asynchronously): gets Lambda async retries + the DLQ as failure destination. */
   readonly scheduled: boolean;
   /** Settles orders, so publishes their Order Settled events (events:PutEvents on the stack's bus only). */
@@ -178,6 +180,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     // which no header names; versioned, so a delete only adds a marker (no DeleteObjectVersion).
     bucketDeletes: ['downloads/*/report.csv'],
     readsSecret: true,
+    decidesBillFinality: true,
     scheduled: true,
     publishesEvents: true,
   },

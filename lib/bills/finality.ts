@@ -16,11 +16,8 @@ export function chinaDayStart(billDate: string): Date | undefined {
   return new Date(utc - CHINA_OFFSET_MS);
 }
 
-/** Minutes after China midnight from "HH:mm" (00:00–23:59); undefined when it is not such a time. */
-export function parseFinalAfter(text: string): number | undefined {
-  const match = /^([01][0-9]|2[0-3]):([0-5][0-9])$/.exec(text);
-  return match ? Number(match[1]) * 60 + Number(match[2]) : undefined;
-}
+/** BILL_FINAL_AFTER's parse lives with its format and default (lib/bill-final-after.ts, which infra/ shares). */
+export { parseFinalAfter } from '../bill-final-after.js';
 
 /** The instant from which a download of `billDate` is final: the next China day at `finalAfterMinutes`. */
 export function finalFrom(billDate: string, finalAfterMinutes: number): Date {

@@ -28,8 +28,8 @@ const IO_MODULES = new Set([
 const IO_PACKAGE = /^(?:@aws-sdk|@smithy|@aws-lambda-powertools|@middy)\//;
 const isIoModule = (target: string): boolean => IO_MODULES.has(target) || IO_MODULES.has(target.split('/')[0] ?? '') || IO_PACKAGE.test(target);
 
-/** What infra/ may take from lib/: shared constants (table keys, metric names, function timeouts) and the API contract. */
-const INFRA_MAY_IMPORT = new Set(['lib/tables.ts', 'lib/observability/names.ts', 'lib/function-timeouts.ts', 'lib/callers/schema.ts']);
+/** What infra/ may take from lib/: shared constants (table keys, metric names, function timeouts, BILL_FINAL_AFTER) and the API contract. */
+const INFRA_MAY_IMPORT = new Set(['lib/tables.ts', 'lib/observability/names.ts', 'lib/function-timeouts.ts', 'lib/callers/schema.ts', 'lib/bill-final-after.ts']);
 
 const RULES: readonly Rule[] = [
   {
@@ -70,8 +70,9 @@ const RULES: readonly Rule[] = [
   {
     name: 'infra-imports-constants-and-contract',
     text:
-      'infra/ imports from lib/ only shared constants (lib/tables.ts, lib/observability/names.ts, lib/function-timeouts.ts), the API contract (lib/api/) ' +
-      'and the callers list schema (lib/callers/schema.ts: the list is validated at synth as the functions load it)',
+      'infra/ imports from lib/ only shared constants (lib/tables.ts, lib/observability/names.ts, lib/function-timeouts.ts), the API contract (lib/api/), ' +
+      'the callers list schema (lib/callers/schema.ts: the list is validated at synth as the functions load it) ' +
+      'and BILL_FINAL_AFTER\'s format and default (lib/bill-final-after.ts: validated at synth as the bill function reads it, and the daily run checked against it)',
     governs: under('infra'),
     forbids: (imported) => localUnder(imported, 'lib') && !INFRA_MAY_IMPORT.has(imported.target) && !localUnder(imported, 'lib/api'),
   },
@@ -199,6 +200,7 @@ describe('layer rules (STYLE.md)', () => {
       ['protocol-is-pure', 'lib/protocol/fixture.ts', "import { createHash } from 'node:crypto';"],
       ['sandbox-own-codec', 'lib/sandbox/fixture.ts', "import { chinaDay } from './china-time.js';"],
       ['infra-imports-constants-and-contract', 'infra/fixture.ts', "import { SERVICE_NAME } from '../lib/observability/names.js';"],
+      ['infra-imports-constants-and-contract', 'infra/fixture.ts', "import { parseFinalAfter } from '../lib/bill-final-after.js';"],
       ['only-adapter-knows-lambda', 'lib/local/fixture.ts', "import type { Context } from 'aws-lambda';"],
     ];
     for (const [name, file, line] of allowed) {

@@ -78,9 +78,10 @@ describe('GatewayStack (default context)', () => {
     ];
     for (const fn of Object.values(resourcesOf(synth.json, 'AWS::Lambda::Function'))) {
       const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual([...expectedNames].sort());
-      // Source maps everywhere; the bill function also loads OpenSSL's legacy provider for single DES (handlers.ts).
       const isBill = (fn.Properties?.Description as string | undefined)?.includes('down.bill') === true;
+      // Only the bill function decides finality (test/infra/bill-finality.test.ts).
+      expect(Object.keys(variables).sort()).toEqual([...expectedNames, ...(isBill ? ['BILL_FINAL_AFTER'] : [])].sort());
+      // Source maps everywhere; the bill function also loads OpenSSL's legacy provider for single DES (handlers.ts).
       expect(variables.NODE_OPTIONS).toBe(isBill ? '--enable-source-maps --openssl-legacy-provider' : '--enable-source-maps');
       expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('OnecardGateway');
       // Without -c apiUrl the URL comes from a CloudFormation parameter, never a baked-in guess.

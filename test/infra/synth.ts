@@ -1,6 +1,6 @@
 // Shared by the infra tests and the bundle bench: synthesizes GatewayStack in-process into a temporary
 // cloud assembly, with cdk-nag's AwsSolutions report computed on the same construct tree.
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Validations, type PolicyValidationPluginReport } from 'aws-cdk-lib';
@@ -36,8 +36,18 @@ export const CDK_JSON_CONTEXT = (
   JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
 ).context;
 
+/** @throws what synthesis throws (a ContextError, say), having removed the temporary assembly directory. */
 export function synthGateway(options: SynthOptions): SynthResult {
   const assemblyDir = mkdtempSync(path.join(tmpdir(), 'onecard-cdk-'));
+  try {
+    return synthInto(assemblyDir, options);
+  } catch (error) {
+    rmSync(assemblyDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function synthInto(assemblyDir: string, options: SynthOptions): SynthResult {
   const app = new App({
     outdir: assemblyDir,
     builtinCloudFormationValidation: options.cfnValidation ?? false,
