@@ -215,6 +215,15 @@ function healthIntegration(): apigw.MockIntegration {
   });
 }
 
+/**
+ * The message of the MISSING_AUTHENTICATION_TOKEN gateway response: API Gateway cannot tell the caller which cause
+ * it is (README "What gets deployed"), so the message names both. Plain ASCII without quotes or backslashes: it
+ * is written into the JSON template as is.
+ */
+export const NO_ROUTE_OR_UNSIGNED =
+  'no route of this API has this method and path (an unknown path, or a method the path does not serve), ' +
+  'or the request is not signed with SigV4 (every route requires AWS_IAM)';
+
 /** API Gateway's own refusals in API.md's error shape ({"error": {code, message, retryable}}). */
 function addGatewayResponses(api: apigw.RestApi, callersListed: boolean): void {
   const body = (code: string, message: string, retryable: boolean): Record<string, string> => ({
@@ -237,6 +246,10 @@ function addGatewayResponses(api: apigw.RestApi, callersListed: boolean): void {
     // 403 FORBIDDEN_ROUTE, as the functions answer it. Without a list an ACCESS_DENIED is IAM's alone.
     add('AccessDenied', apigw.ResponseType.ACCESS_DENIED, '403', body('"FORBIDDEN_ROUTE"', '$context.error.messageString', false));
   }
+  // A method or path the API does not define answers MISSING_AUTHENTICATION_TOKEN, and so does an unsigned request
+  // to a real route (every method is AWS_IAM): one response type for both, so no 404 or 405 here, which would tell
+  // an unsigned caller of a real route that it does not exist. API Gateway's 403 kept, with a message naming both.
+  add('MissingAuthenticationToken', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', body('"MISSING_AUTHENTICATION_TOKEN"', `"${NO_ROUTE_OR_UNSIGNED}"`, false));
   add('Default4xx', apigw.ResponseType.DEFAULT_4XX, undefined, body('"$context.error.responseType"', '$context.error.messageString', false));
   add('Default5xx', apigw.ResponseType.DEFAULT_5XX, undefined, body('"$context.error.responseType"', '$context.error.messageString', true));
 }
