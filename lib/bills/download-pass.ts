@@ -8,6 +8,7 @@ import type { BillRequest, BillRow, BillStreamOptions } from '../platform/types.
 import type { MismatchReporter, TermDifference, TermField } from '../ledger/settlement-terms.js';
 import { BillEncodingRestart, BusinessError } from '../protocol/errors.js';
 import { chinaDate, toChinaIso } from '../protocol/timestamp.js';
+import { getLogger } from '../observability/logger.js';
 import { CUSTOM_METRICS } from '../observability/names.js';
 import { billRowBatches, type BillEncoding } from './bill-stream.js';
 import { downloadReportKey, rawKey } from './keys.js';
@@ -148,7 +149,15 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     const pendingDifferences = new Map<string, readonly ReconcileMismatch[]>();
     const window = previousDayWindow(billDate);
     // The day before's late orders its own bill held (its current download): a row here for one is booked twice.
-    const before = await readCurrent(archive, window.day, billType);
+    // Best effort, like the archive's writes: an unreadable header (S3 down) only leaves that check undone.
+    const before = await readCurrent(archive, window.day, billType).catch((error: unknown) => {
+      getLogger().warn('bill: the day before\'s download not read; its late orders are taken as boundary orders', {
+        bill_date: billDate,
+        day_before: window.day,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+      return undefined;
+    });
     const previousDayBilled = before?.lateBilled ? { previousDayBilled: { billDate: window.day, orderNos: new Set(before.lateBilled) } } : {};
 
     /** The pass is dropped (read again, corrupt, or failed before it was stored): nothing of it is kept. */

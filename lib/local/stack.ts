@@ -11,6 +11,7 @@ import { getConfig, type GatewayConfig } from '../config.js';
 import { setLogSink, withLogSink, type LogSink } from '../observability/logger.js';
 import type { FunctionName } from '../api/routes.js';
 import { ConfigurationError } from '../errors.js';
+import { API_GATEWAY_TIMEOUT_MS, BILL_FUNCTION_TIMEOUT_SECONDS, MONEY_FUNCTION_TIMEOUT_SECONDS } from '../function-timeouts.js';
 import { createRuntimeScope, type RuntimeOverrides, type RuntimeScope } from '../runtime.js';
 import { createStaticSource } from '../secrets/index.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
@@ -43,7 +44,7 @@ export interface LocalServerOptions {
   readonly runtime?: Omit<RuntimeOverrides, 'config' | 'credentials' | 'dynamo' | 'archive'>;
   /** Base configuration; default: the environment (lib/config.ts). */
   readonly config?: GatewayConfig;
-  /** The time each invocation's Lambda context gives it (getRemainingTimeInMillis); default API Gateway's 29 s. */
+  /** The time each invocation's Lambda context gives it (getRemainingTimeInMillis); default its function's timeout (invocationTimeoutMs). */
   readonly invocationTimeoutMs?: number;
 }
 
@@ -75,8 +76,16 @@ export interface LocalServer {
 /** The project's git-ignored .local/data: one place for everything `npm start` writes, reused across runs. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.local/data', import.meta.url));
 
-/** API Gateway's integration timeout. */
-const INVOCATION_TIMEOUT_MS = 29_000;
+/**
+ * The time an invocation's Lambda context gives it: the function's own timeout where lib/function-timeouts.ts
+ * holds it (down-bill's settlement and pay's withdraw budget from it, as deployed; a route's answer is still due
+ * within API Gateway's 29 s: lib/adapter/time-left.ts), else API Gateway's 29 s.
+ */
+function invocationTimeoutMs(functionName: FunctionName): number {
+  if (functionName === 'down-bill') return BILL_FUNCTION_TIMEOUT_SECONDS * 1000;
+  if (functionName === 'pay' || functionName === 'refund') return MONEY_FUNCTION_TIMEOUT_SECONDS * 1000;
+  return API_GATEWAY_TIMEOUT_MS;
+}
 
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const base = options.config ?? getConfig();
@@ -144,7 +153,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     scope.callers(); // a malformed ONECARD_CALLERS_FILE fails the start, naming the entry and field
 
     const invoke = (functionName: FunctionName, event: unknown): Promise<unknown> =>
-      withLogSink(sink, () => scope.run(() => HANDLERS[functionName](event as never, lambdaContext(functionName, options.invocationTimeoutMs ?? INVOCATION_TIMEOUT_MS))));
+      withLogSink(sink, () => scope.run(() => HANDLERS[functionName](event as never, lambdaContext(functionName, options.invocationTimeoutMs ?? invocationTimeoutMs(functionName)))));
 
     const host = options.host ?? '127.0.0.1';
     const gateway = await startHttpGateway({ port: options.port ?? base.port, host, invoke });

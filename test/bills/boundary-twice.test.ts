@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDirectoryArchive } from '../../lib/bills/archive.js';
 import { readCurrent } from '../../lib/bills/downloads.js';
 import { createBillService } from '../../lib/bills/service.js';
+import { withLogSink } from '../../lib/observability/logger.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 import type { LedgerStore } from '../../lib/ledger/store.js';
 import { chunksOf } from '../../lib/platform/bill-body.js';
@@ -62,6 +63,34 @@ describe('a boundary order on its own day\'s bill and again on the next day\'s',
     expect(second.reconciliation.matched).toBe(1); // LATE2: a boundary order, never a difference
     expect(second.reconciliation.missingLocal).toEqual([]);
     expect(second.reconciliation.mismatched).toEqual([{ orderNo: 'LATE1', field: 'order_no', ledger: 'one row (bill of 20261126)', bill: 'duplicate row' }]);
+  });
+
+  it('a day before whose header cannot be read (S3 failing) leaves the check undone and the bill answered', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'boundary-twice-'));
+    roots.push(root);
+    const twice = lateOrder('LATE1', '2026-11-26T23:57:00.000+08:00');
+    const bills: Record<string, Buffer> = { '20261127': billBody([billRow('LATE1', { tradeTime: '2026-11-27T00:01:00+08:00', outId: 'OUT-LATE1' })]) };
+    const platform = { async downloadBillStream(request: BillRequest) { return { plain: chunksOf(bills[request.billDate] ?? billBody([]), 64) }; } } as unknown as PlatformClient;
+    const ledger = {
+      async *listDayOrders(day: string) { if (day === '20261126') yield twice; },
+      async getMany() { return new Map(); },
+    } as unknown as LedgerStore;
+    const directory = createDirectoryArchive(root);
+    const read: string[] = [];
+    const archive = {
+      ...directory,
+      async getText(key: string) {
+        read.push(key);
+        if (key.includes('2026/11/26')) throw new Error('S3 is down');
+        return directory.getText(key);
+      },
+    };
+    const service = createBillService({ platform, ledger, payments: paymentsSettlingNothing(), archive, defaultCryptType: '0', now: () => new Date('2026-11-28T04:00:00+08:00') });
+    const logs: string[] = [];
+    const second = await withLogSink((line) => logs.push(line), () => service.getBill({ billDate: '20261127' }));
+    expect(read.some((key) => key.includes('2026/11/26'))).toBe(true);
+    expect(logs.join('\n')).toContain("the day before's download not read");
+    expect(second.reconciliation).toMatchObject({ matched: 1, mismatched: [], missingLocal: [] });
   });
 
   it('a day before whose download did not keep lateBilled (stored before it was) changes nothing', async () => {
