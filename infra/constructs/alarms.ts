@@ -175,6 +175,8 @@ export class GatewayAlarms extends StackLayer {
       for (const each of alarms) {
         each.addAlarmAction(action);
         each.addOkAction(action);
+        // An alarm that treats missing data as missing says so by INSUFFICIENT_DATA (no daily run counted): told too.
+        if ((each.node.defaultChild as cloudwatch.CfnAlarm).treatMissingData === cloudwatch.TreatMissingData.MISSING) each.addInsufficientDataAction(action);
       }
     }
   }

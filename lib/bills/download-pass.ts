@@ -127,6 +127,18 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     // A body that trickles in is cut while the function can still drop this pass's writers (lib/timings.ts).
     const left = input.functionRemainingMs;
     const stream: BillStreamOptions = left ? { bodyTimeLeftMs: () => left() - BILL_BODY_RESERVE_MS } : {};
+    const window = previousDayWindow(billDate);
+    // The day before's late orders its own bill held (its current download): a row here for one is booked twice.
+    // Read before the bill is asked for, so that no body waits on it.
+    // Best effort, like the archive's writes: an unreadable header (S3 down) only leaves that check undone.
+    const before = await readCurrent(archive, window.day, billType).catch((error: unknown) => {
+      getLogger().warn('bill: the day before\'s download not read; its late orders are taken as boundary orders', {
+        bill_date: billDate,
+        day_before: window.day,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+      return undefined;
+    });
     // Taken before the bill is asked for: the bill holds the platform's state as of the request, so a slow answer
     // that arrives after BILL_FINAL_AFTER to a request sent before it is not final (API.md "Bills", Finality).
     const fetched = now();
@@ -147,17 +159,6 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
     const reportSinks: ReportSink[] = [report, ...consumers];
     const pending = new PendingLines(fanOut(reportSinks));
     const pendingDifferences = new Map<string, readonly ReconcileMismatch[]>();
-    const window = previousDayWindow(billDate);
-    // The day before's late orders its own bill held (its current download): a row here for one is booked twice.
-    // Best effort, like the archive's writes: an unreadable header (S3 down) only leaves that check undone.
-    const before = await readCurrent(archive, window.day, billType).catch((error: unknown) => {
-      getLogger().warn('bill: the day before\'s download not read; its late orders are taken as boundary orders', {
-        bill_date: billDate,
-        day_before: window.day,
-        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-      });
-      return undefined;
-    });
     const previousDayBilled = before?.lateBilled ? { previousDayBilled: { billDate: window.day, orderNos: new Set(before.lateBilled) } } : {};
 
     /** The pass is dropped (read again, corrupt, or failed before it was stored): nothing of it is kept. */

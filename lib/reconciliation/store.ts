@@ -96,8 +96,14 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
    * dedupe identity leaves them free to change), a side absent now removed; `set`/`remove` are the extra clauses.
    */
   const found = (difference: Difference, at: string, set: readonly string[], remove: readonly string[]): { expression: string; values: Item } => {
-    const values: Item = { ':at': { S: at }, ':mercacc': { L: difference.mercacc.map((value) => ({ S: value })) } };
-    const sets = ['last_seen = :at', 'mercacc = :mercacc', ...set];
+    const values: Item = { ':at': { S: at } };
+    const sets = ['last_seen = :at', ...set];
+    // A run that could not tell the merchants (an empty list: the report not read back) keeps the stored ones, so
+    // a caller scoped to them still sees it.
+    if (difference.mercacc.length > 0) {
+      sets.push('mercacc = :mercacc');
+      values[':mercacc'] = { L: difference.mercacc.map((value) => ({ S: value })) };
+    }
     const removes = [...remove];
     for (const side of ['ledger', 'bill'] as const) {
       const value = difference[side];

@@ -481,6 +481,10 @@ describe('GatewayStack (every context switch)', () => {
     }
     synth.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     synth.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ALL_OPTIONS.alarmEmail });
+    // The alarm that treats a missing gauge as missing tells of INSUFFICIENT_DATA (no daily run counted) too; no other does.
+    const alarms = Object.values(resourcesOf(synth.json, 'AWS::CloudWatch::Alarm'));
+    const told = alarms.filter((each) => Array.isArray(each.Properties?.InsufficientDataActions));
+    expect(told.map((each) => each.Properties?.TreatMissingData)).toEqual(['missing']);
     synth.template.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: ALL_OPTIONS.domainName, SecurityPolicy: 'TLS_1_2' });
     synth.template.hasResourceProperties('AWS::Route53::RecordSet', { Type: 'A', HostedZoneId: ALL_OPTIONS.hostedZoneId });
     const expressions = Object.values(resourcesOf(synth.json, 'AWS::Scheduler::Schedule')).map((s) => s.Properties?.ScheduleExpression);

@@ -295,5 +295,8 @@ describe('exception feed', () => {
     expect(stored).toMatchObject({ ledger: 'FAILED', status: 'open' });
     expect(stored!.lastSeen > stored!.firstSeen).toBe(true);
     expect(stored!.bill).toBeUndefined();
+    // A run that could not tell the merchants (none given) keeps the stored ones: scoped callers still see it.
+    expect(await store.record({ ...difference, mercacc: [] }, new Date(clock + 2000), { status: 'open' })).toBe('seen');
+    expect((await store.get(exceptionId(difference)))!.mercacc).toEqual(['9001']);
   });
 });
