@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDirectoryArchive } from '../../lib/bills/archive.js';
+import { createDirectoryArchive, type BillArchive } from '../../lib/bills/archive.js';
 import { readCurrent } from '../../lib/bills/downloads.js';
 import { createBillService } from '../../lib/bills/service.js';
 import { withLogSink } from '../../lib/observability/logger.js';
@@ -26,6 +26,24 @@ const lateOrder = (orderNo: string, createdAt: string): LedgerRecord =>
     orderNo, type: 'PAYMENT', status: 'SUCCESS', account: '32718', acctype: '###', mercacc: '1001', amountFen: 150, outId: `OUT-${orderNo}`,
     createdAt, updatedAt: createdAt, tradeDay: '20261126', requestHash: 'h', version: 1, attempts: 1,
   }) as LedgerRecord;
+
+async function freshRoot(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'boundary-twice-'));
+  roots.push(root);
+  return root;
+}
+
+/** A service whose platform has only the next day's bill (LATE1 again) and whose ledger holds LATE1 on the day before. */
+function nextDayOnly(archive: BillArchive) {
+  const twice = lateOrder('LATE1', '2026-11-26T23:57:00.000+08:00');
+  const bills: Record<string, Buffer> = { '20261127': billBody([billRow('LATE1', { tradeTime: '2026-11-27T00:01:00+08:00', outId: 'OUT-LATE1' })]) };
+  const platform = { async downloadBillStream(request: BillRequest) { return { plain: chunksOf(bills[request.billDate] ?? billBody([]), 64) }; } } as unknown as PlatformClient;
+  const ledger = {
+    async *listDayOrders(day: string) { if (day === '20261126') yield twice; },
+    async getMany() { return new Map(); },
+  } as unknown as LedgerStore;
+  return createBillService({ platform, ledger, payments: paymentsSettlingNothing(), archive, defaultCryptType: '0', now: () => new Date('2026-11-28T04:00:00+08:00') });
+}
 
 describe('a boundary order on its own day\'s bill and again on the next day\'s', () => {
   it('is a second booking on the next day; a boundary order its own bill lacked is matched there', async () => {
@@ -66,16 +84,7 @@ describe('a boundary order on its own day\'s bill and again on the next day\'s',
   });
 
   it('a day before whose header cannot be read (S3 failing) leaves the check undone and the bill answered', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'boundary-twice-'));
-    roots.push(root);
-    const twice = lateOrder('LATE1', '2026-11-26T23:57:00.000+08:00');
-    const bills: Record<string, Buffer> = { '20261127': billBody([billRow('LATE1', { tradeTime: '2026-11-27T00:01:00+08:00', outId: 'OUT-LATE1' })]) };
-    const platform = { async downloadBillStream(request: BillRequest) { return { plain: chunksOf(bills[request.billDate] ?? billBody([]), 64) }; } } as unknown as PlatformClient;
-    const ledger = {
-      async *listDayOrders(day: string) { if (day === '20261126') yield twice; },
-      async getMany() { return new Map(); },
-    } as unknown as LedgerStore;
-    const directory = createDirectoryArchive(root);
+    const directory = createDirectoryArchive(await freshRoot());
     const read: string[] = [];
     const archive = {
       ...directory,
@@ -85,26 +94,15 @@ describe('a boundary order on its own day\'s bill and again on the next day\'s',
         return directory.getText(key);
       },
     };
-    const service = createBillService({ platform, ledger, payments: paymentsSettlingNothing(), archive, defaultCryptType: '0', now: () => new Date('2026-11-28T04:00:00+08:00') });
     const logs: string[] = [];
-    const second = await withLogSink((line) => logs.push(line), () => service.getBill({ billDate: '20261127' }));
+    const second = await withLogSink((line) => logs.push(line), () => nextDayOnly(archive).getBill({ billDate: '20261127' }));
     expect(read.some((key) => key.includes('2026/11/26'))).toBe(true);
     expect(logs.join('\n')).toContain("the day before's download not read");
     expect(second.reconciliation).toMatchObject({ matched: 1, mismatched: [], missingLocal: [] });
   });
 
   it('a day before whose download did not keep lateBilled (stored before it was) changes nothing', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'boundary-twice-'));
-    roots.push(root);
-    const twice = lateOrder('LATE1', '2026-11-26T23:57:00.000+08:00');
-    const bills: Record<string, Buffer> = { '20261127': billBody([billRow('LATE1', { tradeTime: '2026-11-27T00:01:00+08:00', outId: 'OUT-LATE1' })]) };
-    const platform = { async downloadBillStream(request: BillRequest) { return { plain: chunksOf(bills[request.billDate] ?? billBody([]), 64) }; } } as unknown as PlatformClient;
-    const ledger = {
-      async *listDayOrders(day: string) { if (day === '20261126') yield twice; },
-      async getMany() { return new Map(); },
-    } as unknown as LedgerStore;
-    const service = createBillService({ platform, ledger, payments: paymentsSettlingNothing(), archive: createDirectoryArchive(root), defaultCryptType: '0', now: () => new Date('2026-11-28T04:00:00+08:00') });
-    const second = await service.getBill({ billDate: '20261127' });
+    const second = await nextDayOnly(createDirectoryArchive(await freshRoot())).getBill({ billDate: '20261127' });
     expect(second.reconciliation).toMatchObject({ matched: 1, mismatched: [], missingLocal: [] });
   });
 });
