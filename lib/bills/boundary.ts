@@ -14,6 +14,13 @@ export function isBoundaryOrder(record: Pick<LedgerRecord, 'createdAt'>): boolea
   return isBoundaryInstant(instantOf(record.createdAt));
 }
 
+/** The China day `days` after (or before) a yyyyMMdd day. @throws RangeError when it is not a calendar day. */
+export function dayAfter(billDate: string, days: number): string {
+  const start = chinaDayStart(billDate);
+  if (!start) throw new RangeError(`bill date must be a calendar day yyyyMMdd: ${billDate}`);
+  return chinaDate(new Date(start.getTime() + days * DAY_MS + DAY_MS / 2));
+}
+
 /**
  * The day before's orders a day's reconciliation holds beside its own (download-pass.ts reads them from the ledger):
  * the orders of `day` created from `from` on, the last BOUNDARY_WINDOW_MS of the day before `billDate`.
@@ -22,7 +29,7 @@ export function isBoundaryOrder(record: Pick<LedgerRecord, 'createdAt'>): boolea
 export function previousDayWindow(billDate: string): { readonly day: string; readonly from: Date } {
   const start = chinaDayStart(billDate);
   if (!start) throw new RangeError(`bill date must be a calendar day yyyyMMdd: ${billDate}`);
-  return { day: chinaDate(new Date(start.getTime() - DAY_MS / 2)), from: new Date(start.getTime() - BOUNDARY_WINDOW_MS) };
+  return { day: dayAfter(billDate, -1), from: new Date(start.getTime() - BOUNDARY_WINDOW_MS) };
 }
 
 /**

@@ -12,9 +12,9 @@ import { getLogger } from '../observability/logger.js';
 import { CUSTOM_METRICS } from '../observability/names.js';
 import { billRowBatches, type BillEncoding } from './bill-stream.js';
 import { downloadReportKey, rawKey } from './keys.js';
-import { previousDayWindow } from './boundary.js';
+import { dayAfter, previousDayWindow } from './boundary.js';
 import type { ReconcileMismatch, ReportSink, StreamReconcileResult } from './reconcile.js';
-import { chinaDayStart, isFinalDownload } from './finality.js';
+import { isFinalDownload } from './finality.js';
 import { DOWNLOAD_FORMAT, newCursorKey, newDownloadId, PAGE_ROWS, publishHeader, readCurrent, reportKeyOf, type DownloadHeader } from './downloads.js';
 import { PendingLines, type PendingOutcome } from './pending-lines.js';
 import { ArchiveGuard, fanOut, ReportWriterSink, runBillPass, type PassResult } from './pipeline.js';
@@ -32,15 +32,6 @@ export interface Processed {
 
 /** Downloads `input`'s day afresh: `firstLimit` first rows kept for the answer; `readFailed` when the stored one could not be read. */
 export type Downloader = (input: DayInput, firstLimit: number, readFailed?: boolean) => Promise<Processed>;
-
-const DAY_MS = 24 * 3600 * 1000;
-
-/** The China day `days` after (or before) a yyyyMMdd day. */
-function dayAfter(billDate: string, days: number): string {
-  const start = chinaDayStart(billDate);
-  if (!start) throw new RangeError(`bill date must be a calendar day yyyyMMdd: ${billDate}`);
-  return chinaDate(new Date(start.getTime() + days * DAY_MS + 12 * 3600 * 1000));
-}
 
 /** The service's download step, over its options (`now` already defaulted by the service). */
 export function createDownloader(options: BillServiceOptions & { readonly now: () => Date }): Downloader {

@@ -1,6 +1,7 @@
 // The consumer of one final bill's reconciliation: its lines (a ReportSink during the pass, or the stored report read
 // back) open or refresh one exception per difference, in batches; at the end the day's exceptions whose order was
 // found matched are resolved. Memory is bounded: a few batches of differences, and 9 bytes per unresolved exception.
+import { isStillPendingLine } from '../bills/pending-lines.js';
 import type { PendingWithoutRow, ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
 import { OrderStatus } from '../ledger/records.js';
 import { toChinaIso } from '../protocol/timestamp.js';
@@ -218,7 +219,7 @@ export async function startExceptionFeed(options: ExceptionFeedOptions): Promise
         if (before) differing.set(line.orderNo, [...new Set([...before, ...mercacc])]);
         else differing.set(own(line.orderNo), mercacc);
       }
-      if (line.category === 'mismatched' && line.field === 'status' && line.ledger === OrderStatus.PENDING) {
+      if (isStillPendingLine(line.category, line.field, line.ledger)) {
         // A PENDING order with an unpaid row on equal terms: not a difference of its own, the order is in
         // `unresolved` (an unresolved_pending exception, recorded by finish).
         return undefined;
