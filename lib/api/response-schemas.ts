@@ -99,7 +99,10 @@ export const BillResponseSchema = z
     ).describe('one page of the download: limit rows, or fewer when they would pass 1 MB of JSON (rows far longer than the spec allows); follow next_cursor'),
     next_cursor: z.string().nullable().describe('the cursor of the next page; null on the last page'),
     reconciliation: z.object({
-      matched: z.number().int(),
+      matched: z
+        .number()
+        .int()
+        .describe("the day's ledger orders the bill agrees with: those whose row matches them, and FAILED ones the bill lacks (no money moved on either side)"),
       settled: z.number().int().describe('PENDING orders this download settled'),
       missing_local: z.array(z.string()).describe('at most 1000'),
       missing_remote: z.array(z.string()).describe('at most 1000'),
@@ -117,7 +120,12 @@ export const MerchantsResponseSchema = z.object({
 /** report.csv is text: documented as a string (its columns in the description). */
 export const ReportCsvSchema = z
   .string()
-  .describe('UTF-8 CSV, header line order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time');
+  .describe(
+    'UTF-8 CSV, header line order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time. One line per bill row ' +
+      '(per difference for a mismatched one) and per ledger order of the day the bill lacks: missing_remote (SUCCESS), next_day, matched ' +
+      '(FAILED: nothing moved), or a mismatched status line with ledger PENDING and bill (none) (still PENDING: no difference of its own; ' +
+      'an unresolved_pending exception once the bill is final). field, ledger and bill are filled on mismatched lines only.',
+  );
 
 export const ExceptionResponseSchema = z.object({
   id: z.string().describe('bill_date, "-" and 22 base64url characters; the same difference found again is the same id'),

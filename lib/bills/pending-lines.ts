@@ -6,7 +6,7 @@
 import { OrderStatus, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 import type { ReconcileMismatch, ReportEntry, ReportSink } from './reconcile.js';
-import { matchedEntry } from './report-csv.js';
+import { matchedEntry, NONE } from './report-csv.js';
 
 /** Bill statuses meaning money moved: 60 paid, 80 paid and later refunded. */
 const PAID: ReadonlySet<string> = new Set(['60', '80']);
@@ -34,7 +34,8 @@ export class PendingLines implements ReportSink {
   constructor(private readonly next: ReportSink) {}
 
   write(entry: ReportEntry): void | Promise<void> {
-    const statusLine = entry.field === 'status' && entry.ledger === OrderStatus.PENDING;
+    // A PENDING order the bill lacks (bill "(none)") has nothing to settle from: its line passes as written.
+    const statusLine = entry.field === 'status' && entry.ledger === OrderStatus.PENDING && entry.bill !== NONE;
     if (statusLine && (entry.category === 'settled' || entry.category === 'mismatched')) {
       this.held.push(entry);
       return undefined;

@@ -7,8 +7,9 @@
 // Per order_no (API.md "Bills", "What counts as a difference"):
 //   bill row, no ledger order: money moved (60, 80) → missing_local; else no difference (report: matched, ledger "(none)")
 //   ledger SUCCESS or PENDING, no bill row, created in the day's last 5 minutes and the next day's bill holds it →
-//     next_day; else SUCCESS → missing_remote; FAILED without a row is expected; PENDING → pendingWithoutRow (no
-//     report line, no settling work: an unresolved_pending exception after a final bill)
+//     next_day; else SUCCESS → missing_remote; FAILED without a row agrees (matched: ledger FAILED, bill "(none)");
+//     PENDING → pendingWithoutRow (a PENDING status line, bill "(none)", no difference of its own; no settling work:
+//     an unresolved_pending exception after a final bill). Every order of the day so has a report line.
 //   both: terms compared by lib/ledger/settlement-terms.ts compareTerms (type, account, acctype, mercacc, tranamt) →
 //     one mismatched entry per field; bill paid ↔ ledger SUCCESS: out_id compared too; ↔ FAILED: status mismatch;
 //     bill not paid ↔ SUCCESS: status mismatch; ↔ FAILED: agree;
@@ -22,7 +23,7 @@ import { hasDayOrderPages, OrderStatus, OrderType, type DayOrder, type DayOrderS
 import { isBoundaryOrder } from './boundary.js';
 import { FLAG_LATE, FLAG_PREVIOUS_DAY, FLAG_SEEN, HeldOrders } from './held-orders.js';
 import { BILL_TERMS, compareTerms, type SourceTerms } from '../ledger/settlement-terms.js';
-import { matchedEntry } from './report-csv.js';
+import { matchedEntry, NONE } from './report-csv.js';
 
 export interface ReconcileMismatch {
   readonly orderNo: string;
@@ -98,6 +99,7 @@ export interface StreamReconcileOptions {
 }
 
 export interface StreamReconcileResult {
+  /** The day's ledger orders the bill agrees with: rows that matched, and FAILED orders the bill lacks. */
   matched: number;
   settled: number;
   /** `unresolved` counts the `unresolved` work list only (PENDING orders with a row), not `pendingWithoutRow`. */
@@ -266,9 +268,9 @@ export async function reconcileStream(
       if (paid) {
         result.counts.missingLocal += 1;
         if (result.missingLocal.length < cap) result.missingLocal.push(own(orderNo));
-        write(line(row, 'missing_local', '', '(none)', row.orderStatus));
+        write(line(row, 'missing_local', '', NONE, row.orderStatus));
       } else {
-        write(line(row, 'matched', '', '(none)', row.orderStatus));
+        write(line(row, 'matched', '', NONE, row.orderStatus));
       }
       return;
     }
@@ -358,29 +360,35 @@ export async function reconcileStream(
       if (held.flag(at, FLAG_LATE) && !held.flag(at, FLAG_PREVIOUS_DAY)) result.lateBilled.push(held.orderNo(at));
       continue;
     }
-    const status = held.status(at);
-    if (status !== OrderStatus.SUCCESS && status !== OrderStatus.PENDING) continue;
     const record = held.record(at);
     const orderNo = record.orderNo;
-    if (status === OrderStatus.PENDING && !onNextDay.has(orderNo)) {
-      result.pendingWithoutRow.push({ orderNo, mercacc: record.mercacc });
-      continue;
-    }
-    const category: ReportCategory = onNextDay.has(orderNo) ? 'next_day' : 'missing_remote';
-    if (category === 'next_day') {
+    let category: ReportCategory;
+    let field = '';
+    if (record.status === OrderStatus.FAILED) {
+      // No money moved on either side: they agree (one of the ledger's orders the bill agrees with).
+      result.matched += 1;
+      category = 'matched';
+    } else if (onNextDay.has(orderNo)) {
       result.counts.nextDay += 1;
       if (result.nextDay.length < cap) result.nextDay.push(orderNo);
+      category = 'next_day';
+    } else if (record.status === OrderStatus.PENDING) {
+      // The form of a PENDING order's status line left PENDING (isStillPendingLine): no difference of its own.
+      result.pendingWithoutRow.push({ orderNo, mercacc: record.mercacc });
+      category = 'mismatched';
+      field = 'status';
     } else {
       result.counts.missingRemote += 1;
       if (result.missingRemote.length < cap) result.missingRemote.push(orderNo);
+      category = 'missing_remote';
     }
     write({
       orderNo,
       tradeType: WIRE_TYPES[record.type] ?? record.type,
       category,
-      field: '',
+      field,
       ledger: record.status,
-      bill: '(none)',
+      bill: NONE,
       account: record.account,
       mercacc: record.mercacc,
       amountFen: record.amountFen,

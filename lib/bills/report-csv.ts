@@ -11,6 +11,9 @@ export const REPORT_COLUMNS = [
 
 export type { ReportCategory };
 
+/** The ledger or bill column of a line whose order has no record on that side (a row without order, an order without row). */
+export const NONE = '(none)';
+
 /** report.csv's header line (API.md "Bills"), from the one column list. */
 export const REPORT_CSV_HEADER = REPORT_COLUMNS.join(',');
 

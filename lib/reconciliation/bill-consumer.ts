@@ -2,7 +2,7 @@
 // its stored report is read back and fed to an exception feed (nothing of the pass is held but a small fallback).
 import type { PendingWithoutRow, ReportCategory, ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
 import { csvRecordsOf, type CsvRecord } from '../bills/report-filter.js';
-import { REPORT_COLUMNS } from '../bills/report-csv.js';
+import { NONE, REPORT_COLUMNS } from '../bills/report-csv.js';
 import type { LedgerRecord } from '../ledger/records.js';
 import { OrderStatus } from '../ledger/records.js';
 import { getLogger } from '../observability/logger.js';
@@ -188,8 +188,6 @@ function copied(entry: FeedLine): FeedLine {
   return { orderNo: own(entry.orderNo), category: entry.category, field: own(entry.field), ledger: own(entry.ledger), bill: own(entry.bill), mercacc: own(entry.mercacc) };
 }
 
-/** The side of a difference that has no record (lib/bills/reconcile.ts). */
-const NONE = '(none)';
 
 function logSummary(billDate: string, summary: FeedSummary): void {
   if (summary.notKept > 0) {

@@ -2,6 +2,7 @@
 // back) open or refresh one exception per difference, in batches; at the end the day's exceptions whose order was
 // found matched are resolved. Memory is bounded: a few batches of differences, and 9 bytes per unresolved exception.
 import { isStillPendingLine } from '../bills/pending-lines.js';
+import { NONE } from '../bills/report-csv.js';
 import type { PendingWithoutRow, ReportEntry, UnresolvedOrder } from '../bills/reconcile.js';
 import { OrderStatus } from '../ledger/records.js';
 import { toChinaIso } from '../protocol/timestamp.js';
@@ -317,8 +318,6 @@ function merchantAccounts(line: FeedLine): string[] {
   return [own(line.mercacc)];
 }
 
-/** The side of a difference that has no record (lib/bills/reconcile.ts). */
-const NONE = '(none)';
 
 /** A copy that does not pin the 64 KB chunk a bill row's fields are slices of. */
 export function own(text: string): string {

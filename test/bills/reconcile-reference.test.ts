@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReportWriterSink } from '../../lib/bills/pipeline.js';
-import { reconcileStream, reportCsvLine, REPORT_CSV_HEADER, type ReconcileMismatch, type ReportEntry, type StreamReconcileResult } from '../../lib/bills/reconcile.js';
+import { reconcileStream, reportCsvLine, REPORT_CSV_HEADER, type ReconcileMismatch, type ReportCategory, type ReportEntry, type StreamReconcileResult } from '../../lib/bills/reconcile.js';
 import { BILL_TERMS, compareTerms } from '../../lib/ledger/settlement-terms.js';
 import type { DayOrder, LedgerRecord } from '../../lib/ledger/records.js';
 import type { BillRow } from '../../lib/platform/types.js';
@@ -87,22 +87,27 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
   const onNext = new Set(nextDay.map((r) => r.orderNo));
   for (const { order: o, previous, seen } of held.values()) {
     if (seen && !previous && late(o.createdAt)) e.lateBilled.push(o.orderNo);
-    if (seen || previous || (o.status !== 'SUCCESS' && o.status !== 'PENDING')) continue;
-    // A late order the next day's bill holds is a boundary order, SUCCESS or PENDING: next_day, not kept apart here.
-    const next = late(o.createdAt) && onNext.has(o.orderNo);
-    if (o.status === 'PENDING' && !next) {
-      e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
-      continue;
-    }
-    if (next) {
+    if (seen || previous) continue;
+    // Every order of the day the bill lacks has its line. A late order the next day's bill holds is a boundary
+    // order, SUCCESS or PENDING: next_day. A FAILED one agrees with the bill; a PENDING one is a status line.
+    const next = o.status !== 'FAILED' && late(o.createdAt) && onNext.has(o.orderNo);
+    let category: ReportCategory = 'missing_remote';
+    if (o.status === 'FAILED') {
+      e.matched += 1;
+      category = 'matched';
+    } else if (next) {
       e.counts.nextDay += 1;
       e.nextDay.push(o.orderNo);
+      category = 'next_day';
+    } else if (o.status === 'PENDING') {
+      e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
+      category = 'mismatched';
     } else {
       e.counts.missingRemote += 1;
       e.missingRemote.push(o.orderNo);
     }
     e.lines.push({
-      orderNo: o.orderNo, tradeType: WIRE[o.type]!, category: next ? 'next_day' : 'missing_remote', field: '', ledger: o.status, bill: '(none)',
+      orderNo: o.orderNo, tradeType: WIRE[o.type]!, category, field: category === 'mismatched' ? 'status' : '', ledger: o.status, bill: '(none)',
       account: o.account, mercacc: o.mercacc, amountFen: o.amountFen, outId: o.outId ?? '', tradeTime: `${o.createdAt.slice(0, 19)}+08:00`,
     });
   }

@@ -101,7 +101,8 @@ describe('reconcile', () => {
       fc.asyncProperty(ordersArbitrary, fc.boolean(), async (orders, withFailedRows) => {
         const rows = orders.filter((order) => withFailedRows || order.status === 'SUCCESS').map((order) => billRow(order));
         const result = await reconcile(inTimeOrder(rows), ledgerStream(orders.map((order) => ledgerRecord(order))));
-        expect(result).toEqual({ ...EMPTY, matched: rows.length });
+        // Every order agrees: a FAILED one with its unpaid row, or with no row at all.
+        expect(result).toEqual({ ...EMPTY, matched: orders.length });
       }),
       { numRuns: 200 },
     );

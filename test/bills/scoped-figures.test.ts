@@ -107,6 +107,9 @@ const CASES: Readonly<Record<string, Case>> = {
   'an unpaid row of a FAILED order': { rows: [billRow('F1', { orderStatus: '77' })], records: [order('F1', { status: 'FAILED' })] },
   'a paid row without an order': { rows: [billRow('L1', { mercacc: '1002' })], records: [] },
   'a SUCCESS order the bill lacks': { rows: [], records: [order('R1')] },
+  'a FAILED order the bill lacks': { rows: [], records: [order('F2', { status: 'FAILED', mercacc: '1002' })] },
+  'a PENDING order the bill lacks': { rows: [], records: [order('P5', { status: 'PENDING' })] },
+  'a late PENDING order neither bill holds': { rows: [], records: [order('P6', { status: 'PENDING', createdAt: late })] },
   'late SUCCESS and PENDING orders on the next day\'s bill': {
     rows: [], records: [order('B1', { createdAt: late }), order('B2', { createdAt: late, status: 'PENDING' })], nextDay: [billRow('B1'), billRow('B2')],
   },

@@ -1,6 +1,7 @@
 // GET /v1/bills/{date}/merchants and …/report.csv over HTTP, checked against sums and categories the
 // test computes itself from the paged rows and the orders it made: a matched payment, a PENDING one
-// the bill settles, a refund, payments made past the gateway (missing_local) and a generated day.
+// the bill settles, a refund, payments made past the gateway (missing_local), a generated day, and two
+// orders the bill lacks (one FAILED, one PENDING): every row and every ledger order has its line.
 import { describe, expect, it } from 'vitest';
 import { chinaDate } from '../../lib/protocol/timestamp.js';
 import { fen, payPastGateway, useLocalHttp, yuan } from '../support/local-http.js';
@@ -21,6 +22,11 @@ const rig = useLocalHttp({
     sandbox.faults.inject({ type: 'dropAfterCommit' }, { methods: ['synjones.onecard.gdccard.pay'] });
     expect((await post('/v1/payments', { order_no: 'v-pending', account: '32718', tranamt: '4.40', mercacc: '1001' })).status).toBe(202);
     await payPastGateway(sandbox, { tranamt: '1.10', mercacc: '1003', order_no: 'v-direct' });
+    // Two ledger orders the bill never holds: one the platform refused, one it was too busy to take.
+    sandbox.faults.inject({ type: 'retcode', retcode: '60010', errmsg: 'balance' }, { methods: ['synjones.onecard.gdccard.pay'] });
+    expect((await post('/v1/payments', { order_no: 'v-failed', account: '32718', tranamt: '5.50', mercacc: '1002' })).status).toBe(422);
+    sandbox.faults.inject({ type: 'busy' }, { methods: ['synjones.onecard.gdccard.pay'] });
+    expect((await post('/v1/payments', { order_no: 'v-busy', account: '32718', tranamt: '6.60', mercacc: '1001' })).status).toBe(202);
     sandbox.seedDay(day, 3000, { seed: 11 });
   },
 });
@@ -125,8 +131,17 @@ describe('the day views', () => {
       if (ledgerOrders.has(row.order_no)) return 'matched'; // v-pending was settled by the first download already
       return moved(row) ? 'missing_local' : 'matched';
     };
-    expect(body).toHaveLength(rows.length);
+    // One line per row, then one per ledger order of the day the bill lacks, each with its category.
+    expect(body).toHaveLength(rows.length + 2);
     const byOrder = new Map(body.map((fields) => [fields[0], fields]));
+    expect(rows.map((row) => row.order_no)).not.toContain('v-failed');
+    expect(rows.map((row) => row.order_no)).not.toContain('v-busy');
+    // Stored form: field, ledger and bill are written on mismatched lines only.
+    expect(byOrder.get('v-failed')).toEqual(['v-failed', '01', 'matched', '', '', '', '32718', '1002', '5.50', '', expect.stringMatching(/\+08:00$/)]);
+    expect(byOrder.get('v-busy')).toEqual(['v-busy', '01', 'mismatched', 'status', 'PENDING', '(none)', '32718', '1001', '6.60', '', expect.stringMatching(/\+08:00$/)]);
+    // Neither is a difference: the FAILED order agrees with the bill (matched), the PENDING one is no mismatch.
+    expect(first.reconciliation.counts).toMatchObject({ missing_remote: 0, mismatched: 0 });
+    expect(first.reconciliation.matched).toBe(body.filter((f) => f[2] === 'matched' && (ledgerOrders.has(f[0]!) || f[0] === 'v-failed')).length);
     for (const row of rows) {
       const fields = byOrder.get(row.order_no);
       expect(fields, row.order_no).toEqual([row.order_no, row.trade_type, category(row), '', '', '', row.account, row.mercacc, row.tranamt, row.out_id, row.trade_time]);
