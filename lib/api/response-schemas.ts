@@ -102,7 +102,7 @@ export const BillResponseSchema = z
       matched: z
         .number()
         .int()
-        .describe("the day's ledger orders the bill agrees with: those whose row matches them, and FAILED ones the bill lacks (no money moved on either side)"),
+        .describe("ledger orders the bill agrees with: those whose row matches them (the day's, and those of the day before's last 5 minutes), and the day's FAILED ones the bill lacks (no money moved on either side)"),
       settled: z.number().int().describe('PENDING orders this download settled'),
       missing_local: z.array(z.string()).describe('at most 1000'),
       missing_remote: z.array(z.string()).describe('at most 1000'),
@@ -122,7 +122,7 @@ export const ReportCsvSchema = z
   .string()
   .describe(
     'UTF-8 CSV, header line order_no,trade_type,category,field,ledger,bill,account,mercacc,tranamt,out_id,trade_time. One line per bill row ' +
-      '(per difference for a mismatched one) and per ledger order of the day the bill lacks: missing_remote (SUCCESS), next_day, matched ' +
+      '(per difference for a mismatched one) and per ledger order of the day the bill lacks: next_day (created in its last 5 minutes, on the next day\'s bill), missing_remote (SUCCESS), matched ' +
       '(FAILED: nothing moved), or a mismatched status line with ledger PENDING and bill (none) (still PENDING: no difference of its own; ' +
       'an unresolved_pending exception once the bill is final). field, ledger and bill are filled on mismatched lines only.',
   );

@@ -6,7 +6,7 @@
 import { OrderStatus, type LedgerRecord } from '../ledger/records.js';
 import type { BillRow } from '../platform/types.js';
 import type { ReconcileMismatch, ReportEntry, ReportSink } from './reconcile.js';
-import { matchedEntry, NONE } from './report-csv.js';
+import { matchedEntry } from './report-csv.js';
 
 /** Bill statuses meaning money moved: 60 paid, 80 paid and later refunded. */
 const PAID: ReadonlySet<string> = new Set(['60', '80']);
@@ -20,7 +20,8 @@ export interface PendingOutcome {
 
 /**
  * A report line that is no difference though its category is `mismatched`: a PENDING order's status line that
- * settlement left PENDING (`release` below; the order is in `unresolved`, an unresolved_pending exception), so
+ * settlement left PENDING (`release` below; the order is in `unresolved`, an unresolved_pending exception), or
+ * that of a PENDING order the bill lacks (bill "(none)", in `pendingWithoutRow`, an unresolved_pending too), so
  * it is not in the reconciliation's mismatched count or list (report-filter.ts reads report.csv by this rule).
  */
 export function isStillPendingLine(category: string, field: string, ledger: string): boolean {
@@ -34,8 +35,8 @@ export class PendingLines implements ReportSink {
   constructor(private readonly next: ReportSink) {}
 
   write(entry: ReportEntry): void | Promise<void> {
-    // A PENDING order the bill lacks (bill "(none)") has nothing to settle from: its line passes as written.
-    const statusLine = entry.field === 'status' && entry.ledger === OrderStatus.PENDING && entry.bill !== NONE;
+    // A PENDING order the bill lacks has nothing to settle from: its line passes as written.
+    const statusLine = entry.field === 'status' && entry.ledger === OrderStatus.PENDING && !entry.withoutRow;
     if (statusLine && (entry.category === 'settled' || entry.category === 'mismatched')) {
       this.held.push(entry);
       return undefined;

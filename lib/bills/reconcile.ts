@@ -6,7 +6,7 @@
 //
 // Per order_no (API.md "Bills", "What counts as a difference"):
 //   bill row, no ledger order: money moved (60, 80) → missing_local; else no difference (report: matched, ledger "(none)")
-//   ledger SUCCESS or PENDING, no bill row, created in the day's last 5 minutes and the next day's bill holds it →
+//   ledger order, no bill row, created in the day's last 5 minutes and the next day's bill holds it →
 //     next_day; else SUCCESS → missing_remote; FAILED without a row agrees (matched: ledger FAILED, bill "(none)");
 //     PENDING → pendingWithoutRow (a PENDING status line, bill "(none)", no difference of its own; no settling work:
 //     an unresolved_pending exception after a final bill). Every order of the day so has a report line.
@@ -52,7 +52,7 @@ export interface UnresolvedOrder {
  */
 export interface PendingWithoutRow {
   readonly orderNo: string;
-  /** The ledger order's merchant account (there is no report line to take it from). */
+  /** The ledger order's merchant account (its report line's; the feed may be given no line, e.g. read back). */
   readonly mercacc: string;
 }
 
@@ -72,6 +72,8 @@ export interface ReportEntry {
   readonly outId: string;
   /** ISO 8601 +08:00: the row's trade time, or the ledger order's creation (to the second). */
   readonly tradeTime: string;
+  /** Set on the line of a ledger order the bill lacks (no row): told apart by this, never by a column's text. */
+  readonly withoutRow?: true;
 }
 
 /** Where report lines go as they are found (a file, an S3 upload, a counter). */
@@ -339,12 +341,13 @@ export async function reconcileStream(
 
   // The ledger's side: orders of the day the bill lacks (SUCCESS ones are differences, PENDING ones kept apart).
   const unseen = (at: number): boolean => !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY);
-  // Late orders the bill lacks, SUCCESS or PENDING: the next day's bill may hold them (boundary orders: a next_day
-  // line, never a difference on either day; a PENDING one is settled by that day's run, no settling work here).
+  // Late orders the bill lacks, whatever their status: the next day's bill may hold them (boundary orders: a
+  // next_day line, never a difference on either day; a PENDING one is settled by that day's run, no settling work
+  // here; a FAILED one the next day's bill holds is judged there, against its row).
   const late = new Set<string>();
   if (options.nextDayRows) {
     for (let at = 0; at < held.size; at++) {
-      if (unseen(at) && held.flag(at, FLAG_LATE) && held.status(at) !== OrderStatus.FAILED) late.add(held.orderNo(at));
+      if (unseen(at) && held.flag(at, FLAG_LATE)) late.add(held.orderNo(at));
     }
   }
   const onNextDay = new Set<string>();
@@ -364,14 +367,14 @@ export async function reconcileStream(
     const orderNo = record.orderNo;
     let category: ReportCategory;
     let field = '';
-    if (record.status === OrderStatus.FAILED) {
-      // No money moved on either side: they agree (one of the ledger's orders the bill agrees with).
-      result.matched += 1;
-      category = 'matched';
-    } else if (onNextDay.has(orderNo)) {
+    if (onNextDay.has(orderNo)) {
       result.counts.nextDay += 1;
       if (result.nextDay.length < cap) result.nextDay.push(orderNo);
       category = 'next_day';
+    } else if (record.status === OrderStatus.FAILED) {
+      // No money moved on either side: they agree (one of the ledger's orders the bill agrees with).
+      result.matched += 1;
+      category = 'matched';
     } else if (record.status === OrderStatus.PENDING) {
       // The form of a PENDING order's status line left PENDING (isStillPendingLine): no difference of its own.
       result.pendingWithoutRow.push({ orderNo, mercacc: record.mercacc });
@@ -394,6 +397,7 @@ export async function reconcileStream(
       amountFen: record.amountFen,
       outId: record.outId ?? '',
       tradeTime: held.tradeTime(at),
+      withoutRow: true,
     });
     if (waits.length > 0) await settle();
   }

@@ -43,8 +43,9 @@ export interface FeedResult {
   /**
    * The day's PENDING orders the bill lacks (complete): each still PENDING opens an unresolved_pending with bill
    * "(none)". Given, the run knows every PENDING order of the day, so an unresolved_pending exception of the day
-   * that is in neither list (nor still PENDING) is resolved even when no line of this bill names its order (a
-   * FAILED order without a row has none). Absent (a caller that does not know them): only named orders resolve.
+   * that is in neither list (nor still PENDING) is resolved even when no line of this bill names its order (the
+   * feed may see only some lines: the first ones held). Absent (a caller that does not know them): only named
+   * orders resolve.
    */
   readonly pendingWithoutRow?: readonly PendingWithoutRow[];
 }

@@ -1,14 +1,16 @@
 // PendingLines (lib/bills/pending-lines.ts) holds a PENDING order's status line until settlement has decided it, and
-// lets the line of a PENDING order the bill lacks (bill "(none)") pass at once: it has no row to settle from, so what
+// lets the line of a PENDING order the bill lacks (withoutRow) pass at once: it has no row to settle from, so what
 // its order became since the bill was read (the settler) must not turn it into a status difference of this bill.
+// A row's status that reads "(none)" is still a row (test/bills/report-lines.test.ts).
 import { describe, expect, it } from 'vitest';
 import { PendingLines } from '../../lib/bills/pending-lines.js';
 import type { ReportEntry } from '../../lib/bills/reconcile.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
 
-const entry = (orderNo: string, category: ReportEntry['category'], bill: string): ReportEntry => ({
+const entry = (orderNo: string, category: ReportEntry['category'], bill: string, withoutRow = false): ReportEntry => ({
   orderNo, tradeType: '01', category, field: 'status', ledger: 'PENDING', bill,
   account: '1001', mercacc: '9001', amountFen: 150, outId: '', tradeTime: '2026-11-26T10:00:00+08:00',
+  ...(withoutRow ? { withoutRow: true as const } : {}),
 });
 
 const stored = (orderNo: string, status: LedgerRecord['status']) => [orderNo, { orderNo, status } as LedgerRecord] as const;
@@ -19,7 +21,7 @@ describe('PendingLines', () => {
     const lines = new PendingLines({ write: (line) => void written.push(line) });
     await lines.write(entry('WITH-ROW', 'mismatched', '77'));
     await lines.write(entry('PAID-ROW', 'settled', '60'));
-    await lines.write(entry('NO-ROW', 'mismatched', '(none)'));
+    await lines.write(entry('NO-ROW', 'mismatched', '(none)', true));
     expect(written.map((line) => line.orderNo)).toEqual(['NO-ROW']);
     expect(lines.orderNos()).toEqual(['WITH-ROW', 'PAID-ROW']);
 

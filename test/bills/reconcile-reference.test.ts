@@ -89,16 +89,16 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
     if (seen && !previous && late(o.createdAt)) e.lateBilled.push(o.orderNo);
     if (seen || previous) continue;
     // Every order of the day the bill lacks has its line. A late order the next day's bill holds is a boundary
-    // order, SUCCESS or PENDING: next_day. A FAILED one agrees with the bill; a PENDING one is a status line.
-    const next = o.status !== 'FAILED' && late(o.createdAt) && onNext.has(o.orderNo);
+    // order, whatever its status: next_day. Else a FAILED one agrees with the bill; a PENDING one is a status line.
+    const next = late(o.createdAt) && onNext.has(o.orderNo);
     let category: ReportCategory = 'missing_remote';
-    if (o.status === 'FAILED') {
-      e.matched += 1;
-      category = 'matched';
-    } else if (next) {
+    if (next) {
       e.counts.nextDay += 1;
       e.nextDay.push(o.orderNo);
       category = 'next_day';
+    } else if (o.status === 'FAILED') {
+      e.matched += 1;
+      category = 'matched';
     } else if (o.status === 'PENDING') {
       e.pendingWithoutRow.push({ orderNo: o.orderNo, mercacc: o.mercacc });
       category = 'mismatched';
@@ -108,7 +108,7 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
     }
     e.lines.push({
       orderNo: o.orderNo, tradeType: WIRE[o.type]!, category, field: category === 'mismatched' ? 'status' : '', ledger: o.status, bill: '(none)',
-      account: o.account, mercacc: o.mercacc, amountFen: o.amountFen, outId: o.outId ?? '', tradeTime: `${o.createdAt.slice(0, 19)}+08:00`,
+      account: o.account, mercacc: o.mercacc, amountFen: o.amountFen, outId: o.outId ?? '', tradeTime: `${o.createdAt.slice(0, 19)}+08:00`, withoutRow: true,
     });
   }
   return e;
