@@ -50,11 +50,11 @@ async function freshTable(): Promise<void> {
   service = createReconciliationService({ store, now });
 }
 
-/** One final reconciliation of DAY through the feed, as the bill service runs it. */
-async function run(rows: BillRow[], ledger: LedgerRecord[], billDate = DAY) {
+/** One final reconciliation of DAY through the feed, as the bill service runs it (with the next day's bill so far). */
+async function run(rows: BillRow[], ledger: LedgerRecord[], billDate = DAY, nextDay?: BillRow[]) {
   const feed = await service.startFeed(billDate);
   const sorted = [...ledger].sort((a, b) => (a.orderNo < b.orderNo ? -1 : 1));
-  const result = await reconcileStream(rows, sorted, { sink: feed });
+  const result = await reconcileStream(rows, sorted, { sink: feed, ...(nextDay ? { nextDayRows: async function* () { yield nextDay; } } : {}) });
   return { result, summary: await feed.finish(result) };
 }
 
@@ -130,6 +130,25 @@ describe('exception feed', () => {
     expect(resolved.find((e) => e.orderNo === 'B')?.note).toBe('looked at it');
     expect((await service.list({ scope: ALL })).exceptions.map((e) => e.orderNo)).toEqual(['K']);
     await expect(service.acknowledge({ scope: ALL, id: b.id, note: 'late' })).rejects.toMatchObject({ code: 'EXCEPTION_RESOLVED' });
+  });
+
+  it('a boundary order is no exception: missing_remote while the next day\'s bill lacks it, resolved once it holds it (next_day)', async () => {
+    await freshTable();
+    const late = { createdAt: '2026-11-26T23:57:00.000+08:00' };
+    const nextDayRow = (orderNo: string) => row(orderNo, { tradeTime: '2026-11-27T00:00:30+08:00' });
+    // The next day's bill does not hold them yet: the SUCCESS one is missing_remote, the FAILED one agrees.
+    const first = await run([row('A')], [order('A'), order('B', late), order('F', { ...late, status: 'FAILED', outId: undefined })], DAY, []);
+    expect(first.result.counts).toMatchObject({ missingRemote: 1, nextDay: 0 });
+    expect(first.summary).toMatchObject({ opened: 1, resolved: 0 });
+    expect((await service.list({ scope: ALL })).exceptions.map((e) => [e.orderNo, e.kind])).toEqual([['B', ExceptionKind.MISSING_REMOTE]]);
+    clock += 3600_000;
+    // Booked after midnight, both are on the next day's bill: next_day on this day, no exception, B's resolved.
+    const second = await run([row('A')], [order('A'), order('B', late), order('F', { ...late, status: 'FAILED', outId: undefined })], DAY, [nextDayRow('B'), nextDayRow('F')]);
+    expect(second.result.counts).toMatchObject({ missingRemote: 0, nextDay: 2 });
+    expect(second.result.nextDay).toEqual(['B', 'F']);
+    expect(second.summary).toEqual({ opened: 0, seen: 0, reopened: 0, resolved: 1, notKept: 0 });
+    expect((await service.list({ scope: ALL })).exceptions).toEqual([]);
+    expect((await service.list({ scope: ALL, status: 'resolved' })).exceptions.map((e) => e.orderNo)).toEqual(['B']);
   });
 
   it('a matched row costs no DynamoDB call; only the day load, the differences and the resolutions do', async () => {
