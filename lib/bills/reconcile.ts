@@ -89,7 +89,7 @@ export interface ReportSink {
 export interface StreamReconcileOptions {
   /** The day before's orders (only those created in its last BOUNDARY_WINDOW_MS are used). */
   readonly previousDayWindow?: AsyncIterable<DayOrder> | Iterable<DayOrder>;
-  /** The next day's bill so far; read only when a late SUCCESS or PENDING order of this day is missing from this bill. */
+  /** The next day's bill so far; read only when a late order of this day (any status) is missing from this bill. */
   readonly nextDayRows?: () => AsyncIterable<BillRow | readonly BillRow[]>;
   readonly sink?: ReportSink;
   /** The most entries each list keeps (counts stay complete); default 1000 (API.md). */
@@ -101,7 +101,7 @@ export interface StreamReconcileOptions {
 }
 
 export interface StreamReconcileResult {
-  /** The day's ledger orders the bill agrees with: rows that matched, and FAILED orders the bill lacks. */
+  /** Ledger orders the bill agrees with: rows that matched (the day before's window too), the day's FAILED ones it lacks. */
   matched: number;
   settled: number;
   /** `unresolved` counts the `unresolved` work list only (PENDING orders with a row), not `pendingWithoutRow`. */
@@ -339,7 +339,8 @@ export async function reconcileStream(
   }
   withoutOrder.clear();
 
-  // The ledger's side: orders of the day the bill lacks (SUCCESS ones are differences, PENDING ones kept apart).
+  // The ledger's side: each order of the day the bill lacks gets its line (SUCCESS ones are differences, PENDING
+  // ones also kept apart for their exceptions, FAILED ones agree).
   const unseen = (at: number): boolean => !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY);
   // Late orders the bill lacks, whatever their status: the next day's bill may hold them (boundary orders: a
   // next_day line, never a difference on either day; a PENDING one is settled by that day's run, no settling work

@@ -188,7 +188,6 @@ function copied(entry: FeedLine): FeedLine {
   return { orderNo: own(entry.orderNo), category: entry.category, field: own(entry.field), ledger: own(entry.ledger), bill: own(entry.bill), mercacc: own(entry.mercacc) };
 }
 
-
 function logSummary(billDate: string, summary: FeedSummary): void {
   if (summary.notKept > 0) {
     getLogger().warn('exceptions: out of time', {

@@ -319,7 +319,6 @@ function merchantAccounts(line: FeedLine): string[] {
   return [own(line.mercacc)];
 }
 
-
 /** A copy that does not pin the 64 KB chunk a bill row's fields are slices of. */
 export function own(text: string): string {
   return (' ' + text).slice(1);
