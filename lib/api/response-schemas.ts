@@ -107,7 +107,13 @@ export const BillResponseSchema = z
       missing_local: z.array(z.string()).describe('at most 1000'),
       missing_remote: z.array(z.string()).describe('at most 1000'),
       mismatched: z.array(z.object({ order_no: z.string(), field: z.string(), ledger: z.string(), bill: z.string() })).describe('at most 1000'),
-      counts: z.object({ missing_local: z.number().int(), missing_remote: z.number().int(), mismatched: z.number().int() }),
+      pending: z
+        .array(z.string())
+        .describe(
+          'extension: PENDING orders still PENDING after this download (their row did not settle them on equal terms, or the bill has none); ' +
+            "report.csv's mismatched status lines with ledger PENDING, which are no difference; pay.query or a later bill decides. At most 1000",
+        ),
+      counts: z.object({ missing_local: z.number().int(), missing_remote: z.number().int(), mismatched: z.number().int(), pending: z.number().int().describe('extension: the length of the whole pending list') }),
     }),
   });
 

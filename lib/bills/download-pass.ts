@@ -247,10 +247,13 @@ function reconciliationOf(result: StreamReconcileResult, outcome: PendingOutcome
     missingLocal: cap(result.missingLocal),
     missingRemote: cap(result.missingRemote),
     mismatched: cap([...result.mismatched, ...outcome.mismatched]),
+    // In report.csv's order: the lines of orders the bill lacks are written in the pass, the held ones after it.
+    pending: cap([...result.pendingWithoutRow.map((order) => order.orderNo), ...outcome.stillPending]),
     counts: {
       missingLocal: result.counts.missingLocal,
       missingRemote: result.counts.missingRemote,
       mismatched: result.counts.mismatched + outcome.mismatched.length,
+      pending: result.pendingWithoutRow.length + outcome.stillPending.length,
     },
   };
 }

@@ -16,6 +16,8 @@ export interface PendingOutcome {
   readonly settled: number;
   /** Status differences found once the order was settled against what the bill says. */
   readonly mismatched: readonly ReconcileMismatch[];
+  /** The orders whose line stayed a PENDING status line (still PENDING now), in the order written. */
+  readonly stillPending: readonly string[];
 }
 
 /**
@@ -58,11 +60,13 @@ export class PendingLines implements ReportSink {
   async release(records: ReadonlyMap<string, LedgerRecord>): Promise<PendingOutcome> {
     let settled = 0;
     const mismatched: ReconcileMismatch[] = [];
+    const stillPending: string[] = [];
     for (const entry of this.held) {
       const status = records.get(entry.orderNo)?.status ?? OrderStatus.PENDING;
       const paid = PAID.has(entry.bill);
       let final: ReportEntry;
       if (status === OrderStatus.PENDING) {
+        stillPending.push(entry.orderNo);
         final = { ...entry, category: 'mismatched' };
       } else if ((status === OrderStatus.SUCCESS) === paid) {
         settled += 1;
@@ -74,6 +78,6 @@ export class PendingLines implements ReportSink {
       await this.next.write(final);
     }
     this.held.length = 0;
-    return { settled, mismatched };
+    return { settled, mismatched, stillPending };
   }
 }

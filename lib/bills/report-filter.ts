@@ -144,7 +144,7 @@ export async function filterReport(source: AsyncIterable<Uint8Array> | Iterable<
 /**
  * The reconciliation of the scope's report lines: counts complete, lists capped as unscoped. `matched`
  * counts every matched line; `onMatched` is told each one's order_no (see scopedFigures). A PENDING order's
- * status line still PENDING after settlement is no mismatch (isStillPendingLine), as unscoped.
+ * status line still PENDING after settlement is no mismatch (isStillPendingLine) but a pending order, as unscoped.
  */
 export async function reportReconciliation(
   source: AsyncIterable<Uint8Array> | Iterable<string>,
@@ -156,7 +156,8 @@ export async function reportReconciliation(
   const missingLocal: string[] = [];
   const missingRemote: string[] = [];
   const mismatched: ReconcileMismatch[] = [];
-  const counts = { missingLocal: 0, missingRemote: 0, mismatched: 0 };
+  const pending: string[] = [];
+  const counts = { missingLocal: 0, missingRemote: 0, mismatched: 0, pending: 0 };
   let header = true;
   for await (const { fields } of scopedRecords(csvRecordsOf(source), scope)) {
     if (header) {
@@ -181,7 +182,10 @@ export async function reportReconciliation(
       case 'mismatched': {
         const field = fields[COLUMN.field] ?? '';
         const ledger = fields[COLUMN.ledger] ?? '';
-        if (isStillPendingLine('mismatched', field, ledger)) break;
+        if (isStillPendingLine('mismatched', field, ledger)) {
+          if (counts.pending++ < RECONCILIATION_LIST_CAP) pending.push(orderNo);
+          break;
+        }
         if (counts.mismatched++ < RECONCILIATION_LIST_CAP) mismatched.push({ orderNo, field, ledger, bill: fields[COLUMN.bill] ?? '' });
         break;
       }
@@ -189,5 +193,5 @@ export async function reportReconciliation(
         break;
     }
   }
-  return { matched, settled, missingLocal, missingRemote, mismatched, counts };
+  return { matched, settled, missingLocal, missingRemote, mismatched, pending, counts };
 }

@@ -31,7 +31,13 @@ export interface BillReconciliation {
   readonly missingLocal: readonly string[];
   readonly missingRemote: readonly string[];
   readonly mismatched: readonly ReconcileMismatch[];
-  readonly counts: { readonly missingLocal: number; readonly missingRemote: number; readonly mismatched: number };
+  /**
+   * PENDING orders still PENDING after this download: their row did not settle them on equal terms, or the bill
+   * has none (report.csv: a mismatched status line, ledger PENDING; no difference). Absent in downloads stored
+   * before it was kept (read as none).
+   */
+  readonly pending?: readonly string[];
+  readonly counts: { readonly missingLocal: number; readonly missingRemote: number; readonly mismatched: number; readonly pending?: number };
 }
 
 /** The fields every page of one download carries. */

@@ -25,9 +25,10 @@ export const SCOPED_SCAN_ROWS = 20_000;
 /**
  * A stored scoped view's layout and rule; another reads as absent (computed again). 2: a PENDING order's status
  * line still PENDING after settlement is no mismatch (format 1 views counted it). 3: an unmoved row's matched
- * line counts only when the day's reconciliation held its order (format 2 took any ledger order).
+ * line counts only when the day's reconciliation held its order (format 2 took any ledger order). 4: the pending
+ * list and count.
  */
-const VIEW_FORMAT = 3;
+const VIEW_FORMAT = 4;
 
 /** True when `scope` filters (a caller with a list of merchant accounts). */
 export function isScoped(scope: MerchantScope | undefined): scope is MerchantScope {
@@ -120,7 +121,7 @@ export interface ScopedViewsContext {
 }
 
 const EMPTY_RECONCILIATION: BillReconciliation = {
-  matched: 0, settled: 0, missingLocal: [], missingRemote: [], mismatched: [], counts: { missingLocal: 0, missingRemote: 0, mismatched: 0 },
+  matched: 0, settled: 0, missingLocal: [], missingRemote: [], mismatched: [], pending: [], counts: { missingLocal: 0, missingRemote: 0, mismatched: 0, pending: 0 },
 };
 
 /**

@@ -36,7 +36,8 @@ export interface ReconciliationJson {
   missing_local: string[];
   missing_remote: string[];
   mismatched: { order_no: string; field: string; ledger: string; bill: string }[];
-  counts: { missing_local: number; missing_remote: number; mismatched: number };
+  pending: string[];
+  counts: { missing_local: number; missing_remote: number; mismatched: number; pending: number };
 }
 
 /** GET /v1/bills/{bill_date}: one page (API.md "Bills"). */
@@ -90,10 +91,12 @@ function reconciliationJson(reconciliation: BillReconciliation): ReconciliationJ
     missing_local: [...reconciliation.missingLocal],
     missing_remote: [...reconciliation.missingRemote],
     mismatched: reconciliation.mismatched.map((m) => ({ order_no: m.orderNo, field: m.field, ledger: m.ledger, bill: m.bill })),
+    pending: [...(reconciliation.pending ?? [])],
     counts: {
       missing_local: reconciliation.counts.missingLocal,
       missing_remote: reconciliation.counts.missingRemote,
       mismatched: reconciliation.counts.mismatched,
+      pending: reconciliation.counts.pending ?? 0,
     },
   };
 }

@@ -77,7 +77,7 @@ describe('the largest bill answer', () => {
     expect(reconciliation.missing_local).toHaveLength(LIST);
     expect(reconciliation.missing_remote).toHaveLength(LIST);
     expect(reconciliation.mismatched).toHaveLength(LIST);
-    expect(reconciliation.counts).toEqual({ missing_local: LIST + 500, missing_remote: LIST + 500, mismatched: 2 * LIST });
+    expect(reconciliation.counts).toEqual({ missing_local: LIST + 500, missing_remote: LIST + 500, mismatched: 2 * LIST, pending: 0 });
     expect(reconciliation.mismatched[0]).toMatchObject({ order_no: ledgerNo('M', 0), field: 'account', ledger: '3271800000', bill: costly(0, MAX_FIELD_CHARS) });
     const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
     // The parts at their worst: rows at the page budget, each list ~0.8 MB (missing_local's order_nos and the

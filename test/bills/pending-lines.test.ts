@@ -27,7 +27,7 @@ describe('PendingLines', () => {
 
     // Meanwhile the settler made all three SUCCESS: only the held lines are judged again.
     const outcome = await lines.release(new Map([stored('WITH-ROW', 'SUCCESS'), stored('PAID-ROW', 'SUCCESS'), stored('NO-ROW', 'SUCCESS')]));
-    expect(outcome).toEqual({ settled: 1, mismatched: [{ orderNo: 'WITH-ROW', field: 'status', ledger: 'SUCCESS', bill: '77' }] });
+    expect(outcome).toEqual({ settled: 1, mismatched: [{ orderNo: 'WITH-ROW', field: 'status', ledger: 'SUCCESS', bill: '77' }], stillPending: [] });
     expect(written.map((line) => [line.orderNo, line.category, line.ledger])).toEqual([
       ['NO-ROW', 'mismatched', 'PENDING'],
       ['WITH-ROW', 'mismatched', 'SUCCESS'],

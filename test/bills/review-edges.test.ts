@@ -97,7 +97,7 @@ describe('a bill with no rows', () => {
     const { bills } = await setup([bill([])], []);
     const page = await bills.getBill({ billDate: DAY });
     expect(page).toMatchObject({ count: 0, totalFen: 0, rows: [], nextCursor: null });
-    expect(page.reconciliation.counts).toEqual({ missingLocal: 0, missingRemote: 0, mismatched: 0 });
+    expect(page.reconciliation.counts).toEqual({ missingLocal: 0, missingRemote: 0, mismatched: 0, pending: 0 });
     const scoped = await bills.getBill({ billDate: DAY, scope: scope('1001') });
     expect(scoped).toMatchObject({ count: 0, totalFen: 0, rows: [], nextCursor: null });
     expect((await bills.getMerchants({ billDate: DAY })).merchants).toEqual([]);

@@ -71,6 +71,13 @@ describe('scoped figures of a scope holding every merchant', () => {
   it('a PENDING order with an unpaid row on equal terms, still PENDING after settlement: no mismatch either way', async () => {
     const { all, scoped } = await bothAnswers([billRow('P1', { orderStatus: '77' }), billRow('M1')], [order('P1', { status: 'PENDING' }), order('M1')]);
     expect(all.counts.mismatched).toBe(0);
+    expect(all).toMatchObject({ pending: ['P1'], counts: { pending: 1 } });
+    expect(scoped).toEqual(all);
+  });
+
+  it('PENDING orders left PENDING, with a row and without: the pending list in report order, scoped or not', async () => {
+    const { all, scoped } = await bothAnswers([billRow('P1', { orderStatus: '77' })], [order('P1', { status: 'PENDING' }), order('P0', { status: 'PENDING' })]);
+    expect(all).toMatchObject({ pending: ['P0', 'P1'], counts: { mismatched: 0, pending: 2 } });
     expect(scoped).toEqual(all);
   });
 

@@ -150,7 +150,8 @@ describe('the scoped report', () => {
         { orderNo: 'P2', field: 'mercacc', ledger: '1001', bill: '2001' },
         { orderNo: 'P5', field: 'attach', ledger: 'a,"b"', bill: 'a' },
       ],
-      counts: { missingLocal: 0, missingRemote: 1, mismatched: 3 },
+      pending: [],
+      counts: { missingLocal: 0, missingRemote: 1, mismatched: 3, pending: 0 },
     });
   });
 

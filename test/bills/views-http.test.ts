@@ -139,8 +139,11 @@ describe('the day views', () => {
     // Stored form: field, ledger and bill are written on mismatched lines only.
     expect(byOrder.get('v-failed')).toEqual(['v-failed', '01', 'matched', '', '', '', '32718', '1002', '5.50', '', expect.stringMatching(/\+08:00$/)]);
     expect(byOrder.get('v-busy')).toEqual(['v-busy', '01', 'mismatched', 'status', 'PENDING', '(none)', '32718', '1001', '6.60', '', expect.stringMatching(/\+08:00$/)]);
-    // Neither is a difference: the FAILED order agrees with the bill (matched), the PENDING one is no mismatch.
-    expect(first.reconciliation.counts).toMatchObject({ missing_remote: 0, mismatched: 0 });
+    // Neither is a difference: the FAILED order agrees with the bill (matched), the PENDING one is no mismatch but
+    // a pending order, so the CSV's mismatched lines are the answer's mismatched and pending together.
+    expect(first.reconciliation.counts).toMatchObject({ missing_remote: 0, mismatched: 0, pending: 1 });
+    expect(first.reconciliation.pending).toEqual(['v-busy']);
+    expect(body.filter((f) => f[2] === 'mismatched')).toHaveLength(first.reconciliation.counts.mismatched + first.reconciliation.counts.pending);
     expect(first.reconciliation.matched).toBe(body.filter((f) => f[2] === 'matched' && (ledgerOrders.has(f[0]!) || f[0] === 'v-failed')).length);
     for (const row of rows) {
       const fields = byOrder.get(row.order_no);

@@ -48,7 +48,8 @@ describe('GET /v1/bills/{bill_date}', () => {
         missing_local: [],
         missing_remote: [],
         mismatched: [],
-        counts: { missing_local: 0, missing_remote: 0, mismatched: 0 },
+        pending: [],
+        counts: { missing_local: 0, missing_remote: 0, mismatched: 0, pending: 0 },
       });
     }
   });

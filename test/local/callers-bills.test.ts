@@ -107,7 +107,7 @@ describe('bills filtered to the caller\'s merchant accounts', () => {
       expect(page).toMatchObject({ bill_date: day, count: expected.count, total: expected.total, summary: expected.summary });
       expect(page.reconciliation.matched + page.reconciliation.settled).toBe(expected.matched);
       expect([...page.reconciliation.missing_local].sort()).toEqual([...expected.missingLocal].sort());
-      expect(page.reconciliation.counts).toEqual({ missing_local: expected.missingLocal.length, missing_remote: 0, mismatched: 0 });
+      expect(page.reconciliation.counts).toEqual({ missing_local: expected.missingLocal.length, missing_remote: 0, mismatched: 0, pending: 0 });
     }
     // The unscoped caller sees the whole footer.
     expect(everything[0].count).toBe(rows.length);

@@ -133,7 +133,8 @@ describe('npm start -- --instances 3', () => {
         missing_local: [],
         missing_remote: [],
         mismatched: [],
-        counts: { missing_local: 0, missing_remote: 0, mismatched: 0 },
+        pending: [],
+        counts: { missing_local: 0, missing_remote: 0, mismatched: 0, pending: 0 },
       });
       const after = (await http(`${fleet.controlUrl}/calls`, undefined)).body.by_method;
       expect(after['synjones.authorize.access_token']).toBe(1);
