@@ -4,6 +4,8 @@
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getConfig, MAX_LOCAL_INSTANCES } from '../config.js';
+import { DEFAULT_CALLER_NAME } from '../callers/registry.js';
+import type { CallerRoute } from '../callers/schema.js';
 import { formatYuan } from '../protocol/money.js';
 import { DEMO_ACCOUNTS } from '../sandbox/index.js';
 import { startFleet, type Fleet, type MemberReady } from './fleet.js';
@@ -150,6 +152,12 @@ function printBanner(server: LocalServer, note: string | undefined): void {
   lines.push(`  DynamoDB   ${server.embeddedDynamo ? 'embedded dynalite (in memory)' : 'shared'} at ${server.dynamoEndpoint} (tables ${server.tables.tokenTable}, ${server.tables.ledgerTable})`);
   lines.push(`  data       ${server.dataDir} (bills and reports, kept across runs; ONECARD_DATA_DIR)`);
   lines.push(`  events     ${server.eventsFile} (Order Settled, one JSON line each; ONECARD_EVENTS_FILE)`);
+  const callers = server.scope.callers();
+  lines.push(
+    callers.listed
+      ? `  callers    ${callers.all.map((caller) => caller.name).join(', ')} (ONECARD_CALLERS_FILE): each request names one, -H 'x-onecard-caller: <name>'`
+      : `  callers    none listed: every request is caller ${DEFAULT_CALLER_NAME.local} (ONECARD_CALLERS_FILE)`,
+  );
   if (note) lines.push(`  note       ${note}`);
   if (server.sandbox && server.ownsSandbox) {
     lines.push('', 'Sandbox demo accounts (lib/sandbox/accounts.ts; merchant account: any, e.g. 1001):', '');
@@ -170,14 +178,20 @@ function printBanner(server: LocalServer, note: string | undefined): void {
   const sno = example?.sno ?? '2015032718';
   const account = example?.account ?? '32718';
   const orderNo = `demo-${Date.now().toString(36)}`;
+  // With a callers list, each command names a caller the list lets make it (none fits: the first, and its 403 says why).
+  const as = (route: CallerRoute): string => {
+    if (!callers.listed) return '';
+    const fits = callers.all.find((caller) => caller.routes.has(route) && (caller.mercacc === '*' || caller.mercacc.has('1001')));
+    return ` -H 'x-onecard-caller: ${(fits ?? callers.all[0])?.name ?? ''}'`;
+  };
   lines.push('', 'Try:', '');
-  lines.push(`  curl -s ${server.url}/v1/cards/query -H 'content-type: application/json' \\`);
+  lines.push(`  curl -s ${server.url}/v1/cards/query -H 'content-type: application/json'${as('cards.query')} \\`);
   lines.push(`    -d '{"idtype":"sno","id":"${sno}"}'`);
   lines.push('');
-  lines.push(`  curl -s ${server.url}/v1/payments -H 'content-type: application/json' \\`);
+  lines.push(`  curl -s ${server.url}/v1/payments -H 'content-type: application/json'${as('payments.create')} \\`);
   lines.push(`    -d '{"order_no":"${orderNo}","account":"${account}","tranamt":"12.50","mercacc":"1001"}'`);
   lines.push('');
-  lines.push(`  curl -s ${server.url}/v1/payments/${orderNo}`);
+  lines.push(`  curl -s ${server.url}/v1/payments/${orderNo}${as('payments.read')}`);
   lines.push('', 'Ctrl-C stops it.', '');
   process.stdout.write(`${lines.join('\n')}\n`);
 }

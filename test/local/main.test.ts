@@ -1,7 +1,7 @@
 // `npm start` as a user runs it: the banner names the built-in sandbox's control URL, and
-// `--sandbox-port` puts the sandbox on the port asked for.
+// `--sandbox-port` puts the sandbox on the port asked for; with a callers list its Try commands name callers.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +22,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function run(args: readonly string[]): Promise<{ out: string; code: number | null; stop: () => Promise<void> }> {
+function run(args: readonly string[], env: Record<string, string> = {}): Promise<{ out: string; code: number | null; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', ...args], {
     cwd: join(import.meta.dirname, '../..'),
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT', ONECARD_DATA_DIR: dataDir },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT', ONECARD_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -61,6 +61,31 @@ describe('npm start', () => {
       expect(started.out).toContain(`control    http://127.0.0.1:${port}/control`);
       const response = await fetch(`http://127.0.0.1:${port}/control/accounts/32719`);
       expect(((await response.json()) as { balance: string }).balance).toBe('50.00');
+    } finally {
+      await started.stop();
+    }
+  }, 60_000);
+
+  it('with a callers list: the banner names the callers, and its Try commands, run as printed, are answered', async () => {
+    const callersFile = join(dataDir, 'callers.json');
+    writeFileSync(callersFile, JSON.stringify({ callers: [
+      { name: 'library', principals: ['arn:aws:iam::111122223333:role/library'], routes: ['payments.read'], mercacc: ['2001'] },
+      { name: 'canteen', principals: ['arn:aws:iam::111122223333:role/canteen'], routes: ['cards.query', 'payments.create', 'payments.read'], mercacc: ['1001'] },
+    ] }));
+    const started = await run([], { ONECARD_CALLERS_FILE: callersFile });
+    try {
+      expect(started.out).toContain("callers    library, canteen (ONECARD_CALLERS_FILE): each request names one, -H 'x-onecard-caller: <name>'");
+      // The three commands, as curl would send them.
+      const commands = started.out.slice(started.out.indexOf('Try:')).split(/\n\s*\n/).map((block) => block.replace(/\\\n\s*/g, ' ').trim()).filter((block) => block.startsWith('curl'));
+      expect(commands).toHaveLength(3);
+      for (const command of commands) {
+        const url = /curl -s (\S+)/.exec(command)![1]!;
+        const caller = /x-onecard-caller: ([a-z-]+)/.exec(command)?.[1];
+        const body = /-d '(.*)'/.exec(command)?.[1];
+        expect(caller, command).toBe('canteen');
+        const response = await fetch(url, body ? { method: 'POST', headers: { 'content-type': 'application/json', 'x-onecard-caller': caller! }, body } : { headers: { 'x-onecard-caller': caller! } });
+        expect(response.status, command).toBe(200);
+      }
     } finally {
       await started.stop();
     }
