@@ -63,7 +63,7 @@ export function createDownloader(options: BillServiceOptions & { readonly now: (
   };
 
   /**
-   * The next day's bill so far, read only when reconcileStream asks (a late order is missing): nothing
+   * The next day's bill so far, read only when reconcileStream asks (a late SUCCESS or PENDING order is missing): nothing
    * when that day has not begun in China or the platform has no bill for it yet.
    */
   const nextDayRows = (request: BillRequest, stream: BillStreamOptions) =>

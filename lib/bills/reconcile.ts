@@ -7,7 +7,7 @@
 // Per order_no (API.md "Bills", "What counts as a difference"):
 //   bill row, no ledger order: money moved (60, 80) → missing_local; else no difference (report: matched, ledger "(none)")
 //   ledger order, no bill row, created in the day's last 5 minutes and the next day's bill holds it →
-//     next_day; else SUCCESS → missing_remote; FAILED without a row agrees (matched: ledger FAILED, bill "(none)");
+//     next_day (that bill is read only for a late SUCCESS or PENDING one; see `late` below); else SUCCESS → missing_remote; FAILED without a row agrees (matched: ledger FAILED, bill "(none)");
 //     PENDING → pendingWithoutRow (a PENDING status line, bill "(none)", no difference of its own; no settling work:
 //     an unresolved_pending exception after a final bill). Every order of the day so has a report line.
 //   both: terms compared by lib/ledger/settlement-terms.ts compareTerms (type, account, acctype, mercacc, tranamt) →
@@ -89,7 +89,7 @@ export interface ReportSink {
 export interface StreamReconcileOptions {
   /** The day before's orders (only those created in its last BOUNDARY_WINDOW_MS are used). */
   readonly previousDayWindow?: AsyncIterable<DayOrder> | Iterable<DayOrder>;
-  /** The next day's bill so far; read only when a late order of this day (any status) is missing from this bill. */
+  /** The next day's bill so far; read only when a late SUCCESS or PENDING order of this day is missing from this bill. */
   readonly nextDayRows?: () => AsyncIterable<BillRow | readonly BillRow[]>;
   readonly sink?: ReportSink;
   /** The most entries each list keeps (counts stay complete); default 1000 (API.md). */
@@ -342,17 +342,22 @@ export async function reconcileStream(
   // The ledger's side: each order of the day the bill lacks gets its line (SUCCESS ones are differences, PENDING
   // ones also kept apart for their exceptions, FAILED ones agree).
   const unseen = (at: number): boolean => !held.flag(at, FLAG_SEEN) && !held.flag(at, FLAG_PREVIOUS_DAY);
-  // Late orders the bill lacks, whatever their status: the next day's bill may hold them (boundary orders: a
-  // next_day line, never a difference on either day; a PENDING one is settled by that day's run, no settling work
-  // here; a FAILED one the next day's bill holds is judged there, against its row).
+  // Late orders the bill lacks: the next day's bill may hold them (boundary orders: a next_day line, never a
+  // difference on either day; a PENDING one is settled by that day's run, no settling work here). It is read only
+  // for a late SUCCESS or PENDING one: a refused order is on no bill, so most days have a late FAILED one, and
+  // reading the next day's bill for it alone would cost nearly every run a download (and its failures). Read, it
+  // makes a late FAILED order it holds next_day too (judged there against its row); unread, that one is matched.
   const late = new Set<string>();
+  let worthReading = false;
   if (options.nextDayRows) {
     for (let at = 0; at < held.size; at++) {
-      if (unseen(at) && held.flag(at, FLAG_LATE)) late.add(held.orderNo(at));
+      if (!unseen(at) || !held.flag(at, FLAG_LATE)) continue;
+      late.add(held.orderNo(at));
+      worthReading ||= held.status(at) !== OrderStatus.FAILED;
     }
   }
   const onNextDay = new Set<string>();
-  if (late.size > 0 && options.nextDayRows) {
+  if (worthReading && options.nextDayRows) {
     for await (const item of options.nextDayRows()) {
       const batch = Array.isArray(item) ? (item as readonly BillRow[]) : [item as BillRow];
       for (const row of batch) if (late.has(row.orderNo)) onNextDay.add(row.orderNo);

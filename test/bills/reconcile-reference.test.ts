@@ -84,12 +84,15 @@ function reference(rows: readonly BillRow[], day: readonly DayOrder[], window: r
       e.lines.push(line(row, 'matched'));
     } else for (const d of differences) mismatch(row, d);
   }
-  const onNext = new Set(nextDay.map((r) => r.orderNo));
+  // The next day's bill is read only for a late SUCCESS or PENDING order this bill lacks.
+  const read = [...held.values()].some(({ order: o, previous, seen }) => !seen && !previous && late(o.createdAt) && o.status !== 'FAILED');
+  const onNext = new Set(read ? nextDay.map((r) => r.orderNo) : []);
   for (const { order: o, previous, seen } of held.values()) {
     if (seen && !previous && late(o.createdAt)) e.lateBilled.push(o.orderNo);
     if (seen || previous) continue;
     // Every order of the day the bill lacks has its line. A late order the next day's bill holds is a boundary
-    // order, whatever its status: next_day. Else a FAILED one agrees with the bill; a PENDING one is a status line.
+    // order, whatever its status (once that bill is read): next_day. Else a FAILED one agrees with the bill; a PENDING
+    // one is a status line.
     const next = late(o.createdAt) && onNext.has(o.orderNo);
     let category: ReportCategory = 'missing_remote';
     if (next) {

@@ -1,6 +1,7 @@
 // The lines of ledger orders the bill lacks (lib/bills/reconcile.ts, API.md "Bills"): a late one the next day's bill
-// holds is next_day whatever its status (a FAILED one too), and such a line is told apart by its flag, not by a
-// column's text: a PENDING order's row whose status reads "(none)" is still held and judged after settlement.
+// holds is next_day whatever its status once that bill is read (it is not read for a late FAILED one alone), and
+// such a line is told apart by its flag, not by a column's text: a PENDING order's row whose status reads "(none)"
+// is still held and judged after settlement.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,23 +25,27 @@ const dayOrder = (orderNo: string, createdAt: string, status: DayOrder['status']
   ({ orderNo, type: 'PAYMENT', status, account: '32718', acctype: '###', mercacc: '1001', amountFen: 150, createdAt }) as DayOrder;
 
 describe('a late order the bill lacks', () => {
+  const failed = dayOrder('LF', '2026-11-26T23:58:00.000+08:00', 'FAILED');
+  const success = dayOrder('LS', '2026-11-26T23:59:00.000+08:00', 'SUCCESS');
+  const nextDay = [billRow('LF', { tradeTime: '2026-11-27T00:00:20+08:00', orderStatus: '77', outId: '' }), billRow('LS', { tradeTime: '2026-11-27T00:00:40+08:00' })];
+
   it.each([
-    ['on the next day\'s bill: next_day, FAILED as any other', true, 'next_day'],
-    ['on neither bill: FAILED agrees with the bill (matched)', false, 'matched'],
-  ])('%s', async (_, onNextDay, category) => {
+    ['a late FAILED one alone: the next day\'s bill is not read for it, and it is matched', [failed], 0, [['LF', 'matched']]],
+    ['beside a late SUCCESS one: the bill read for that one makes both next_day', [failed, success], 1, [['LF', 'next_day'], ['LS', 'next_day']]],
+  ] as const)('%s', async (_, orders, reads, lines) => {
     const entries: ReportEntry[] = [];
     let asked = 0;
-    const result = await reconcileStream([], [dayOrder('LF', '2026-11-26T23:58:00.000+08:00', 'FAILED')], {
+    const result = await reconcileStream([], orders, {
       sink: { write: (entry) => void entries.push(entry) },
       nextDayRows: async function* () {
         asked += 1;
-        if (onNextDay) yield [billRow('LF', { tradeTime: '2026-11-27T00:00:20+08:00', orderStatus: '77', outId: '' })];
+        yield nextDay;
       },
     });
-    expect(asked).toBe(1);
-    expect(entries.map((e) => [e.orderNo, e.category, e.withoutRow])).toEqual([['LF', category, true]]);
-    expect(result.nextDay).toEqual(onNextDay ? ['LF'] : []);
-    expect(result.matched).toBe(onNextDay ? 0 : 1);
+    expect(asked).toBe(reads);
+    expect(entries.map((e) => [e.orderNo, e.category])).toEqual(lines);
+    expect(entries.every((e) => e.withoutRow)).toBe(true);
+    expect(result.matched).toBe(lines.filter(([, category]) => category === 'matched').length);
   });
 });
 
