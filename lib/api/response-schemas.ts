@@ -110,8 +110,9 @@ export const BillResponseSchema = z
       pending: z
         .array(z.string())
         .describe(
-          'extension: PENDING orders still PENDING after this download (their row did not settle them on equal terms, or the bill has none); ' +
-            "report.csv's mismatched status lines with ledger PENDING, which are no difference; pay.query or a later bill decides. At most 1000",
+          'extension: PENDING orders still PENDING after this download with no difference to show: a row on equal terms that did not settle ' +
+            "them, or no row (a PENDING order whose row differs in a term is in mismatched instead); report.csv's mismatched status lines with " +
+            'ledger PENDING, which are no difference; pay.query or a later bill decides. At most 1000',
         ),
       counts: z.object({ missing_local: z.number().int(), missing_remote: z.number().int(), mismatched: z.number().int(), pending: z.number().int().describe('extension: the length of the whole pending list') }),
     }),

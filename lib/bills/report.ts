@@ -32,9 +32,10 @@ export interface BillReconciliation {
   readonly missingRemote: readonly string[];
   readonly mismatched: readonly ReconcileMismatch[];
   /**
-   * PENDING orders still PENDING after this download: their row did not settle them on equal terms, or the bill
-   * has none (report.csv: a mismatched status line, ledger PENDING; no difference). Absent in downloads stored
-   * before it was kept (read as none).
+   * PENDING orders still PENDING after this download with no difference to show: a row on equal terms did not
+   * settle them, or the bill has none (report.csv: a mismatched status line, ledger PENDING; no difference). One
+   * whose row differs in a term is in `mismatched`. Absent in downloads stored before it was kept (read as none,
+   * scoped too).
    */
   readonly pending?: readonly string[];
   readonly counts: { readonly missingLocal: number; readonly missingRemote: number; readonly mismatched: number; readonly pending?: number };

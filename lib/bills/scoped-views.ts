@@ -163,7 +163,9 @@ export async function scopedFigures(context: ScopedViewsContext, header: Downloa
   });
   const withOrder = unmovedMatched.length > 0 ? await context.ledgerHolds(unmovedMatched, header.billDate) : new Set<string>();
   const withoutOrder = unmovedMatched.filter((orderNo) => !withOrder.has(orderNo)).length;
-  const figures: ScopedFigures = { count, totalFen, reconciliation: { ...reconciliation, matched: reconciliation.matched - withoutOrder } };
+  // A download stored before the pending list was kept (its header has none) reads as none scoped too, as unscoped.
+  const noPending = header.reconciliation.pending === undefined ? { pending: [], counts: { ...reconciliation.counts, pending: 0 } } : {};
+  const figures: ScopedFigures = { count, totalFen, reconciliation: { ...reconciliation, matched: reconciliation.matched - withoutOrder, ...noPending } };
   // Stored only when the report read is still this download's (a header stored before reports were per
   // download reads the day's report, which a newer download replaced).
   const current = await readCurrent(archive, header.billDate, header.billType).catch(() => undefined);

@@ -4,8 +4,7 @@
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getConfig, MAX_LOCAL_INSTANCES } from '../config.js';
-import { DEFAULT_CALLER_NAME } from '../callers/registry.js';
-import type { CallerRoute } from '../callers/schema.js';
+import { DEFAULT_CALLER_NAME, type Caller } from '../callers/registry.js';
 import { formatYuan } from '../protocol/money.js';
 import { DEMO_ACCOUNTS } from '../sandbox/index.js';
 import { startFleet, type Fleet, type MemberReady } from './fleet.js';
@@ -178,20 +177,24 @@ function printBanner(server: LocalServer, note: string | undefined): void {
   const sno = example?.sno ?? '2015032718';
   const account = example?.account ?? '32718';
   const orderNo = `demo-${Date.now().toString(36)}`;
-  // With a callers list, each command names a caller the list lets make it (none fits: the first, and its 403 says why).
-  const as = (route: CallerRoute): string => {
-    if (!callers.listed) return '';
-    const fits = callers.all.find((caller) => caller.routes.has(route) && (caller.mercacc === '*' || caller.mercacc.has('1001')));
-    return ` -H 'x-onecard-caller: ${(fits ?? callers.all[0])?.name ?? ''}'`;
-  };
+  // With a callers list, each command names a caller the list lets make it: the payment and its read one and the
+  // same caller (an order is its creator's to read), allowed 12.50 on merchant 1001. None fits: the first listed,
+  // and its 403 says why.
+  const header = (caller: Caller | undefined): string => (callers.listed ? ` -H 'x-onecard-caller: ${(caller ?? callers.all[0])?.name ?? ''}'` : '');
+  const payer = callers.all.find(
+    (caller) =>
+      caller.routes.has('payments.create') && caller.routes.has('payments.read') &&
+      (caller.mercacc === '*' || caller.mercacc.has('1001')) && (caller.maxTranamtFen === undefined || caller.maxTranamtFen >= 1250),
+  );
+  const asker = callers.all.find((caller) => caller.routes.has('cards.query'));
   lines.push('', 'Try:', '');
-  lines.push(`  curl -s ${server.url}/v1/cards/query -H 'content-type: application/json'${as('cards.query')} \\`);
+  lines.push(`  curl -s ${server.url}/v1/cards/query -H 'content-type: application/json'${header(asker)} \\`);
   lines.push(`    -d '{"idtype":"sno","id":"${sno}"}'`);
   lines.push('');
-  lines.push(`  curl -s ${server.url}/v1/payments -H 'content-type: application/json'${as('payments.create')} \\`);
+  lines.push(`  curl -s ${server.url}/v1/payments -H 'content-type: application/json'${header(payer)} \\`);
   lines.push(`    -d '{"order_no":"${orderNo}","account":"${account}","tranamt":"12.50","mercacc":"1001"}'`);
   lines.push('');
-  lines.push(`  curl -s ${server.url}/v1/payments/${orderNo}${as('payments.read')}`);
+  lines.push(`  curl -s ${server.url}/v1/payments/${orderNo}${header(payer)}`);
   lines.push('', 'Ctrl-C stops it.', '');
   process.stdout.write(`${lines.join('\n')}\n`);
 }

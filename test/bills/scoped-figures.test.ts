@@ -81,6 +81,12 @@ describe('scoped figures of a scope holding every merchant', () => {
     expect(scoped).toEqual(all);
   });
 
+  it('a PENDING order whose row differs in a term is a mismatch, not a pending order', async () => {
+    const { all, scoped } = await bothAnswers([billRow('P3', { amountFen: 151 })], [order('P3', { status: 'PENDING' })]);
+    expect(all).toMatchObject({ pending: [], counts: { mismatched: 1, pending: 0 }, mismatched: [{ orderNo: 'P3', field: 'tranamt' }] });
+    expect(scoped).toEqual(all);
+  });
+
   it('an unpaid (77) row whose order_no is a ledger order of another day: not a matched order either way', async () => {
     const other = order('X1', { tradeDay: '20261120', createdAt: '2026-11-20T09:00:00.000+08:00', status: 'FAILED' });
     const { all, scoped } = await bothAnswers([billRow('X1', { orderStatus: '77' }), billRow('M1')], [other, order('M1')]);

@@ -68,13 +68,17 @@ describe('npm start', () => {
 
   it('with a callers list: the banner names the callers, and its Try commands, run as printed, are answered', async () => {
     const callersFile = join(dataDir, 'callers.json');
+    // Listed before canteen, each would fail one command: library has no 1001, audit may only read (another's order
+    // is 404 to it), kiosk may pay at most 10.00 (the banner's payment is 12.50).
     writeFileSync(callersFile, JSON.stringify({ callers: [
       { name: 'library', principals: ['arn:aws:iam::111122223333:role/library'], routes: ['payments.read'], mercacc: ['2001'] },
+      { name: 'audit', principals: ['arn:aws:iam::111122223333:role/audit'], routes: ['payments.read'], mercacc: ['1001'] },
+      { name: 'kiosk', principals: ['arn:aws:iam::111122223333:role/kiosk'], routes: ['payments.create', 'payments.read'], mercacc: ['1001'], max_tranamt: '10.00' },
       { name: 'canteen', principals: ['arn:aws:iam::111122223333:role/canteen'], routes: ['cards.query', 'payments.create', 'payments.read'], mercacc: ['1001'] },
     ] }));
     const started = await run([], { ONECARD_CALLERS_FILE: callersFile });
     try {
-      expect(started.out).toContain("callers    library, canteen (ONECARD_CALLERS_FILE): each request names one, -H 'x-onecard-caller: <name>'");
+      expect(started.out).toContain("callers    library, audit, kiosk, canteen (ONECARD_CALLERS_FILE): each request names one, -H 'x-onecard-caller: <name>'");
       // The three commands, as curl would send them.
       const commands = started.out.slice(started.out.indexOf('Try:')).split(/\n\s*\n/).map((block) => block.replace(/\\\n\s*/g, ' ').trim()).filter((block) => block.startsWith('curl'));
       expect(commands).toHaveLength(3);
