@@ -1,10 +1,12 @@
 // A caller whose merchant accounts hold every row of the day sees, from its scoped figures (rebuilt from the stored
-// report.csv, scoped-views.ts), the unscoped reconciliation exactly (API.md "Callers": counts and lists alike).
-import { mkdtemp, rm } from 'node:fs/promises';
+// report.csv, scoped-views.ts), the unscoped reconciliation exactly (API.md "Callers": counts and lists alike), also
+// for a download stored before the pending list was kept.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDirectoryArchive } from '../../lib/bills/archive.js';
+import { currentKey } from '../../lib/bills/downloads.js';
 import { createBillService } from '../../lib/bills/service.js';
 import type { MerchantScope } from '../../lib/bills/scoped-views.js';
 import type { LedgerRecord } from '../../lib/ledger/records.js';
@@ -39,10 +41,11 @@ function platform(rows: readonly BillRow[], nextDay: readonly BillRow[]): Platfo
   } as unknown as PlatformClient;
 }
 
-/** The bill service on a directory archive, a bill of `rows` and a ledger of `records` (any day's). */
-async function service(rows: readonly BillRow[], records: readonly LedgerRecord[], nextDay: readonly BillRow[] = []) {
+/** The bill service on a directory archive (`root`), a bill of `rows` and a ledger of `records` (any day's), at `at`. */
+async function setup(rows: readonly BillRow[], records: readonly LedgerRecord[], nextDay: readonly BillRow[] = [], at = '2026-11-27T01:00:00+08:00') {
   const root = await mkdtemp(join(tmpdir(), 'onecard-scoped-figures-'));
   roots.push(root);
+  const archive = createDirectoryArchive(root);
   const ledger = {
     async *listDayOrders(day: string, options: { createdFrom?: Date } = {}) {
       const from = options.createdFrom?.getTime() ?? -Infinity;
@@ -52,11 +55,13 @@ async function service(rows: readonly BillRow[], records: readonly LedgerRecord[
       return new Map(records.filter((r) => orderNos.includes(r.orderNo)).map((r) => [r.orderNo, r]));
     },
   } as unknown as LedgerStore;
-  return createBillService({
-    platform: platform(rows, nextDay), ledger, payments: paymentsSettlingNothing(), archive: createDirectoryArchive(root),
-    defaultCryptType: '0', now: () => new Date('2026-11-27T01:00:00+08:00'),
+  const bills = createBillService({
+    platform: platform(rows, nextDay), ledger, payments: paymentsSettlingNothing(), archive, defaultCryptType: '0', now: () => new Date(at),
   });
+  return { bills, root, archive };
 }
+
+const service = async (rows: readonly BillRow[], records: readonly LedgerRecord[], nextDay: readonly BillRow[] = []) => (await setup(rows, records, nextDay)).bills;
 
 /** The unscoped answer's reconciliation, then that of a caller of `mercacc` (read from the stored download). */
 async function bothAnswers(rows: readonly BillRow[], records: readonly LedgerRecord[], mercacc: readonly string[] = ['1001'], nextDay: readonly BillRow[] = []) {
@@ -139,5 +144,38 @@ describe('scoped figures equal the unscoped ones for a scope of every merchant (
     const rows = [billRow('M0', { mercacc: '1002' }), ...c.rows];
     const { all: unscoped, scoped } = await bothAnswers(rows, [order('M0', { mercacc: '1002' }), ...c.records], ['1001', '1002'], c.nextDay);
     expect(scoped).toEqual(unscoped);
+  });
+});
+
+describe('a final download stored before the pending list was kept (its header has none)', () => {
+  it('reads as none, unscoped and for a scope of every merchant alike (rebuilt from a report that names them)', async () => {
+    const rows: BillRow[] = [billRow('P1', { orderStatus: '77' }), billRow('M1')];
+    const records = [order('P1', { status: 'PENDING' }), order('M1'), order('P0', { status: 'PENDING' })];
+    // Past BILL_FINAL_AFTER: final, then served from the archive.
+    const { bills, root, archive } = await setup(rows, records, [], '2026-11-27T05:00:00+08:00');
+    const first = await bills.getBill({ billDate: DAY });
+    expect(first.final).toBe(true);
+    expect(first.reconciliation.counts.pending).toBe(2);
+
+    // The header as a download before the pending list stored it: no pending list, no counts.pending.
+    const headerFiles: string[] = [currentKey(DAY, 'ALL')];
+    const all = (await readdir(root, { recursive: true })) as string[];
+    for (const file of all) if (file.endsWith('header.json')) headerFiles.push(file);
+    for (const key of new Set(headerFiles)) {
+      const text = await archive.getText(key);
+      if (text === undefined) continue;
+      const header = JSON.parse(text);
+      delete header.reconciliation.pending;
+      delete header.reconciliation.counts.pending;
+      await archive.putText(key, JSON.stringify(header), { contentType: 'application/json' });
+    }
+
+    const unscoped = await bills.getBill({ billDate: DAY });
+    const scoped = await bills.getBill({ billDate: DAY, scope: scope('1001') });
+    expect(unscoped.reconciliation.pending ?? []).toEqual([]); // "downloads stored before it read as none"
+    expect(scoped.rows).toHaveLength(unscoped.rows.length);
+    // API.md "Callers": a caller of every merchant sees the unscoped counts and lists.
+    expect({ pending: scoped.reconciliation.pending, count: scoped.reconciliation.counts.pending })
+      .toEqual({ pending: unscoped.reconciliation.pending ?? [], count: unscoped.reconciliation.counts.pending ?? 0 });
   });
 });
