@@ -111,6 +111,9 @@ function onSignals(close: () => Promise<void>, graceMs: number, quietName?: stri
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** The payment the banners' Try commands make (12.50 on merchant 1001), in one place for the caller they pick. */
+const DEMO_PAYMENT = { fen: 1250, mercacc: '1001' } as const;
+
 function printFleetBanner(fleet: Fleet, note: string | undefined): void {
   const shown = (path: string): string => {
     const near = relative(process.cwd(), path);
@@ -132,7 +135,7 @@ function printFleetBanner(fleet: Fleet, note: string | undefined): void {
     const orderNo = `fleet-${Date.now().toString(36)}`;
     lines.push('', `Try: pay through instance ${first.index}, read it back through instance ${last.index}:`, '');
     lines.push(`  curl -s ${first.url}/v1/payments -H 'content-type: application/json' \\`);
-    lines.push(`    -d '{"order_no":"${orderNo}","account":"${DEMO_ACCOUNTS[0]?.account ?? '32718'}","tranamt":"12.50","mercacc":"1001"}'`);
+    lines.push(`    -d '{"order_no":"${orderNo}","account":"${DEMO_ACCOUNTS[0]?.account ?? '32718'}","tranamt":"${formatYuan(DEMO_PAYMENT.fen)}","mercacc":"${DEMO_PAYMENT.mercacc}"}'`);
     lines.push('');
     lines.push(`  curl -s ${last.url}/v1/payments/${orderNo}`);
     if (fleet.sandbox) lines.push('', `  curl -s ${fleet.sandbox.controlUrl}/calls    # one access-token call for the fleet`);
@@ -178,13 +181,13 @@ function printBanner(server: LocalServer, note: string | undefined): void {
   const account = example?.account ?? '32718';
   const orderNo = `demo-${Date.now().toString(36)}`;
   // With a callers list, each command names a caller the list lets make it: the payment and its read one and the
-  // same caller (an order is its creator's to read), allowed 12.50 on merchant 1001. None fits: the first listed,
-  // and its 403 says why.
+  // same caller (an order is its creator's to read), allowed DEMO_PAYMENT's amount on its merchant. None fits: the
+  // first listed, and its 403 says why.
   const header = (caller: Caller | undefined): string => (callers.listed ? ` -H 'x-onecard-caller: ${(caller ?? callers.all[0])?.name ?? ''}'` : '');
   const payer = callers.all.find(
     (caller) =>
       caller.routes.has('payments.create') && caller.routes.has('payments.read') &&
-      (caller.mercacc === '*' || caller.mercacc.has('1001')) && (caller.maxTranamtFen === undefined || caller.maxTranamtFen >= 1250),
+      (caller.mercacc === '*' || caller.mercacc.has(DEMO_PAYMENT.mercacc)) && (caller.maxTranamtFen === undefined || caller.maxTranamtFen >= DEMO_PAYMENT.fen),
   );
   const asker = callers.all.find((caller) => caller.routes.has('cards.query'));
   lines.push('', 'Try:', '');
@@ -192,7 +195,7 @@ function printBanner(server: LocalServer, note: string | undefined): void {
   lines.push(`    -d '{"idtype":"sno","id":"${sno}"}'`);
   lines.push('');
   lines.push(`  curl -s ${server.url}/v1/payments -H 'content-type: application/json'${header(payer)} \\`);
-  lines.push(`    -d '{"order_no":"${orderNo}","account":"${account}","tranamt":"12.50","mercacc":"1001"}'`);
+  lines.push(`    -d '{"order_no":"${orderNo}","account":"${account}","tranamt":"${formatYuan(DEMO_PAYMENT.fen)}","mercacc":"${DEMO_PAYMENT.mercacc}"}'`);
   lines.push('');
   lines.push(`  curl -s ${server.url}/v1/payments/${orderNo}${header(payer)}`);
   lines.push('', 'Ctrl-C stops it.', '');
